@@ -1,0 +1,165 @@
+"""Procedurally rendered faces with a known generative model (the embedded default dataset).
+
+Generative model, per image (all draws from one seeded numpy Generator):
+
+    group  g ~ Bernoulli(group_proportion)                  sensitive attribute: skin tone (0 lighter, 1 darker)
+    smile  s ~ Bernoulli(base_rate[g])                       the true target
+    lift     = (1 - difficulty[g]) * MAX_LIFT * (2s - 1) + Normal(0, LIFT_JITTER)
+                                                             how far the mouth corners rise: the only cue for s
+    label  y = s, flipped with probability label_noise[g]    the observed (recorded) target
+
+Everything else is nuisance, independent of g and s: head position and size, hair colour,
+glasses, eye size, background, lighting direction and strength, pixel noise. ``difficulty``
+shrinks the smile cue towards the jitter, so the Bayes error of a group rises with it; a
+network can still memorise its training images (interpolate), which is the regime the
+paper studies. ``label_noise`` adds errors no model can avoid on test data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from .base import FairDataset, Split
+
+MAX_LIFT = 0.16      # corner lift of an unmistakable smile, in units of half the image width
+LIFT_JITTER = 0.05   # spread of the lift within a class
+SKIN = np.array([[0.93, 0.78, 0.66], [0.45, 0.31, 0.22]], dtype=np.float32)
+HAIR = np.array([[0.08, 0.06, 0.05], [0.40, 0.24, 0.12], [0.85, 0.72, 0.40],
+                 [0.62, 0.25, 0.10], [0.70, 0.70, 0.70]], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Knobs of the generator; the defaults are the default profile's data.
+
+    group_proportion: share of group 1 ("darker"), the minority by default.
+    base_rate: P(smiling) in group 0 and group 1.
+    difficulty: per group in [0, 1); 0 = a plain smile, towards 1 = no visible cue.
+    label_noise: per group, probability that the recorded label is flipped.
+    """
+
+    n_train: int = 2000
+    n_val: int = 1000
+    n_test: int = 2000
+    image_size: int = 32
+    group_proportion: float = 0.3
+    base_rate: tuple[float, float] = (0.5, 0.35)
+    difficulty: tuple[float, float] = (0.2, 0.65)
+    label_noise: tuple[float, float] = (0.02, 0.05)
+    pixel_noise: float = 0.04
+    seed: int = 0
+
+    def __post_init__(self):
+        problems = []
+        for name in ("n_train", "n_test"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}={getattr(self, name)} must be at least 1")
+        if self.n_val < 0:
+            problems.append(f"n_val={self.n_val} must be 0 or more")
+        if not 8 <= self.image_size <= 256:
+            problems.append(f"image_size={self.image_size} must be between 8 and 256 pixels")
+        if not 0 < self.group_proportion < 1:
+            problems.append(f"group_proportion={self.group_proportion} must be strictly between 0 and 1")
+        for name, low, high in (("base_rate", 0, 1), ("difficulty", 0, 1), ("label_noise", 0, 0.5)):
+            value = getattr(self, name)
+            if len(value) != 2 or not all(low <= v <= high for v in value):
+                problems.append(f"{name}={value} must be two numbers (group 0, group 1) in [{low}, {high}]")
+        if problems:
+            raise ValueError("Invalid synthetic face settings: " + "; ".join(problems))
+
+
+def generate_attributes(n: int, config: FaceConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draw every latent variable of ``n`` faces; rendering is a pure function of these."""
+    group = (rng.random(n) < config.group_proportion).astype(np.int64)
+    smile = (rng.random(n) < np.asarray(config.base_rate)[group]).astype(np.int64)
+    strength = (1.0 - np.asarray(config.difficulty)[group]) * MAX_LIFT
+    lift = strength * (2 * smile - 1) + rng.normal(0, LIFT_JITTER, n)
+    flip = rng.random(n) < np.asarray(config.label_noise)[group]
+    return {
+        "group": group, "smile": smile, "label": np.where(flip, 1 - smile, smile), "lift": lift,
+        "center_x": rng.normal(0, 0.05, n), "center_y": rng.normal(0.04, 0.05, n),
+        "scale": rng.uniform(0.85, 1.05, n), "skin_jitter": rng.normal(1.0, 0.06, (n, 3)),
+        "hair": rng.integers(0, len(HAIR), n), "hair_height": rng.uniform(0.15, 0.45, n),
+        "glasses": rng.random(n) < 0.3, "eye_size": rng.uniform(0.05, 0.08, n),
+        "background": rng.uniform(0.15, 0.85, (n, 3)), "light_angle": rng.uniform(0, 2 * np.pi, n),
+        "light_strength": rng.uniform(0.0, 0.35, n), "brightness": rng.uniform(0.8, 1.15, n),
+    }
+
+
+def _soft(inside: np.ndarray, sharpness: float) -> np.ndarray:
+    """Anti-aliased mask from a signed 'inside' field (positive inside)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(inside * sharpness, -30, 30)))
+
+
+def render(attrs: dict[str, np.ndarray], size: int, pixel_noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Render faces as uint8 [N, 3, size, size]; x grows rightwards, y downwards, both in [-1, 1]."""
+    n = len(attrs["group"])
+    coords = np.linspace(-1, 1, size, dtype=np.float32)
+    y, x = np.meshgrid(coords, coords, indexing="ij")
+    x, y = x[None], y[None]
+    col = lambda key: attrs[key].astype(np.float32)[:, None, None]  # noqa: E731 - per-image scalar as [N,1,1]
+    sharp = size / 2.0
+    cx, cy, scale = col("center_x"), col("center_y"), col("scale")
+    rx, ry = 0.52 * scale, 0.66 * scale
+
+    image = np.broadcast_to(attrs["background"].astype(np.float32)[:, :, None, None], (n, 3, size, size)).copy()
+
+    def paint(mask: np.ndarray, colour: np.ndarray) -> None:
+        image[:] = image * (1 - mask[:, None]) + colour[:, :, None, None] * mask[:, None]
+
+    hair_top = cy - ry - col("hair_height") * scale
+    hair = _soft(1 - ((x - cx) / (rx * 1.12)) ** 2 - ((y - (cy + hair_top) / 2) / ((cy - hair_top) * 0.9 + 0.2)) ** 2, sharp)
+    hair *= _soft(cy - 0.2 * ry - y, sharp)
+    paint(hair, HAIR[attrs["hair"]])
+
+    face = _soft(1 - ((x - cx) / rx) ** 2 - ((y - cy) / ry) ** 2, sharp)
+    skin = np.clip(SKIN[attrs["group"]] * attrs["skin_jitter"].astype(np.float32), 0, 1)
+    paint(face, skin)
+
+    eye_y = cy - 0.18 * ry
+    eye_r = col("eye_size") * scale
+    for side in (-1, 1):
+        eye_x = cx + side * 0.38 * rx
+        dist = np.sqrt((x - eye_x) ** 2 + (y - eye_y) ** 2)
+        paint(_soft(eye_r - dist, sharp), np.tile([[0.05, 0.05, 0.08]], (n, 1)).astype(np.float32))
+        ring = _soft(0.035 - np.abs(dist - 2.4 * eye_r), sharp) * col("glasses")
+        paint(ring, np.tile([[0.1, 0.1, 0.1]], (n, 1)).astype(np.float32))
+
+    # Mouth: a curved stroke whose corners rise by `lift` (a smile) or drop (a frown).
+    mouth_y, half_width = cy + 0.45 * ry, 0.42 * rx
+    u = (x - cx) / half_width
+    curve = mouth_y - col("lift") * scale * u ** 2
+    stroke = _soft(0.045 * scale - np.abs(y - curve), sharp) * _soft(1 - np.abs(u), sharp * half_width)
+    paint(stroke * face, np.tile([[0.55, 0.12, 0.15]], (n, 1)).astype(np.float32) * skin * 1.3)
+
+    angle = attrs["light_angle"].astype(np.float32)[:, None, None]
+    light = col("brightness") * (1 + col("light_strength") * (x * np.cos(angle) + y * np.sin(angle)))
+    image *= light[:, None]
+    image += rng.normal(0, pixel_noise, image.shape).astype(np.float32)
+    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def generate_split(n: int, config: FaceConfig, rng: np.random.Generator, batch: int = 2000) -> tuple[Split, dict]:
+    attrs = generate_attributes(n, config, rng)
+    chunks = [render({k: v[i:i + batch] for k, v in attrs.items()}, config.image_size, config.pixel_noise, rng)
+              for i in range(0, n, batch)]
+    images = np.concatenate(chunks) if chunks else np.zeros((0, 3, config.image_size, config.image_size), np.uint8)
+    split = Split(torch.from_numpy(images), torch.from_numpy(attrs["label"]), torch.from_numpy(attrs["group"]))
+    return split, attrs
+
+
+def make_synthetic_faces(config: FaceConfig) -> FairDataset:
+    """Generate all splits; each split has its own random stream, so n_test does not change train."""
+    streams = np.random.SeedSequence(config.seed).spawn(3)
+    splits, clean = {}, {}
+    for (name, n), stream in zip((("train", config.n_train), ("val", config.n_val), ("test", config.n_test)), streams):
+        if n == 0:
+            continue
+        splits[name], attrs = generate_split(n, config, np.random.default_rng(stream))
+        clean[name] = float((attrs["label"] == attrs["smile"]).mean())
+    return FairDataset("synthetic_faces", splits, target_name="smiling", group_name="skin_tone",
+                       group_labels=("lighter", "darker"),
+                       info={"config": asdict(config), "label_agreement_with_truth": clean})

@@ -1,0 +1,81 @@
+"""Atomic, pickle-free files: every cache in the package is written through these helpers.
+
+A write goes to a temporary file in the same folder and is then renamed over the target,
+so a reader sees either the old file or the new one, never half of one, even when two
+processes write the same entry or a run is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+
+class CorruptCacheEntry(Exception):
+    """A cache file exists but cannot be read back whole; callers recompute it."""
+
+
+@contextmanager
+def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it onto ``target``."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix + ".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CorruptCacheEntry(f"{path}: not valid JSON ({err})") from err
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    with atomic_path(path, suffix=".csv") as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def read_csv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise CorruptCacheEntry(f"{path}: not a readable CSV ({err})") from err
+    missing = [c for c in required_columns if c not in frame.columns]
+    if missing:
+        raise CorruptCacheEntry(f"{path}: missing columns {missing}")
+    return frame
+
+
+def write_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """Numeric arrays as an uncompressed .npz (no pickled objects)."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise CorruptCacheEntry(f"{path}: not a readable array archive ({err})") from err

@@ -1,0 +1,83 @@
+"""Classifiers: a small CNN with a width knob, and torchvision's ResNet-18 / DenseNet-121 for small inputs.
+
+Every model is a ``Classifier``: a ``backbone`` that maps images to a feature vector and a
+linear ``head`` that maps features to one logit. The split lets remedies retrain only the
+last layer and lets adversaries look at features.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision import models as tv_models
+
+MODELS = ("small_cnn", "resnet18", "densenet121")
+
+
+class Classifier(nn.Module):
+    def __init__(self, backbone: nn.Module, feature_dim: int):
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.Linear(feature_dim, 1)
+        self.feature_dim = feature_dim
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """One logit per image, shape [N]."""
+        return self.head(self.backbone(x)).squeeze(-1)
+
+
+def small_cnn(in_channels: int, width: float = 1.0) -> Classifier:
+    """Three conv blocks with 16w, 32w, 64w channels (w = width), each conv-BN-ReLU-conv-BN-ReLU-pool."""
+    channels = [max(1, round(c * width)) for c in (16, 32, 64)]
+    layers, previous = [], in_channels
+    for c in channels:
+        layers += [nn.Conv2d(previous, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+                   nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+                   nn.MaxPool2d(2)]
+        previous = c
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+    return Classifier(nn.Sequential(*layers), channels[-1])
+
+
+def resnet18(in_channels: int, width: float = 1.0) -> Classifier:
+    """torchvision ResNet-18 adapted to 32-64 px inputs: a 3x3 stride-1 stem and no max-pool.
+
+    Its width is fixed (torchvision's BasicBlock has no width knob); vary capacity with small_cnn.
+    """
+    if width != 1.0:
+        raise ValueError(f"resnet18 has a fixed width (got width={width}); use model='small_cnn' to vary width.")
+    net = tv_models.resnet18(weights=None, num_classes=1)
+    net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    net.maxpool = nn.Identity()
+    feature_dim = net.fc.in_features
+    net.fc = nn.Identity()
+    return Classifier(net, feature_dim)
+
+
+def densenet121(in_channels: int, width: float = 1.0) -> Classifier:
+    """torchvision DenseNet-121 (the CheXpert baseline architecture), any number of input channels."""
+    if width != 1.0:
+        raise ValueError(f"densenet121 has a fixed width (got width={width}); use model='small_cnn' to vary width.")
+    net = tv_models.densenet121(weights=None, num_classes=1)
+    stem = net.features.conv0
+    net.features.conv0 = nn.Conv2d(in_channels, stem.out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+    net.features.pool0 = nn.Identity()
+    feature_dim = net.classifier.in_features
+    net.classifier = nn.Identity()
+    return Classifier(net, feature_dim)
+
+
+def build_model(name: str, in_channels: int, width: float = 1.0) -> Classifier:
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    builders = {"small_cnn": small_cnn, "resnet18": resnet18, "densenet121": densenet121}
+    if name not in builders:
+        raise ValueError(f"Unknown model {name!r}. Valid models: {', '.join(MODELS)}.")
+    return builders[name](in_channels, width)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,49 @@
+"""Where data, cached results and figures live.
+
+Every location can be overridden by an environment variable, so that a notebook run
+from any working directory (papermill runs them from ``notebooks/``) finds the same
+files, and so that tests can point everything at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROFILES = ("smoke", "default", "paper")
+
+
+def project_root() -> Path:
+    """The checkout this package was installed from (editable install), else the cwd."""
+    if "FAIRGAP_ROOT" in os.environ:
+        return Path(os.environ["FAIRGAP_ROOT"])
+    here = Path(__file__).resolve().parents[2]
+    if (here / "pyproject.toml").is_file() and (here / "notebooks").is_dir():
+        return here
+    return Path.cwd()
+
+
+def data_dir() -> Path:
+    """Generated and user-supplied datasets (see data/README.md)."""
+    return Path(os.environ.get("FAIRGAP_DATA", project_root() / "data"))
+
+
+def results_dir() -> Path:
+    """Cached training runs, keyed by the hash of their config."""
+    return Path(os.environ.get("FAIRGAP_RESULTS", project_root() / "results"))
+
+
+def figures_dir(profile: str = "default") -> Path:
+    """Figures of the default profile are tracked in ``figures/``; other profiles write elsewhere."""
+    check_profile(profile)
+    if "FAIRGAP_FIGURES" in os.environ:
+        return Path(os.environ["FAIRGAP_FIGURES"])
+    root = project_root()
+    return root / "figures" if profile == "default" else root / "build" / f"figures-{profile}"
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile {profile!r}. Valid profiles: {', '.join(PROFILES)} "
+                         "(smoke: seconds, for CI; default: minutes on a CPU laptop; paper: a GPU with real data).")
+    return profile
