@@ -47,7 +47,7 @@ class FaceConfig:
     image_size: int = 32
     group_proportion: float = 0.3
     base_rate: tuple[float, float] = (0.5, 0.35)
-    difficulty: tuple[float, float] = (0.2, 0.65)
+    difficulty: tuple[float, float] = (0.2, 0.45)
     label_noise: tuple[float, float] = (0.02, 0.05)
     pixel_noise: float = 0.04
     seed: int = 0

@@ -1,0 +1,289 @@
+"""One training run: a RunConfig in, a per-epoch history table out (cached by config hash).
+
+The history is tidy: one row per (epoch, split, group, metric). Epoch 0 is the untrained
+model. Splits are "train", "val" (where present) and "test", evaluated on the full split
+after every epoch; the optimisation's own per-batch quantities (task loss, penalty) are
+averaged over the epoch under split "optimization".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__
+from .data import FairDataset, load_dataset
+from .fairness import make_objective, validate_params
+from .io import CorruptCacheEntry, read_arrays, read_csv, read_json, write_arrays, write_csv, write_json
+from .metrics import evaluate
+from .models import build_model, count_parameters
+from .paths import results_dir
+
+HISTORY_COLUMNS = ("epoch", "split", "group", "metric", "value")
+OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("cosine", "constant")
+# Bump when a change to the training code changes results, so old cache entries are not reused.
+CACHE_VERSION = 1
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run's numbers. Two equal configs give identical histories on CPU."""
+
+    dataset: str = "synthetic_faces"
+    data: dict = field(default_factory=dict)      # options of load_dataset, e.g. {"n_train": 2000}
+    model: str = "small_cnn"
+    width: float = 1.0
+    method: str = "erm"
+    method_params: dict = field(default_factory=dict)
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    lr_schedule: str = "cosine"                    # "cosine" (to 0 at the last epoch) or "constant"
+    weight_decay: float = 0.0
+    warmup_epochs: int = 0                         # plain ERM for the first epochs, then the method
+    n_train: int | None = None                     # subsample the training split (stratified)
+    threshold: float = 0.5
+    seed: int = 0
+    device: str = "cpu"
+
+    def validate(self) -> "RunConfig":
+        """Fail before any training, naming the bad value and the valid ones."""
+        from .data import DATASETS
+        from .models import MODELS
+
+        if self.dataset not in DATASETS:
+            raise ValueError(f"Unknown dataset {self.dataset!r}. Valid datasets: {', '.join(DATASETS)}.")
+        if self.model not in MODELS:
+            raise ValueError(f"Unknown model {self.model!r}. Valid models: {', '.join(MODELS)}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}. Valid optimizers: {', '.join(OPTIMIZERS)}.")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"Unknown lr_schedule {self.lr_schedule!r}. Valid: {', '.join(LR_SCHEDULES)}.")
+        validate_params(self.method, self.method_params)
+        positive = {"width": self.width, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
+        if self.n_train is not None:
+            positive["n_train"] = self.n_train
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}.")
+        for name, value in {"weight_decay": self.weight_decay, "warmup_epochs": self.warmup_epochs}.items():
+            if value < 0:
+                raise ValueError(f"{name} must be 0 or more, got {value}.")
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}.")
+        return self
+
+    def key(self) -> str:
+        """Stable hash of the config (and the cache version): the run's name in the cache."""
+        text = json.dumps({"config": dataclasses.asdict(self), "cache_version": CACHE_VERSION},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class RunResult:
+    config: RunConfig
+    history: pd.DataFrame
+    scores: dict[str, dict[str, np.ndarray]]   # split -> {"score", "target", "group"} at the last epoch
+    info: dict
+
+    def final(self) -> pd.DataFrame:
+        """The last epoch's rows."""
+        return self.history[self.history.epoch == self.history.epoch.max()]
+
+    def metric(self, metric: str, split: str, group: str = "all") -> pd.Series:
+        """One metric over epochs, indexed by epoch."""
+        h = self.history
+        rows = h[(h.metric == metric) & (h.split == split) & (h.group == group)]
+        return rows.set_index("epoch")["value"]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class Normalizer:
+    """uint8 images to float, standardised per channel with the training split's statistics."""
+
+    def __init__(self, train_images: torch.Tensor, device: torch.device):
+        sample = train_images[: min(len(train_images), 4096)].float() / 255
+        self.mean = sample.mean(dim=(0, 2, 3)).view(1, -1, 1, 1).to(device)
+        self.std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3).view(1, -1, 1, 1).to(device)
+        self.device = device
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.to(self.device, non_blocking=True).float().div_(255)
+        # channels_last: 1.5-2x faster convolutions on CPU (oneDNN) and on tensor cores.
+        return ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 512) -> np.ndarray:
+    model.eval()
+    scores = [torch.sigmoid(model(normalize(images[i:i + batch_size])).float())
+              for i in range(0, len(images), batch_size)]
+    return torch.cat(scores).cpu().numpy() if scores else np.zeros(0)
+
+
+def check_groups(dataset: FairDataset, split: str) -> None:
+    """Every group must appear with both classes, or group metrics and penalties are meaningless."""
+    part = dataset[split]
+    for g, label in enumerate(dataset.group_labels):
+        targets = part.target[part.group == g]
+        if len(targets) == 0:
+            raise ValueError(f"Group {label!r} ({dataset.group_name}) is empty in the {split} split of "
+                             f"{dataset.name}; choose options that give every group examples.")
+        if targets.min() == targets.max():
+            raise ValueError(f"Group {label!r} ({dataset.group_name}) has only target={int(targets[0])} in the "
+                             f"{split} split of {dataset.name}; both classes are needed per group.")
+
+
+def prepare_dataset(config: RunConfig) -> FairDataset:
+    dataset = load_dataset(config.dataset, **config.data)
+    if config.n_train is not None:
+        from .data.base import stratified_indices
+
+        train = dataset["train"]
+        if config.n_train > len(train):
+            raise ValueError(f"n_train={config.n_train} exceeds the {len(train)} training examples available.")
+        rng = np.random.default_rng(config.seed)
+        index = stratified_indices(train.target.numpy(), train.group.numpy(), config.n_train, rng)
+        dataset = dataclasses.replace(dataset, splits={**dataset.splits, "train": train.subset(index)})
+    for split in dataset.splits:
+        check_groups(dataset, split)
+    return dataset
+
+
+def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool = False) -> RunResult:
+    """Train one model from scratch and record the history. No caching here (see ``run``)."""
+    config.validate()
+    dataset = dataset if dataset is not None else prepare_dataset(config)
+    device = resolve_device(config.device)
+    seed_everything(config.seed)
+    train_split = dataset["train"]
+    model = build_model(config.model, dataset.image_shape[0], config.width)
+    model = model.to(device, memory_format=torch.channels_last)
+    objective = make_objective(config.method, config.method_params, n_groups=len(dataset.group_labels))
+    objective.setup(model, device)
+    warmup = make_objective("erm")
+    optimizer = build_optimizer(config, model.parameters())
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+                if config.lr_schedule == "cosine" else None)
+    normalize = Normalizer(train_split.images, device)
+    generator = torch.Generator().manual_seed(config.seed)
+    targets, groups = train_split.target.to(device), train_split.group.to(device)
+
+    rows: list[dict] = []
+    record_evaluation(rows, 0, model, dataset, normalize, config.threshold)
+    epochs = range(1, config.epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs = tqdm(epochs, desc=f"{config.method} w={config.width}", leave=False)
+    for epoch in epochs:
+        model.train()
+        active = warmup if epoch <= config.warmup_epochs else objective
+        sums: dict[str, float] = {}
+        order = torch.randperm(len(train_split), generator=generator)
+        batches = order.split(config.batch_size)
+        for index in batches:
+            parts = active.train_step(model, optimizer, normalize(train_split.images[index]),
+                                      targets[index.to(device)], groups[index.to(device)])
+            for name, value in parts.items():
+                sums[name] = sums.get(name, 0.0) + value
+        if schedule is not None:
+            schedule.step()
+        rows += [{"epoch": epoch, "split": "optimization", "group": "all", "metric": name,
+                  "value": total / len(batches)} for name, total in sums.items()]
+        record_evaluation(rows, epoch, model, dataset, normalize, config.threshold)
+
+    scores = {}
+    for split_name, split in dataset.splits.items():
+        scores[split_name] = {"score": predict_scores(model, split.images, normalize),
+                              "target": split.target.numpy(), "group": split.group.numpy()}
+    info = {"parameters": count_parameters(model), "objective": objective.describe(),
+            "group_labels": list(dataset.group_labels), "target_name": dataset.target_name,
+            "group_name": dataset.group_name, "n_train": len(train_split), "device": str(device)}
+    return RunResult(config, pd.DataFrame(rows, columns=HISTORY_COLUMNS), scores, info)
+
+
+def build_optimizer(config: RunConfig, parameters):
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def record_evaluation(rows, epoch, model, dataset, normalize, threshold) -> None:
+    for split_name, split in dataset.splits.items():
+        score = predict_scores(model, split.images, normalize)
+        for row in evaluate(split.target.numpy(), score, split.group.numpy(), threshold, dataset.group_labels):
+            rows.append({"epoch": epoch, "split": split_name, **row})
+
+
+# --- cache: results/runs/<key>/{config.json, history.csv, scores.npz, info.json} ---
+
+def run_folder(config: RunConfig):
+    return results_dir() / "runs" / config.key()
+
+
+def load_cached(config: RunConfig) -> RunResult | None:
+    """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed)."""
+    folder = run_folder(config)
+    if not (folder / "info.json").is_file():
+        return None
+    try:
+        info = read_json(folder / "info.json")
+        history = read_csv(folder / "history.csv", HISTORY_COLUMNS)
+        flat = read_arrays(folder / "scores.npz")
+    except (CorruptCacheEntry, FileNotFoundError):
+        return None
+    if info.get("key") != config.key() or history.empty:
+        return None
+    history["group"] = history["group"].astype(str)
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    for name, array in flat.items():
+        split, _, part = name.partition("__")
+        scores.setdefault(split, {})[part] = array
+    return RunResult(config, history, scores, info)
+
+
+def save_result(result: RunResult) -> None:
+    folder = run_folder(result.config)
+    write_json(folder / "config.json", dataclasses.asdict(result.config))
+    write_csv(folder / "history.csv", result.history)
+    write_arrays(folder / "scores.npz", **{f"{split}__{part}": array for split, parts in result.scores.items()
+                                            for part, array in parts.items()})
+    # info.json is written last: its presence marks a complete entry.
+    write_json(folder / "info.json", {**result.info, "key": result.config.key()})
+
+
+def run(config: RunConfig, cache: bool = True, progress: bool = False) -> RunResult:
+    """Train ``config`` unless an intact cached result exists; cache what was trained."""
+    config.validate()
+    if cache:
+        cached = load_cached(config)
+        if cached is not None:
+            return cached
+    result = train(config, progress=progress)
+    if cache:
+        save_result(result)
+    return result

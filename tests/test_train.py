@@ -1,0 +1,95 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgap import train as train_module
+from fairgap.train import HISTORY_COLUMNS, RunConfig, load_cached, run, run_folder, train
+
+TINY = RunConfig(data={"n_train": 160, "n_val": 60, "n_test": 120, "image_size": 16}, width=0.25, epochs=2,
+                 batch_size=64)
+
+
+def test_history_has_every_epoch_split_group_and_metric():
+    result = train(TINY)
+    h = result.history
+    assert tuple(h.columns) == HISTORY_COLUMNS
+    assert sorted(h.epoch.unique()) == [0, 1, 2]
+    assert set(h.split) == {"train", "val", "test", "optimization"}
+    evaluated = h[h.split == "test"]
+    assert set(evaluated.group) == {"all", "lighter", "darker"}
+    for metric in ("loss", "accuracy", "tpr", "fpr", "auc"):
+        assert len(evaluated[(evaluated.metric == metric) & (evaluated.group == "darker")]) == 3
+    for disparity in ("demographic_parity_difference", "equal_opportunity_difference",
+                      "equalized_odds_difference", "accuracy_difference", "collapsed"):
+        assert len(evaluated[(evaluated.metric == disparity) & (evaluated.group == "all")]) == 3
+    assert result.scores["test"]["score"].shape == (120,)
+    assert result.info["parameters"] > 0
+
+
+def test_same_config_same_history_and_other_seed_differs():
+    a, b = train(TINY), train(TINY)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    c = train(TINY.replace(seed=1))
+    assert not np.allclose(a.history.value.to_numpy(), c.history.value.to_numpy(), equal_nan=True)
+
+
+def test_penalty_run_records_its_penalty():
+    h = train(TINY.replace(method="equalized_odds_max_penalty", method_params={"weight": 1.0})).history
+    assert len(h[(h.split == "optimization") & (h.metric == "penalty")]) == 2
+
+
+def test_warmup_epochs_train_plain_erm_first():
+    h = train(TINY.replace(method="equalized_odds_max_penalty", method_params={"weight": 1.0}, epochs=3,
+                           warmup_epochs=2)).history
+    penalties = h[(h.split == "optimization") & (h.metric == "penalty")]
+    assert penalties.epoch.tolist() == [3]
+
+
+def test_run_caches_and_reuses(monkeypatch):
+    first = run(TINY)
+    assert (run_folder(TINY) / "info.json").is_file()
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: pytest.fail("cached run was retrained"))
+    again = run(TINY)
+    pd.testing.assert_frame_equal(first.history, again.history, check_dtype=False)
+    np.testing.assert_array_equal(first.scores["test"]["score"], again.scores["test"]["score"])
+
+
+def test_corrupt_cache_entry_is_recomputed():
+    run(TINY)
+    folder = run_folder(TINY)
+    (folder / "history.csv").write_text("epoch,split\n1,")
+    assert load_cached(TINY) is None
+    (folder / "info.json").write_text("{not json")
+    assert load_cached(TINY) is None
+    rerun = run(TINY)
+    assert len(rerun.history) > 0 and load_cached(TINY) is not None
+    assert json.loads((folder / "info.json").read_text())["key"] == TINY.key()
+
+
+def test_config_key_changes_with_any_field():
+    assert TINY.key() != TINY.replace(lr=0.01).key()
+    assert TINY.key() != TINY.replace(method_params={"weight": 1}).key()
+    assert TINY.key() == RunConfig(**{**TINY.__dict__}).key()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"model": "vgg"}, "Valid models"),
+    ({"dataset": "mnist"}, "Valid datasets"),
+    ({"method": "nope"}, "Valid methods"),
+    ({"width": 0}, "width must be positive"),
+    ({"n_train": 0}, "n_train must be positive"),
+    ({"optimizer": "rmsprop"}, "Valid optimizers"),
+    ({"method": "equalized_odds_max_penalty", "method_params": {"weight": -2}}, "weight=-2"),
+])
+def test_bad_config_fails_before_training(change, message, monkeypatch):
+    monkeypatch.setattr(train_module, "prepare_dataset", lambda c: pytest.fail("loaded data for a bad config"))
+    with pytest.raises(ValueError, match=message):
+        run(TINY.replace(**change))
+
+
+def test_a_group_with_one_class_is_refused():
+    config = TINY.replace(data={**TINY.data, "base_rate": (0.5, 0.0)})
+    with pytest.raises(ValueError, match="only target=0"):
+        train(config)
