@@ -50,6 +50,7 @@ class RunConfig:
     lr_schedule: str = "cosine"                    # "cosine" (to 0 at the last epoch) or "constant"
     weight_decay: float = 0.0
     warmup_epochs: int = 0                         # plain ERM for the first epochs, then the method
+    flood_level: float | None = None               # flooding (Ishida et al. 2020), composes with any method
     n_train: int | None = None                     # subsample the training split (stratified)
     threshold: float = 0.5
     seed: int = 0
@@ -75,7 +76,10 @@ class RunConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}.")
-        for name, value in {"weight_decay": self.weight_decay, "warmup_epochs": self.warmup_epochs}.items():
+        non_negative = {"weight_decay": self.weight_decay, "warmup_epochs": self.warmup_epochs}
+        if self.flood_level is not None:
+            non_negative["flood_level"] = self.flood_level
+        for name, value in non_negative.items():
             if value < 0:
                 raise ValueError(f"{name} must be 0 or more, got {value}.")
         if not 0 < self.threshold < 1:
@@ -186,6 +190,7 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
     objective = make_objective(config.method, config.method_params, n_groups=len(dataset.group_labels))
     objective.setup(model, device)
     warmup = make_objective("erm")
+    objective.flood_level = warmup.flood_level = config.flood_level
     optimizer = build_optimizer(config, model.parameters())
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
                 if config.lr_schedule == "cosine" else None)

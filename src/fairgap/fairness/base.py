@@ -35,6 +35,7 @@ class Objective:
     def __init__(self, params, n_groups: int = 2):
         self.params = params
         self.n_groups = n_groups
+        self.flood_level: float | None = None  # set by the training loop from RunConfig.flood_level
 
     def setup(self, model: torch.nn.Module, device: torch.device) -> None:
         """Create auxiliary state (an adversary, multipliers) once the model exists."""

@@ -1,4 +1,4 @@
-"""One function per figure. Each returns (figure, the tidy table it draws) for ``save_figure``."""
+"""F1 (notebook 01): train and test disparity per epoch."""
 
 from __future__ import annotations
 
@@ -6,25 +6,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-SPLIT_DASHES = {"train": "", "val": (1, 1), "test": (4, 2)}
-METRIC_LABELS = {
-    "equalized_odds_difference": "equalized odds difference\n(worst case of TPR and FPR gaps)",
-    "equal_opportunity_difference": "equal opportunity difference\n(TPR gap)",
-    "demographic_parity_difference": "demographic parity difference\n(selection-rate gap)",
-    "accuracy_difference": "accuracy difference",
-    "accuracy": "accuracy",
-}
-
-
-def _style():
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.15)
+from .common import METRIC_LABELS, SPLIT_DASHES, set_style
 
 
 def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_difference",
                       splits=("train", "test")):
     """F1: the disparity per epoch on train (solid) and test (dashed) for each method,
     beside each group's accuracy. Multiple seeds are averaged with a 95% CI band."""
-    _style()
+    set_style()
     h = history[history.split.isin(splits)]
     groups = [g for g in h[h.metric == "accuracy"].group.unique() if g != "all"]
     panels = [(disparity, "all", METRIC_LABELS.get(disparity, disparity))]

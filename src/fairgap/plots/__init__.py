@@ -1,0 +1,6 @@
+"""One function per figure; each returns (figure, the tidy table it draws) for ``fairgap.figures.save_figure``.
+
+One module per notebook; this package re-exports the figure functions.
+"""
+
+from .overfitting import fairness_overfits  # noqa: F401  (F1)
