@@ -53,6 +53,7 @@ class RunConfig:
     flood_level: float | None = None               # flooding (Ishida et al. 2020), composes with any method
     n_train: int | None = None                     # subsample the training split (stratified)
     threshold: float = 0.5
+    eval_every: int = 1                            # evaluate every k epochs (the last epoch always)
     seed: int = 0
     device: str = "cpu"
 
@@ -70,7 +71,8 @@ class RunConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"Unknown lr_schedule {self.lr_schedule!r}. Valid: {', '.join(LR_SCHEDULES)}.")
         validate_params(self.method, self.method_params)
-        positive = {"width": self.width, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
+        positive = {"width": self.width, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                    "eval_every": self.eval_every}
         if self.n_train is not None:
             positive["n_train"] = self.n_train
         for name, value in positive.items():
@@ -219,7 +221,8 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
             schedule.step()
         rows += [{"epoch": epoch, "split": "optimization", "group": "all", "metric": name,
                   "value": total / len(batches)} for name, total in sums.items()]
-        record_evaluation(rows, epoch, model, dataset, normalize, config.threshold)
+        if epoch % config.eval_every == 0 or epoch == config.epochs:
+            record_evaluation(rows, epoch, model, dataset, normalize, config.threshold)
 
     scores = {}
     for split_name, split in dataset.splits.items():

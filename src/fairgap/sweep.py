@@ -1,0 +1,186 @@
+"""A grid of configs times seeds in, one tidy results table out; resumable and parallel.
+
+Every run is cached by ``fairgap.train.run`` the moment it finishes, so an interrupted
+sweep (Ctrl-C, a killed kernel, a lost worker) resumes by loading the finished runs and
+training only the rest. Execution:
+
+* ``"sequential"``: one run after another in this process.
+* ``"processes"``: local worker processes (spawned, so it works from Jupyter), sized to
+  the cores, each with ``cores // workers`` torch threads so they do not oversubscribe.
+* ``"dask"``: a Dask distributed cluster (``pip install -e '.[distributed]'``): pass a
+  ``dask.distributed.Client`` to use yours, or get a LocalCluster. Workers must see the
+  same results folder (a shared file system) because runs are exchanged through the cache.
+
+Dask rather than Ray: it is a pure-Python install that CI can run as a local cluster in
+seconds, and a Client is all a user needs to move the same sweep onto a cluster (SLURM,
+Kubernetes) through dask-jobqueue or dask-kubernetes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .experiments import method_config
+from .paths import data_dir, results_dir
+from .train import RunConfig, load_cached, run
+
+EXECUTORS = ("auto", "sequential", "processes", "dask")
+
+
+@dataclass
+class SweepRun:
+    """One cell of the grid at one seed: the labels it appears under, and its config."""
+
+    labels: dict
+    config: RunConfig
+
+
+def product(**axes) -> list[dict]:
+    """The cartesian product of axes, as a list of dicts: product(method=[a, b], weight=[1, 2])."""
+    names = list(axes)
+    return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
+
+
+def plan(base: RunConfig, specs: list[dict], seeds=(0,)) -> list[SweepRun]:
+    """Each spec ({"method": ..., method parameters, RunConfig fields}) at each seed.
+
+    Every config is validated here, before anything trains.
+    """
+    runs = []
+    for spec in specs:
+        for seed in seeds:
+            config = method_config(base, {"method": base.method, **spec, "seed": seed})
+            runs.append(SweepRun({**spec, "seed": seed}, config))
+    return runs
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _run_one(config: dict, results: str, data: str, threads: int) -> str:
+    """Worker entry point: train one config into the shared cache; returns its key."""
+    import torch
+
+    os.environ["FAIRGAP_RESULTS"], os.environ["FAIRGAP_DATA"] = results, data
+    torch.set_num_threads(threads)
+    return run(RunConfig(**config)).config.key()
+
+
+def run_sweep(runs: list[SweepRun], executor: str = "auto", workers: int | None = None, progress: bool = True,
+              client=None) -> pd.DataFrame:
+    """Run (or load) every run; return the tidy table of all histories with the runs' labels."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"Unknown executor {executor!r}. Valid executors: {', '.join(EXECUTORS)}.")
+    todo = [r for r in runs if load_cached(r.config) is None]
+    todo = list({r.config.key(): r for r in todo}.values())  # identical configs train once
+    workers = min(workers or default_workers(), max(1, len(todo)))
+    if executor == "auto":
+        executor = "processes" if workers > 1 and len(todo) > 1 else "sequential"
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="sweep runs")
+    try:
+        if executor == "sequential":
+            for r in todo:
+                run(r.config)
+                bar and bar.update()
+        elif executor == "processes":
+            _run_processes(todo, workers, bar)
+        else:
+            _run_dask(todo, workers, bar, client)
+    finally:
+        bar and bar.close()
+    return results_table(runs)
+
+
+def _payload(r: SweepRun, threads: int):
+    return dataclasses.asdict(r.config), str(results_dir()), str(data_dir()), threads
+
+
+def _run_processes(todo, workers, bar) -> None:
+    import multiprocessing
+
+    threads = max(1, default_workers() // workers)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_run_one, *_payload(r, threads)): r for r in todo}
+        try:
+            for future in as_completed(futures):
+                _raise_with_labels(future, futures[future])
+                bar and bar.update()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # finished runs are already cached
+            raise
+
+
+def _run_dask(todo, workers, bar, client) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+    except ImportError as err:
+        raise ImportError("executor='dask' needs Dask distributed: pip install -e '.[distributed]'") from err
+    own = client is None
+    if own:
+        client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
+    try:
+        futures = {client.submit(_run_one, *_payload(r, 1), pure=False): r for r in todo}
+        for future in dask_completed(list(futures)):
+            _raise_with_labels(future, futures[future])
+            bar and bar.update()
+    finally:
+        if own:
+            client.close()
+            client.cluster.close()
+
+
+def _raise_with_labels(future, r: SweepRun) -> None:
+    try:
+        future.result()
+    except Exception as err:
+        raise RuntimeError(f"Sweep run {r.labels} failed: {type(err).__name__}: {err}") from err
+
+
+def results_table(runs: list[SweepRun]) -> pd.DataFrame:
+    """One row per run, epoch, split, group and metric, with each run's labels and size."""
+    frames = []
+    for r in runs:
+        result = load_cached(r.config)
+        if result is None:
+            raise RuntimeError(f"Run {r.labels} has no cached result; run the sweep first.")
+        labels = {**r.labels, "run": r.config.key(), "parameters": result.info["parameters"],
+                  "n_train": result.info["n_train"]}
+        frames.append(result.history.assign(**{k: _cell(v) for k, v in labels.items()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _cell(value):
+    return value if np.isscalar(value) or value is None else str(value)
+
+
+def final_epoch(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each run's last epoch."""
+    last = table.groupby("run").epoch.transform("max")
+    return table[table.epoch == last]
+
+
+def mean_ci(frame: pd.DataFrame, by: list[str], value: str = "value", confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and Student-t confidence interval of ``value`` over the rows of each ``by`` cell (the seeds).
+
+    ci = mean ± t_{(1+confidence)/2, n-1} · s / √n, with s the sample standard deviation;
+    a cell with one row gets a zero-width interval.
+    """
+    from scipy import stats
+
+    grouped = frame.groupby(by, dropna=False)[value]
+    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    t = stats.t.ppf((1 + confidence) / 2, np.maximum(out.n - 1, 1))
+    half = np.where(out.n > 1, t * out.sd / np.sqrt(out.n), 0.0)
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    return out.drop(columns="sd")

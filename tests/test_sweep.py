@@ -1,0 +1,116 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from fairgap import sweep
+from fairgap import train as train_module
+from fairgap.sweep import mean_ci, plan, product, run_sweep
+from fairgap.train import RunConfig, load_cached
+
+TINY = RunConfig(data={"n_train": 120, "n_val": 40, "n_test": 80, "image_size": 16}, width=0.25, epochs=1,
+                 batch_size=64)
+SPECS = product(method=["equalized_odds_max_penalty"], weight=[0.1, 1.0]) + [{"method": "erm"}]
+
+
+def test_product_and_plan_label_every_run():
+    runs = plan(TINY, SPECS, seeds=[0, 1])
+    assert len(runs) == 6
+    assert runs[0].labels == {"method": "equalized_odds_max_penalty", "weight": 0.1, "seed": 0}
+    assert runs[0].config.method_params == {"weight": 0.1} and runs[1].config.seed == 1
+    assert len({r.config.key() for r in runs}) == 6
+
+
+def test_plan_rejects_a_bad_spec_before_training():
+    with pytest.raises(ValueError, match="Valid parameters"):
+        plan(TINY, [{"method": "erm", "weight": 1.0}])
+
+
+def test_sequential_sweep_table_is_tidy_and_resumes_without_retraining(monkeypatch):
+    runs = plan(TINY, SPECS, seeds=[0])
+    table = run_sweep(runs, executor="sequential", progress=False)
+    assert {"epoch", "split", "group", "metric", "value", "method", "weight", "seed", "run", "parameters"} <= set(table.columns)
+    assert table.run.nunique() == 3
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: pytest.fail("finished run retrained"))
+    again = run_sweep(runs, executor="sequential", progress=False)
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_processes_give_the_same_table_as_sequential(tmp_path, monkeypatch):
+    runs = plan(TINY, SPECS, seeds=[0])
+    parallel = run_sweep(runs, executor="processes", workers=2, progress=False)
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
+    sequential = run_sweep(runs, executor="sequential", progress=False)
+    pd.testing.assert_frame_equal(parallel, sequential)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_runs_the_sweep(tmp_path, monkeypatch):
+    from dask.distributed import Client, LocalCluster
+
+    runs = plan(TINY, SPECS[:2], seeds=[0])
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        table = run_sweep(runs, executor="dask", client=client, progress=False)
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
+    pd.testing.assert_frame_equal(table, run_sweep(runs, executor="sequential", progress=False))
+
+
+def interrupted_sweep_runs():
+    """The sweep that the kill test interrupts (the child process imports this function)."""
+    return plan(TINY, product(method=["equalized_odds_max_penalty"], weight=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0]),
+                seeds=[0])
+
+
+CHILD = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); " \
+        "from test_sweep import interrupted_sweep_runs, run_sweep; " \
+        "run_sweep(interrupted_sweep_runs(), executor='sequential', progress=False)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_path, monkeypatch):
+    runs_dir = tmp_path / "results" / "runs"
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "results"))
+    child = subprocess.Popen([sys.executable, "-c", CHILD], env=os.environ.copy(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(runs_dir.glob("*/info.json"))) < 2:
+        time.sleep(0.05)
+    child.send_signal(sig)
+    child.wait(timeout=60)
+    finished = len(list(runs_dir.glob("*/info.json")))
+    assert 2 <= finished < 6, "the sweep was not interrupted part-way"
+
+    trained = []
+    original = train_module.train
+    monkeypatch.setattr(train_module, "train", lambda config, **k: trained.append(config) or original(config, **k))
+    resumed = run_sweep(interrupted_sweep_runs(), executor="sequential", progress=False)
+    assert len(trained) == 6 - finished, "finished runs were retrained, or unfinished ones skipped"
+
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "uninterrupted"))
+    uninterrupted = run_sweep(interrupted_sweep_runs(), executor="sequential", progress=False)
+    pd.testing.assert_frame_equal(resumed, uninterrupted)
+
+
+def test_mean_ci_matches_student_t():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"cell": ["a"] * 5 + ["b"] * 3 + ["c"], "value": rng.normal(size=9)})
+    out = mean_ci(frame, ["cell"]).set_index("cell")
+    for cell in ("a", "b"):
+        values = frame[frame.cell == cell].value
+        low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+        assert out.loc[cell, "ci_low"] == pytest.approx(low) and out.loc[cell, "ci_high"] == pytest.approx(high)
+        assert out.loc[cell, "n"] == len(values)
+    assert out.loc["c", "ci_low"] == out.loc["c", "ci_high"] == out.loc["c", "mean"]
+
+
+def test_unknown_executor_is_refused():
+    with pytest.raises(ValueError, match="Valid executors"):
+        run_sweep(plan(TINY, [{"method": "erm"}]), executor="slurm")
