@@ -83,3 +83,68 @@ def final_table(results: dict[str, RunResult], disparity: str = "equalized_odds_
             row[f"{split} collapsed"] = bool(get("collapsed"))
         rows.append(row)
     return pd.DataFrame(rows).set_index("method")
+
+
+# --- sweeps (notebooks 02-04): a cheaper run per cell, repeated over seeds ---
+
+SWEEP_SCALE = {
+    # Each sweep cell is repeated over seeds, so a cell costs less than notebook 01's runs: half the
+    # width and half the training images, with smaller batches and a higher learning rate so that
+    # the network still interpolates its training set within 30 epochs (measured: ERM reaches 100%).
+    "smoke": dict(overrides={"epochs": 2}, seeds=[0, 1], weights=[0.3, 3.0], widths=[0.25, 0.5],
+                  sizes=[100, 200], size_pool={}),
+    "default": dict(overrides={"width": 0.5, "n_train": 1000, "batch_size": 64, "lr": 2e-3, "epochs": 30,
+                               "eval_every": 5},
+                    seeds=[0, 1, 2], weights=[0.1, 0.3, 1.0, 3.0, 10.0], widths=[0.0625, 0.125, 0.25, 0.5, 1.0],
+                    sizes=[250, 500, 1000, 2000, 4000], size_pool={"n_train": 4000}),
+    "paper": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2], weights=[0.1, 0.3, 1.0, 3.0, 10.0],
+                  widths=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0], sizes=[10000, 30000, 100000, 162770], size_pool={}),
+}
+
+
+def sweep_scale(profile: str) -> dict:
+    """The sweep settings of a profile: config overrides, seeds and the default axes."""
+    check_profile(profile)
+    return SWEEP_SCALE[profile]
+
+
+def sweep_executor(profile: str, executor: str) -> str:
+    """Smoke runs take a fraction of a second: starting worker processes would cost more than it saves."""
+    return "sequential" if executor == "auto" and profile == "smoke" else executor
+
+
+def sweep_base(profile: str, **overrides) -> RunConfig:
+    """The profile's RunConfig at sweep scale, with ``overrides`` on top."""
+    scale = dict(sweep_scale(profile)["overrides"])
+    scale.update(overrides)
+    return base_config(profile, **scale)
+
+
+def constraint_strength(profile: str, methods: list[str], weights: list[float], seeds: list[int],
+                        warmup_epochs: int = 2, executor: str = "auto", **overrides) -> pd.DataFrame:
+    """F2's data: each method at each weight, and ERM, over seeds (ERM is weight 0)."""
+    from .sweep import plan, product, run_sweep
+
+    base = sweep_base(profile, **overrides)
+    specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
+    table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
+                      progress=profile != "smoke")
+    table.loc[table.method == "erm", "weight"] = 0.0
+    return table
+
+
+def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, dict], seeds: list[int],
+                     executor: str = "auto", **overrides) -> pd.DataFrame:
+    """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds."""
+    from .sweep import plan, run_sweep
+
+    if axis not in ("width", "n_train"):
+        raise ValueError(f"axis must be 'width' or 'n_train', got {axis!r}.")
+    if axis == "n_train":
+        overrides.setdefault("data", sweep_scale(profile)["size_pool"])
+    else:
+        overrides.setdefault("model", "small_cnn")  # the one model with a width knob
+    base = sweep_base(profile, **overrides)
+    specs = [{"label": label, **spec, axis: value} for label, spec in methods.items() for value in values]
+    return run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
+                     progress=profile != "smoke")

@@ -51,12 +51,14 @@ def product(**axes) -> list[dict]:
 def plan(base: RunConfig, specs: list[dict], seeds=(0,)) -> list[SweepRun]:
     """Each spec ({"method": ..., method parameters, RunConfig fields}) at each seed.
 
+    An optional "label" key names the spec in the results table without entering the config.
     Every config is validated here, before anything trains.
     """
     runs = []
     for spec in specs:
+        settings = {k: v for k, v in spec.items() if k != "label"}
         for seed in seeds:
-            config = method_config(base, {"method": base.method, **spec, "seed": seed})
+            config = method_config(base, {"method": base.method, **settings, "seed": seed})
             runs.append(SweepRun({**spec, "seed": seed}, config))
     return runs
 
@@ -184,3 +186,32 @@ def mean_ci(frame: pd.DataFrame, by: list[str], value: str = "value", confidence
     half = np.where(out.n > 1, t * out.sd / np.sqrt(out.n), 0.0)
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
     return out.drop(columns="sd")
+
+
+def final_metric(table: pd.DataFrame, metric: str, group: str = "all") -> pd.DataFrame:
+    """One row per run and split: ``metric`` at the run's last epoch, with the run's labels."""
+    final = final_epoch(table)
+    return final[(final.metric == metric) & (final.group == group)].drop(columns=["metric", "group"])
+
+
+def train_test_gap(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per run: ``metric`` on train, on test, and the gap test − train (the overfitting of fairness)."""
+    rows = final_metric(table, metric)
+    labels = [c for c in rows.columns if c not in ("split", "value", "epoch")]
+    wide = rows.pivot_table(index=labels, columns="split", values="value", dropna=False).reset_index()
+    wide["gap"] = wide["test"] - wide["train"]
+    return wide
+
+
+def gap_summary(table: pd.DataFrame, by: list[str], disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Per cell of ``by`` (e.g. label and width): mean train and test accuracy, train and test
+    disparity, and the gap test − train with its 95% CI over seeds."""
+    gap = train_test_gap(table, disparity)
+    accuracy = final_metric(table, "accuracy").pivot_table(index="run", columns="split", values="value")
+    per_run = gap.join(accuracy[["train", "test"]].add_suffix("_accuracy"), on="run")
+    extra = [c for c in ("parameters",) if c not in by]
+    columns = ["train_accuracy", "test_accuracy", "train", "test", "gap"] + extra
+    means = per_run.groupby(by)[columns].mean()
+    means = means.rename(columns={"train": f"train_{disparity}", "test": f"test_{disparity}"})
+    ci = mean_ci(per_run, by=by, value="gap").set_index(by)[["ci_low", "ci_high", "n"]]
+    return means.join(ci.rename(columns={"ci_low": "gap_ci_low", "ci_high": "gap_ci_high", "n": "seeds"}))

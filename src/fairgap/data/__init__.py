@@ -12,7 +12,8 @@ from .base import FairDataset, Split  # noqa: F401
 from .cache import cached
 from .synthetic_faces import FaceConfig, make_synthetic_faces
 
-DATASETS = ("synthetic_faces", "celeba")
+DATASETS = ("synthetic_faces", "celeba", "synthetic_identities", "celeba_identities", "synthetic_xray",
+            "chexpert")
 
 
 def _options_dataclass(name: str, cls, options: dict):
@@ -29,6 +30,10 @@ def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -
     synthetic_faces: options are the fields of FaceConfig (sizes, group proportion, base rates,
     difficulty and label noise per group, seed).
     celeba: root, target, sensitive, image_size (see fairgap.data.celeba).
+    synthetic_identities: the fields of IdentityConfig (fairgap.data.synthetic_identities); splits carry identity.
+    celeba_identities: see fairgap.data.celeba_identities.load_celeba_identities; splits carry identity.
+    synthetic_xray: the fields of XrayConfig (fairgap.data.synthetic_xray): target finding, sensitive (sex/age).
+    chexpert: root, target, sensitive, age_bins, uncertain, frontal_only, image_size (see fairgap.data.chexpert).
     """
     if name == "synthetic_faces":
         config = _options_dataclass(name, FaceConfig, options)
@@ -36,4 +41,18 @@ def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -
     if name == "celeba":
         from .celeba import load_celeba
         return load_celeba(cache=cache, **options)
+    if name == "synthetic_identities":
+        from .synthetic_identities import IdentityConfig, make_synthetic_identities
+        config = _options_dataclass(name, IdentityConfig, options)
+        return cached(name, dataclasses.asdict(config), lambda: make_synthetic_identities(config), cache)
+    if name == "celeba_identities":
+        from .celeba_identities import load_celeba_identities
+        return load_celeba_identities(cache=cache, **options)
+    if name == "synthetic_xray":
+        from .synthetic_xray import XrayConfig, make_synthetic_xray
+        config = _options_dataclass(name, XrayConfig, options)
+        return cached(name, dataclasses.asdict(config), lambda: make_synthetic_xray(config), cache)
+    if name == "chexpert":
+        from .chexpert import load_chexpert
+        return load_chexpert(cache=cache, **options)
     raise ValueError(f"Unknown dataset {name!r}. Valid datasets: {', '.join(DATASETS)}.")

@@ -3,6 +3,13 @@
 An objective owns one optimisation step: most only define ``loss`` (the default
 ``train_step`` backpropagates it), while methods that need their own updates (an
 adversary, dual variables) override ``train_step`` or ``after_step``.
+
+Flooding (Ishida et al., ICML 2020, "Do We Need Zero Training Loss After Achieving Zero
+Training Error?") composes with every method: when ``flood_level`` b is set, the step
+minimises ``|loss - b| + b`` instead of ``loss`` (gradient descent above b, ascent below).
+Which ``loss`` is flooded: the total for methods whose objective is a non-negative loss
+(ERM, penalties, group DRO); the task loss for methods whose objective is a Lagrangian or
+a two-player game (fairalm, adversarial, gradient_reversal), whose total can be negative.
 """
 
 from __future__ import annotations
@@ -47,11 +54,18 @@ class Objective:
     def train_step(self, model, optimizer, x, y, g) -> dict[str, float]:
         logits = model(x)
         total, parts = self.loss(logits, y, g)
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        optimizer.step()
+        descend(optimizer, self.flood(total))
         self.after_step(logits.detach(), y, g)
         return parts
+
+    def flood(self, loss: torch.Tensor) -> torch.Tensor:
+        """``|loss - b| + b`` with b = ``flood_level`` (Ishida et al. 2020); ``loss`` itself when unset."""
+        if self.flood_level is None:
+            return loss
+        return (loss - self.flood_level).abs() + self.flood_level
+
+    def start_epoch(self, epoch: int) -> None:
+        """Hook at the start of each epoch (1-based), for per-epoch schedules; the default does nothing."""
 
     def after_step(self, logits, y, g) -> None:
         """Hook after each optimiser step (dual updates)."""
@@ -103,8 +117,40 @@ def check_range(method: str, **values: tuple[float, float, float]) -> None:
             raise ValueError(f"{method}: {key}={value} is out of range; valid values are in [{low}, {high}].")
 
 
+def check_choice(method: str, **values: tuple[str, tuple[str, ...]]) -> None:
+    """Raise ValueError for each ``name=(value, choices)`` whose value is not one of the choices."""
+    for key, (value, choices) in values.items():
+        if value not in choices:
+            raise ValueError(f"{method}: {key}={value!r} is not valid; valid values are {', '.join(choices)}.")
+
+
+def descend(optimizer, total: torch.Tensor) -> None:
+    """One optimiser step on ``total``."""
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    optimizer.step()
+
+
 def task_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, y.float())
+
+
+def example_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of each example (no reduction)."""
+    return F.binary_cross_entropy_with_logits(logits, y.float(), reduction="none")
+
+
+# Which examples a group-conditional statistic is computed on, and the disparity it then targets.
+CONDITIONS = ("positives", "negatives", "all")
+
+
+def condition_mask(y: torch.Tensor, condition: str) -> torch.Tensor:
+    """Examples with y == 1 ("positives"), y == 0 ("negatives") or every example ("all")."""
+    if condition == "positives":
+        return y == 1
+    if condition == "negatives":
+        return y == 0
+    return torch.ones_like(y, dtype=torch.bool)
 
 
 def group_means(values: torch.Tensor, g: torch.Tensor, mask: torch.Tensor, n_groups: int):
@@ -118,6 +164,12 @@ def group_means(values: torch.Tensor, g: torch.Tensor, mask: torch.Tensor, n_gro
     sums = onehot.T @ values
     present = counts > 0
     return sums / counts.clamp_min(1.0), present
+
+
+def present_pairs(present: torch.Tensor) -> list[tuple[int, int]]:
+    """All pairs (g, h), g < h, of groups present in the batch."""
+    groups = [int(i) for i in torch.nonzero(present).flatten()]
+    return [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:]]
 
 
 def max_gap(stat: torch.Tensor, present: torch.Tensor) -> torch.Tensor:

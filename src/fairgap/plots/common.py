@@ -1,5 +1,6 @@
 """Shared look of every figure: seaborn theme, line styles per split, axis labels per metric."""
 
+import matplotlib.ticker as ticker
 import seaborn as sns
 
 SPLIT_DASHES = {"train": "", "val": (1, 1), "test": (4, 2)}
@@ -15,3 +16,20 @@ METRIC_LABELS = {
 def set_style():
     """Readable in print: paper context, white grid, slightly larger fonts."""
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.15)
+
+
+def compact(value: float) -> str:
+    """Tick label: 0.1, 3, 250, 12k, 1.2M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:g}"
+
+
+def log_axis(ax, values) -> None:
+    """A log x axis with ticks exactly at the swept values, labelled plainly."""
+    values = sorted({float(v) for v in values if v > 0})
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(ticker.FixedLocator(values))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: compact(v)))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())

@@ -1,0 +1,231 @@
+"""Notebook 06, medical diagnosis: per-group AUC and TPR gap, train against test, for ERM and fairness methods.
+
+The experiment trains one network per method (and seed) to detect one chest X-ray finding,
+with sex or age as the sensitive attribute, then evaluates the last epoch's scores:
+
+* **AUC per group** (threshold-free), on train, val and test.
+* **TPR gap at an operating point chosen on validation data.** A clinical classifier is used at
+  a threshold, and that threshold has to be chosen without the test set. Each run gets its own
+  threshold from its *validation* scores, by one of two rules (``threshold_rule``):
+
+  - ``"tpr"`` (the default): the highest threshold at which the overall validation TPR
+    (sensitivity) reaches ``target_tpr`` (0.8 by default), a screening operating point. Every
+    method then works at the same overall sensitivity, so their TPR gaps are comparable.
+  - ``"balanced_accuracy"``: the threshold that maximises validation balanced accuracy
+    ((TPR + TNR) / 2, i.e. Youden's J).
+
+  The same threshold is then applied to train, val and test, and the TPR gap is fairlearn's
+  ``equal_opportunity_difference`` (largest minus smallest group TPR; the "between groups"
+  variant).
+* **Unintended consequences**: each group's test AUC (and test TPR) minus ERM's, with a 95%
+  bootstrap interval over test images (the same resampled test images for both models, so
+  the interval is for the paired difference).
+
+Profiles (built on ``experiments.base_config``; the notebook's own settings live here):
+
+* ``smoke``: 240 training images of 16 px, a quarter-width CNN, 2 epochs (seconds; numbers meaningless).
+* ``default``: the generated ``synthetic_xray`` data at 32 px (2,000 training images), the small
+  CNN at half width, 25 epochs: it interpolates (train accuracy ~100%) on a 2-core CPU in
+  about a minute per method.
+* ``paper``: CheXpert-v1.0-small at 64 px (frontal views, uncertain labels dropped), DenseNet-121,
+  on a GPU (device "auto").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from .experiments import base_config, method_config, run_labelled
+from .metrics import evaluate
+from .paths import check_profile
+from .train import RunConfig, RunResult
+
+NOTEBOOK = "06_medical_diagnosis"
+THRESHOLD_RULES = ("tpr", "balanced_accuracy")
+
+# The same finding under its synthetic_xray name and its CheXpert column.
+FINDINGS = {"effusion": "Pleural Effusion", "opacity": "Lung Opacity", "cardiomegaly": "Cardiomegaly"}
+
+SETTINGS = {
+    "smoke": dict(dataset="synthetic_xray", data={"n_train": 240, "n_val": 160, "n_test": 240, "image_size": 16,
+                                                  "prevalence": (0.4, 0.4)},
+                  model="small_cnn", width=0.25, epochs=2, batch_size=64, lr=1e-3, eval_every=2, device="cpu"),
+    "default": dict(dataset="synthetic_xray", data={"n_train": 2000, "n_val": 1000, "n_test": 2000, "image_size": 32},
+                    model="small_cnn", width=0.5, epochs=25, batch_size=128, lr=1e-3, eval_every=5, device="cpu"),
+    "paper": dict(dataset="chexpert", data={"image_size": 64, "frontal_only": True, "uncertain": "ignore"},
+                  model="densenet121", width=1.0, epochs=10, batch_size=128, lr=1e-3, eval_every=1, device="auto"),
+}
+
+DEFAULT_METHODS = {
+    "ERM": {"method": "erm"},
+    "EO penalty λ=1": {"method": "equalized_odds_max_penalty", "weight": 1.0, "warmup_epochs": 2},
+    "EOpp penalty λ=1": {"method": "equal_opportunity_penalty", "weight": 1.0, "warmup_epochs": 2},
+}
+
+
+def experiment_config(profile: str, finding: str | None = None, sensitive: str = "sex", data: dict | None = None,
+                      **overrides) -> RunConfig:
+    """The notebook's base RunConfig for ``profile``.
+
+    finding: "effusion", "opacity" or "cardiomegaly" (mapped to the CheXpert column on CheXpert, where
+        any other CheXpert label column is accepted as well); None keeps the dataset's default.
+    sensitive: "sex" or "age".
+    data: dataset options merged over the profile's; overrides: any RunConfig field.
+    """
+    check_profile(profile)
+    settings = {**SETTINGS[profile], **overrides}
+    dataset = settings["dataset"]
+    options = dict(SETTINGS[profile]["data"]) if dataset == SETTINGS[profile]["dataset"] else {}
+    options["sensitive"] = sensitive
+    if finding is not None:
+        options["target"] = FINDINGS.get(finding, finding) if dataset == "chexpert" else finding
+    options.update(data or {})
+    settings["data"] = options
+    return base_config(profile, **settings)
+
+
+def method_configs(base: RunConfig, methods: dict[str, dict], seeds=(0,)) -> dict[tuple[str, int], RunConfig]:
+    """(label, seed) -> RunConfig for every method spec and seed (validated before anything trains)."""
+    if not methods:
+        raise ValueError("methods is empty; give at least {'ERM': {'method': 'erm'}}.")
+    return {(label, int(seed)): method_config(base, spec).replace(seed=int(seed))
+            for label, spec in methods.items() for seed in seeds}
+
+
+def run_all(configs: dict[tuple[str, int], RunConfig], progress: bool = True) -> dict[tuple[str, int], RunResult]:
+    """Train (or load from the run cache) every config."""
+    keyed = {f"{label} (seed {seed})": config for (label, seed), config in configs.items()}
+    results = run_labelled(keyed, progress=progress)
+    return {key: results[f"{key[0]} (seed {key[1]})"] for key in configs}
+
+
+# --- thresholds and metrics ---
+
+def choose_threshold(score, target, rule: str = "tpr", target_tpr: float = 0.8) -> float:
+    """A decision threshold from validation scores (predict positive when score >= threshold)."""
+    score, target = np.asarray(score, dtype=np.float64), np.asarray(target)
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"Unknown threshold_rule {rule!r}. Valid rules: {', '.join(THRESHOLD_RULES)}.")
+    if not 0 < target_tpr <= 1:
+        raise ValueError(f"target_tpr={target_tpr} must be in (0, 1].")
+    if len(np.unique(target)) < 2:
+        raise ValueError("The validation split needs both positive and negative examples to choose a threshold.")
+    fpr, tpr, thresholds = roc_curve(target, score)
+    if rule == "tpr":
+        index = int(np.argmax(tpr >= target_tpr - 1e-12))
+    else:
+        index = int(np.argmax(tpr - fpr))
+    return float(min(thresholds[index], 1.0))  # roc_curve's first threshold is +inf
+
+
+def score_table(results: dict[tuple[str, int], RunResult], threshold_rule: str = "tpr",
+                target_tpr: float = 0.8, splits=("train", "val", "test")) -> pd.DataFrame:
+    """Tidy rows (method, seed, split, group, metric, value) at each run's validation threshold.
+
+    Metrics per group and overall: n, loss, accuracy, tpr, fpr, selection_rate, auc; overall only:
+    the disparities of fairgap.metrics (equal_opportunity_difference is the TPR gap), collapsed,
+    and threshold (the same for every split of a run).
+    """
+    rows = []
+    for (label, seed), result in results.items():
+        if "val" not in result.scores:
+            raise ValueError(f"Run {label!r} has no validation scores; the dataset needs a val split "
+                             "(n_val > 0) to choose the threshold.")
+        val = result.scores["val"]
+        threshold = choose_threshold(val["score"], val["target"], threshold_rule, target_tpr)
+        groups = result.info["group_labels"]
+        for split in splits:
+            if split not in result.scores:
+                continue
+            part = result.scores[split]
+            base = {"method": label, "seed": seed, "split": split}
+            rows += [{**base, **row} for row in evaluate(part["target"], part["score"], part["group"], threshold, groups)]
+            rows.append({**base, "group": "all", "metric": "threshold", "value": threshold})
+    return pd.DataFrame(rows, columns=["method", "seed", "split", "group", "metric", "value"])
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per method (mean over seeds): per-group AUC and TPR on train and test, the TPR gap,
+    the threshold and whether any run collapsed to a constant prediction."""
+    groups = [g for g in table.group.unique() if g != "all"]
+    mean = table.groupby(["method", "split", "group", "metric"], sort=False).value.mean()
+    rows = []
+    for method in table.method.unique():
+        row = {"method": method, "threshold": mean[(method, "val", "all", "threshold")]}
+        for split in ("train", "test"):
+            for g in groups:
+                row[f"{split} AUC ({g})"] = mean[(method, split, g, "auc")]
+            for g in groups:
+                row[f"{split} TPR ({g})"] = mean[(method, split, g, "tpr")]
+            row[f"{split} TPR gap"] = mean[(method, split, "all", "equal_opportunity_difference")]
+        collapsed = table[(table.method == method) & (table.metric == "collapsed")].value
+        row["collapsed"] = bool(collapsed.max() > 0)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def _auc(target, score):
+    return roc_auc_score(target, score) if 0 < target.sum() < len(target) else np.nan
+
+
+def _tpr(target, predicted):
+    positives = target == 1
+    return predicted[positives].mean() if positives.any() else np.nan
+
+
+def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame, reference: str = "ERM",
+                 n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Each group's test AUC and test TPR (at each run's own threshold) minus the reference's,
+    averaged over seeds, with a 95% paired bootstrap interval over test images.
+
+    Rows: method, group, metric ("AUC" or "TPR"), change, low, high, reference_value, value.
+    Empty when ``reference`` is not among the methods.
+    """
+    columns = ["method", "group", "metric", "change", "low", "high", "reference_value", "value"]
+    labels = list(dict.fromkeys(label for label, _ in results))
+    seeds = sorted({s for _, s in results})
+    if reference not in labels:
+        return pd.DataFrame(columns=columns)
+    thresholds = table[(table.metric == "threshold") & (table.split == "test")].set_index(["method", "seed"]).value
+    first = results[(reference, seeds[0])].scores["test"]
+    target, group = first["target"], first["group"]
+    for result in results.values():  # every run must have scored the same test images
+        if not np.array_equal(result.scores["test"]["target"], target):
+            raise ValueError("The runs were evaluated on different test sets; compare runs of one dataset.")
+    group_labels = results[(reference, seeds[0])].info["group_labels"]
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(group == g) for g in range(len(group_labels))]
+    boots = [[rng.choice(m, size=len(m), replace=True) for _ in range(n_boot)] for m in members]
+
+    def stat(label, g, index, metric):
+        values = []
+        for s in seeds:
+            scores = results[(label, s)].scores["test"]["score"][index]
+            if metric == "AUC":
+                values.append(_auc(target[index], scores))
+            else:
+                values.append(_tpr(target[index], scores >= thresholds[(label, s)]))
+        return float(np.mean(values))
+
+    rows = []
+    for label in labels:
+        if label == reference:
+            continue
+        for g, name in enumerate(group_labels):
+            for metric in ("AUC", "TPR"):
+                ref, value = stat(reference, g, members[g], metric), stat(label, g, members[g], metric)
+                draws = np.array([stat(label, g, b, metric) - stat(reference, g, b, metric) for b in boots[g]])
+                draws = draws[np.isfinite(draws)]
+                low, high = (np.percentile(draws, [2.5, 97.5]) if draws.size else (np.nan, np.nan))
+                rows.append({"method": label, "group": name, "metric": metric, "change": value - ref,
+                             "low": float(low), "high": float(high), "reference_value": ref, "value": value})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def collapsed_runs(table: pd.DataFrame) -> list[str]:
+    """'method (seed s, split)' for every evaluation where all predictions fell on one side of the threshold."""
+    rows = table[(table.metric == "collapsed") & (table.value > 0)]
+    return [f"{r.method} (seed {r.seed}, {r.split})" for r in rows.itertuples()]
+

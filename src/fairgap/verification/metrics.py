@@ -1,0 +1,211 @@
+"""Verification metrics on genuine and impostor pairs, per sensitive group, computed with sklearn's roc_curve.
+
+A pair of images is *genuine* if both show the same identity and an *impostor* pair otherwise;
+its score is the cosine similarity of the two embeddings, and a system accepts a pair when the
+score reaches a threshold t. For a set of pairs:
+
+* TAR(t) = share of genuine pairs accepted (true accept rate), FAR(t) = share of impostor
+  pairs accepted (false accept rate); the ROC curve is TAR against FAR over all t.
+* ``tar@far=f``: the largest TAR at a threshold whose FAR is at most f (the ROC read at f,
+  without interpolation), i.e. the lowest threshold t with FAR(t) <= f.
+* ``eer``: the equal error rate, where FAR = 1 - TAR, linearly interpolated between the two ROC
+  points that bracket the crossing.
+
+Per-group metrics use the genuine pairs of the group and impostor pairs *within* the group
+(two different people of the same group: the hard impostors, and the ones that differ between
+groups). Two ways to set the threshold, both reported:
+
+* ``global`` (``tar_global@f``, ``far_global@f``): one threshold for everyone, chosen so that
+  the FAR over all impostor pairs (pooled over groups) is f, as a deployed system does. Each
+  group then gets its own FAR, which may be far from f: ``far_global@f`` is that FAR.
+* ``group`` (``tar_group@f``): each group's own threshold, at which its FAR is f.
+
+Disparities (group ``"all"``, metric name with ``_gap``): largest minus smallest value over the
+groups, e.g. ``tar_global@0.001_gap`` or ``eer_gap``. Overall rows (group ``"all"``) pool the
+pairs of all groups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_curve
+
+FARS = (1e-2, 1e-3)
+OVERALL = "all"
+
+
+def _as_scores(genuine, impostor) -> tuple[np.ndarray, np.ndarray]:
+    genuine, impostor = np.asarray(genuine, dtype=np.float64), np.asarray(impostor, dtype=np.float64)
+    if len(genuine) == 0 or len(impostor) == 0:
+        raise ValueError(f"Verification metrics need genuine and impostor pairs; got {len(genuine)} genuine and "
+                         f"{len(impostor)} impostor pairs. Use more images per identity and more identities.")
+    return genuine, impostor
+
+
+def roc(genuine, impostor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(far, tar, threshold) of every distinct threshold, from sklearn.metrics.roc_curve."""
+    genuine, impostor = _as_scores(genuine, impostor)
+    labels = np.r_[np.ones(len(genuine)), np.zeros(len(impostor))]
+    far, tar, thresholds = roc_curve(labels, np.r_[genuine, impostor], drop_intermediate=False)
+    return far, tar, thresholds
+
+
+def tar_at_far(genuine, impostor, far: float) -> tuple[float, float]:
+    """(TAR, threshold) at the lowest threshold whose FAR is at most ``far``; accept when score >= threshold."""
+    return _read_tar(roc(genuine, impostor), far)
+
+
+def threshold_at_far(genuine, impostor, far: float) -> float:
+    """The threshold of ``tar_at_far``: the lowest at which at most a share ``far`` of ``impostor`` is accepted
+    (among the distinct scores of both sets, as roc_curve lists them)."""
+    return tar_at_far(genuine, impostor, far)[1]
+
+
+def equal_error_rate(genuine, impostor) -> float:
+    """EER: where the ROC crosses FAR = 1 - TAR (false accept rate = false reject rate), interpolated."""
+    return _read_eer(roc(genuine, impostor))
+
+
+def _read_tar(curve, far: float) -> tuple[float, float]:
+    fars, tars, thresholds = curve
+    index = int(np.searchsorted(fars, far, side="right")) - 1  # fars is non-decreasing and starts at 0
+    return float(tars[index]), float(thresholds[index])
+
+
+def _read_eer(curve) -> float:
+    fars, tars, _ = curve
+    difference = fars - (1.0 - tars)           # FAR - FRR rises from -1 (t = inf) to +1 (t = -inf)
+    i = int(np.argmax(difference >= 0))
+    if i == 0 or difference[i] == 0:
+        return float(fars[i])
+    t = -difference[i - 1] / (difference[i] - difference[i - 1])
+    return float(fars[i - 1] + t * (fars[i] - fars[i - 1]))
+
+
+def accept_rate(scores, threshold: float) -> float:
+    scores = np.asarray(scores)
+    return float(np.mean(scores >= threshold)) if len(scores) else float("nan")
+
+
+# --- pairs ---
+
+def sample_pairs(identity, group, max_genuine: int = 20000, max_impostor: int = 100000,
+                 seed: int = 0) -> pd.DataFrame:
+    """Genuine and within-group impostor pairs of images (indices i < j), per group.
+
+    Every genuine pair is kept unless a group has more than ``max_genuine``, and every impostor
+    pair unless it has more than ``max_impostor``; then that many are drawn uniformly without
+    replacement with the given seed. Returns columns i, j, genuine (bool), group (int).
+    """
+    identity, group = np.asarray(identity), np.asarray(group)
+    rng = np.random.default_rng(seed)
+    frames = []
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        ids = identity[members]
+        genuine = _genuine_pairs(members, ids)
+        if len(genuine) > max_genuine:
+            genuine = genuine[np.sort(rng.choice(len(genuine), max_genuine, replace=False))]
+        impostor = _impostor_pairs(members, ids, max_impostor, rng)
+        for pairs, is_genuine in ((genuine, True), (impostor, False)):
+            frames.append(pd.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1], "genuine": is_genuine,
+                                        "group": int(g)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _genuine_pairs(members: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    blocks = []
+    order = np.argsort(ids, kind="stable")
+    members, ids = members[order], ids[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    for start, stop in zip(starts, np.r_[starts[1:], len(ids)]):
+        a, b = np.triu_indices(stop - start, k=1)
+        blocks.append(np.stack([members[start + a], members[start + b]], axis=1))
+    pairs = np.concatenate(blocks) if blocks else np.zeros((0, 2), dtype=np.int64)
+    return np.sort(pairs, axis=1).astype(np.int64)
+
+
+def _impostor_pairs(members: np.ndarray, ids: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    n = len(members)
+    if n * (n - 1) // 2 <= 4 * limit:          # few enough: enumerate, then subsample
+        a, b = np.triu_indices(n, k=1)
+        keep = ids[a] != ids[b]
+        a, b = a[keep], b[keep]
+        if len(a) > limit:
+            pick = np.sort(rng.choice(len(a), limit, replace=False))
+            a, b = a[pick], b[pick]
+    else:                                       # many: draw at random, drop same-identity and repeated pairs
+        found = np.zeros((0, 2), dtype=np.int64)
+        while len(found) < limit:
+            draw = rng.integers(0, n, size=(2 * limit, 2))
+            draw = np.sort(draw, axis=1)
+            draw = draw[(draw[:, 0] != draw[:, 1]) & (ids[draw[:, 0]] != ids[draw[:, 1]])]
+            found = np.unique(np.concatenate([found, draw]), axis=0)
+        found = found[np.sort(rng.choice(len(found), limit, replace=False))]
+        a, b = found[:, 0], found[:, 1]
+    return np.stack([members[a], members[b]], axis=1).astype(np.int64)
+
+
+def pair_scores(embeddings: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
+    """Cosine similarity of each pair (embeddings are L2-normalised here, to be safe)."""
+    e = np.asarray(embeddings, dtype=np.float64)
+    e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+    return np.einsum("ij,ij->i", e[pairs.i.to_numpy()], e[pairs.j.to_numpy()])
+
+
+# --- metrics per group ---
+
+def verification_metrics(scores: np.ndarray, pairs: pd.DataFrame, group_labels, fars=FARS) -> list[dict]:
+    """Tidy rows {group, metric, value}: per group, pooled ("all"), and the gaps between groups."""
+    scores = np.asarray(scores)
+    genuine_mask = pairs.genuine.to_numpy()
+    group = pairs.group.to_numpy()
+    label = lambda g: str(group_labels[int(g)])  # noqa: E731
+    # The global threshold: one for everyone, from all pairs pooled over groups (as a deployed system sets it).
+    gen_all, imp_all = scores[genuine_mask], scores[~genuine_mask]
+    pooled = roc(gen_all, imp_all) if len(gen_all) and len(imp_all) else None
+    thresholds = {far: _read_tar(pooled, far)[1] for far in fars} if pooled is not None else {}
+    rows, per_group = [], {}
+    for g in np.unique(group):
+        gen, imp = scores[genuine_mask & (group == g)], scores[~genuine_mask & (group == g)]
+        values = {"n_genuine": float(len(gen)), "n_impostor": float(len(imp)),
+                  "genuine_similarity": float(gen.mean()) if len(gen) else float("nan"),
+                  "impostor_similarity": float(imp.mean()) if len(imp) else float("nan")}
+        if len(gen) and len(imp):
+            curve = roc(gen, imp)
+            values["eer"] = _read_eer(curve)
+            for far in fars:
+                values[f"tar_global@{far:g}"] = accept_rate(gen, thresholds[far])
+                values[f"far_global@{far:g}"] = accept_rate(imp, thresholds[far])
+                values[f"tar_group@{far:g}"] = _read_tar(curve, far)[0]
+        per_group[label(g)] = values
+        rows += [{"group": label(g), "metric": m, "value": v} for m, v in values.items()]
+    if pooled is not None:
+        rows.append({"group": OVERALL, "metric": "eer", "value": _read_eer(pooled)})
+        for far in fars:
+            rows.append({"group": OVERALL, "metric": f"tar_global@{far:g}", "value": _read_tar(pooled, far)[0]})
+            rows.append({"group": OVERALL, "metric": f"threshold@{far:g}", "value": thresholds[far]})
+    gap_metrics = ["eer"] + [f"{kind}@{far:g}" for far in fars for kind in ("tar_global", "tar_group", "far_global")]
+    for metric in gap_metrics:
+        values = [v[metric] for v in per_group.values() if metric in v]
+        if len(values) >= 2:
+            rows.append({"group": OVERALL, "metric": f"{metric}_gap", "value": float(max(values) - min(values))})
+    return rows
+
+
+def roc_table(scores: np.ndarray, pairs: pd.DataFrame, group_labels, n_points: int = 60,
+              min_far: float = 1e-4) -> pd.DataFrame:
+    """ROC per group and pooled, read at log-spaced FARs (the TAR@FAR definition): group, far, tar."""
+    grid = np.r_[np.logspace(np.log10(min_far), 0, n_points)]
+    genuine_mask, group = pairs.genuine.to_numpy(), pairs.group.to_numpy()
+    parts = [(str(group_labels[int(g)]), group == g) for g in np.unique(group)] + [(OVERALL, np.ones(len(group), bool))]
+    frames = []
+    for name, mask in parts:
+        gen, imp = scores[genuine_mask & mask], scores[~genuine_mask & mask]
+        if not (len(gen) and len(imp)):
+            continue
+        fars, tars, _ = roc(gen, imp)
+        index = np.searchsorted(fars, grid, side="right") - 1
+        frames.append(pd.DataFrame({"group": name, "far": grid, "tar": tars[index]}))
+    return pd.concat(frames, ignore_index=True)

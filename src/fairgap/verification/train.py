@@ -1,0 +1,338 @@
+"""One verification run: a VerificationConfig in, a per-epoch history table out (cached by config hash).
+
+The embedding network is trained to classify the training identities with a margin loss
+(ArcFace or CosFace), optionally with a fairness-promoting variant:
+
+* ``none``: the margin loss alone.
+* ``loss_gap``: + weight x (largest minus smallest mean identity loss over the groups in the batch).
+* ``adversarial``: an adversary predicts the sensitive group from the embedding; a gradient
+  reversal layer (strength = weight) makes the embedding network remove what the adversary uses.
+* ``group_margin``: the examples of group ``margin_group`` get margin + weight (a larger margin
+  for the group that is harder to verify).
+
+History (tidy: epoch, split, group, metric, value). Epoch 0 is the untrained network. After
+every epoch, the images of each evaluation split are embedded and scored on fixed genuine and
+impostor pairs (see ``fairgap.verification.metrics``):
+
+* ``train``: the training images themselves (training identities);
+* ``val``: held-out images of the training identities;
+* ``test``: images of unseen identities.
+
+``identification_accuracy`` (closed set: the nearest class weight is the right identity) is
+recorded for train and val. Under split ``optimization``, the epoch's mean identity loss per
+group, the loss gap, and the adversary's loss and accuracy. After the last epoch the ROC curves
+(per split and group) and the embeddings are kept as well.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from ..data import FairDataset, load_dataset
+from ..io import CorruptCacheEntry, read_arrays, read_csv, read_json, write_arrays, write_csv, write_json
+from ..models import MODELS, count_parameters
+from ..paths import results_dir
+from ..train import HISTORY_COLUMNS, Normalizer, resolve_device, seed_everything
+from .losses import LOSSES, GroupAdversary, MarginHead, group_loss_gap
+from .metrics import FARS, pair_scores, roc_table, sample_pairs, verification_metrics
+from .model import EmbeddingNet
+
+METHODS = ("none", "loss_gap", "adversarial", "group_margin")
+EVAL_SPLITS = ("train", "val", "test")
+OPTIMIZERS = ("adam", "sgd")
+# Bump when a change to this code changes results, so old cache entries are not reused.
+CACHE_VERSION = 1
+
+
+@dataclass
+class VerificationConfig:
+    """Everything that determines a verification run's numbers (same config, same numbers on CPU)."""
+
+    dataset: str = "synthetic_identities"
+    data: dict = field(default_factory=dict)     # options of load_dataset
+    model: str = "small_cnn"
+    width: float = 1.0
+    embedding_dim: int = 64
+    loss: str = "arcface"                        # "arcface" or "cosface"
+    scale: float = 30.0                          # s: logits are s * cos
+    margin: float = 0.5                          # m: angular (ArcFace, radians) or cosine (CosFace) margin
+    method: str = "none"                         # see METHODS
+    weight: float = 0.0                          # strength of the fairness-promoting variant
+    margin_group: int = 1                        # group_margin: the group that gets the larger margin
+    adversary_hidden: int = 64
+    warmup_epochs: int = 0                       # plain margin loss first (the adversary still learns)
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 2e-3
+    optimizer: str = "adam"
+    weight_decay: float = 5e-4
+    eval_splits: tuple = EVAL_SPLITS
+    eval_max_images: int = 4000                  # per split; more are subsampled (seeded) for evaluation
+    max_genuine: int = 20000                     # pairs per group and split
+    max_impostor: int = 100000
+    fars: tuple = FARS
+    seed: int = 0
+    device: str = "cpu"
+
+    def validate(self) -> "VerificationConfig":
+        from ..data import DATASETS
+
+        choices = {"dataset": (self.dataset, DATASETS), "model": (self.model, MODELS), "loss": (self.loss, LOSSES),
+                   "method": (self.method, METHODS), "optimizer": (self.optimizer, OPTIMIZERS)}
+        for name, (value, valid) in choices.items():
+            if value not in valid:
+                raise ValueError(f"Unknown {name} {value!r}. Valid: {', '.join(valid)}.")
+        unknown = [s for s in self.eval_splits if s not in EVAL_SPLITS]
+        if unknown or not self.eval_splits:
+            raise ValueError(f"eval_splits={self.eval_splits} must be a non-empty subset of {EVAL_SPLITS}.")
+        positive = {"width": self.width, "embedding_dim": self.embedding_dim, "scale": self.scale,
+                    "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                    "eval_max_images": self.eval_max_images, "max_genuine": self.max_genuine,
+                    "max_impostor": self.max_impostor, "adversary_hidden": self.adversary_hidden}
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}.")
+        for name in ("margin", "weight", "weight_decay", "warmup_epochs"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}.")
+        if self.method == "none" and self.weight != 0:
+            raise ValueError(f"method 'none' takes no weight (got weight={self.weight}); choose one of "
+                             f"{', '.join(METHODS[1:])} for a fairness-promoting variant.")
+        if not all(0 < f < 1 for f in self.fars):
+            raise ValueError(f"fars={self.fars} must be false accept rates in (0, 1).")
+        return self
+
+    def key(self) -> str:
+        """Stable hash of the config and the cache version: the run's folder in the cache."""
+        text = json.dumps({"config": dataclasses.asdict(self), "cache_version": CACHE_VERSION},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def replace(self, **changes) -> "VerificationConfig":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class VerificationResult:
+    config: VerificationConfig
+    history: pd.DataFrame                  # epoch, split, group, metric, value
+    roc: pd.DataFrame                      # split, group, far, tar (last epoch)
+    embeddings: dict[str, dict[str, np.ndarray]]   # split -> {"embedding", "group", "identity"} (last epoch)
+    info: dict
+
+    def final(self) -> pd.DataFrame:
+        return self.history[self.history.epoch == self.history.epoch.max()]
+
+    def metric(self, metric: str, split: str, group: str = "all") -> pd.Series:
+        h = self.history
+        return h[(h.metric == metric) & (h.split == split) & (h.group == group)].set_index("epoch")["value"]
+
+
+def prepare_dataset(config: VerificationConfig) -> FairDataset:
+    dataset = load_dataset(config.dataset, **config.data)
+    for split in ("train",) + tuple(config.eval_splits):
+        if split not in dataset.splits:
+            raise ValueError(f"Dataset {dataset.name!r} has no {split!r} split (it has {sorted(dataset.splits)}); "
+                             f"drop it from eval_splits.")
+        if dataset[split].identity is None:
+            raise ValueError(f"Dataset {dataset.name!r} has no identities in its {split!r} split; face verification "
+                             "needs an identity dataset such as 'synthetic_identities' or 'celeba_identities'.")
+    return dataset
+
+
+@torch.no_grad()
+def embed(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 512) -> torch.Tensor:
+    model.eval()
+    parts = [model(normalize(images[i:i + batch_size])).float() for i in range(0, len(images), batch_size)]
+    return torch.cat(parts) if parts else torch.zeros(0, model.dim)
+
+
+class _EvalSet:
+    """A split's (subsampled) images with its fixed pairs, and closed-set labels where the identities were trained."""
+
+    def __init__(self, name: str, split, class_of: dict, config: VerificationConfig, index: int):
+        rng = np.random.default_rng([config.seed, 7919, index])
+        keep = np.arange(len(split))
+        if len(keep) > config.eval_max_images:
+            keep = np.sort(rng.choice(len(keep), config.eval_max_images, replace=False))
+        self.name, self.images = name, split.images[torch.from_numpy(keep)]
+        self.group = split.group.numpy()[keep]
+        self.identity = split.identity.numpy()[keep]
+        self.pairs = sample_pairs(self.identity, self.group, config.max_genuine, config.max_impostor,
+                                  seed=int(rng.integers(2 ** 31)))
+        labels = np.array([class_of.get(int(i), -1) for i in self.identity])
+        self.labels = torch.from_numpy(labels) if (labels >= 0).all() else None
+
+
+def train_verification(config: VerificationConfig, dataset: FairDataset | None = None,
+                       progress: bool = False) -> VerificationResult:
+    """Train one embedding network from scratch and record its history. No caching here (see ``run_verification``)."""
+    config.validate()
+    dataset = dataset if dataset is not None else prepare_dataset(config)
+    device = resolve_device(config.device)
+    seed_everything(config.seed)
+    train_split = dataset["train"]
+    n_groups = len(dataset.group_labels)
+    identities, labels = np.unique(train_split.identity.numpy(), return_inverse=True)
+    class_of = {int(i): k for k, i in enumerate(identities)}
+    labels = torch.from_numpy(labels.astype(np.int64)).to(device)
+    groups = train_split.group.to(device)
+
+    model = EmbeddingNet(config.model, dataset.image_shape[0], config.width, config.embedding_dim)
+    model = model.to(device, memory_format=torch.channels_last)
+    head = MarginHead(config.embedding_dim, len(identities), config.loss, config.scale, config.margin).to(device)
+    adversary = (GroupAdversary(config.embedding_dim, n_groups, config.adversary_hidden).to(device)
+                 if config.method == "adversarial" else None)
+    parameters = list(model.parameters()) + list(head.parameters()) + (list(adversary.parameters()) if adversary else [])
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    normalize = Normalizer(train_split.images, device)
+    generator = torch.Generator().manual_seed(config.seed)
+    eval_sets = [_EvalSet(name, dataset[name], class_of, config, k) for k, name in enumerate(config.eval_splits)]
+
+    rows: list[dict] = []
+    _record(rows, 0, model, head, eval_sets, normalize, dataset.group_labels, config, device)
+    epochs = range(1, config.epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs = tqdm(epochs, desc=f"{config.method} w={config.weight:g}", leave=False)
+    for epoch in epochs:
+        model.train()
+        head.train()
+        active = epoch > config.warmup_epochs
+        sums: dict[tuple[str, str], list[float]] = {}
+
+        def add(group: str, metric: str, value: float, count: int = 1):
+            total = sums.setdefault((group, metric), [0.0, 0])
+            total[0] += value * count
+            total[1] += count
+
+        for index in torch.randperm(len(train_split), generator=generator).split(config.batch_size):
+            index_d = index.to(device)
+            y, g = labels[index_d], groups[index_d]
+            embedding = model(normalize(train_split.images[index]))
+            margin = None
+            if config.method == "group_margin" and active:
+                margin = config.margin + config.weight * (g == config.margin_group).float()
+            losses = head(embedding, y, margin)
+            identity_loss = losses.mean()
+            gap, means = group_loss_gap(losses, g, n_groups)
+            loss = identity_loss
+            if config.method == "loss_gap" and active:
+                loss = loss + config.weight * gap
+            if adversary is not None:
+                logits = adversary(embedding, config.weight if active else 0.0)
+                adversary_loss = F.cross_entropy(logits, g)
+                loss = loss + adversary_loss
+                add("all", "adversary_loss", float(adversary_loss.detach()), len(index))
+                add("all", "adversary_accuracy", float((logits.argmax(1) == g).float().mean()), len(index))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            add("all", "identity_loss", float(identity_loss.detach()), len(index))
+            add("all", "identity_loss_gap", float(gap.detach()), len(index))
+            for k in range(n_groups):
+                count = int((g == k).sum())
+                if count:
+                    add(str(dataset.group_labels[k]), "identity_loss", float(means[k].detach()), count)
+        schedule.step()
+        rows += [{"epoch": epoch, "split": "optimization", "group": group, "metric": metric, "value": total / count}
+                 for (group, metric), (total, count) in sums.items()]
+        _record(rows, epoch, model, head, eval_sets, normalize, dataset.group_labels, config, device)
+
+    roc_frames, embeddings = [], {}
+    for eval_set in eval_sets:
+        vectors = embed(model, eval_set.images, normalize).cpu().numpy()
+        roc_frames.append(roc_table(pair_scores(vectors, eval_set.pairs), eval_set.pairs, dataset.group_labels)
+                          .assign(split=eval_set.name))
+        embeddings[eval_set.name] = {"embedding": vectors.astype(np.float32), "group": eval_set.group,
+                                     "identity": eval_set.identity}
+    info = {"parameters": count_parameters(model), "group_labels": list(dataset.group_labels),
+            "group_name": dataset.group_name, "n_train_images": len(train_split),
+            "n_train_identities": int(len(identities)), "device": str(device),
+            "pairs": {s.name: {"genuine": int(s.pairs.genuine.sum()), "impostor": int((~s.pairs.genuine).sum())}
+                      for s in eval_sets}}
+    roc = pd.concat(roc_frames, ignore_index=True)[["split", "group", "far", "tar"]]
+    return VerificationResult(config, pd.DataFrame(rows, columns=HISTORY_COLUMNS), roc, embeddings, info)
+
+
+@torch.no_grad()
+def _record(rows, epoch, model, head, eval_sets, normalize, group_labels, config, device) -> None:
+    for eval_set in eval_sets:
+        vectors = embed(model, eval_set.images, normalize)
+        scores = pair_scores(vectors.cpu().numpy(), eval_set.pairs)
+        for row in verification_metrics(scores, eval_set.pairs, group_labels, config.fars):
+            rows.append({"epoch": epoch, "split": eval_set.name, **row})
+        if eval_set.labels is not None:
+            correct = (head.cosine(vectors.to(device)).argmax(1).cpu() == eval_set.labels).numpy()
+            for k, label in enumerate(group_labels):
+                mask = eval_set.group == k
+                if mask.any():
+                    rows.append({"epoch": epoch, "split": eval_set.name, "group": str(label),
+                                 "metric": "identification_accuracy", "value": float(correct[mask].mean())})
+            rows.append({"epoch": epoch, "split": eval_set.name, "group": "all",
+                         "metric": "identification_accuracy", "value": float(correct.mean())})
+
+
+# --- cache: results/verification/<key>/{config.json, history.csv, roc.csv, embeddings.npz, info.json} ---
+
+def run_folder(config: VerificationConfig):
+    return results_dir() / "verification" / config.key()
+
+
+def load_cached(config: VerificationConfig) -> VerificationResult | None:
+    """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed)."""
+    folder = run_folder(config)
+    if not (folder / "info.json").is_file():
+        return None
+    try:
+        info = read_json(folder / "info.json")
+        history = read_csv(folder / "history.csv", HISTORY_COLUMNS)
+        roc = read_csv(folder / "roc.csv", ("split", "group", "far", "tar"))
+        flat = read_arrays(folder / "embeddings.npz")
+    except (CorruptCacheEntry, FileNotFoundError):
+        return None
+    if info.get("key") != config.key() or history.empty:
+        return None
+    history["group"] = history["group"].astype(str)
+    roc["group"] = roc["group"].astype(str)
+    embeddings: dict[str, dict[str, np.ndarray]] = {}
+    for name, array in flat.items():
+        split, _, part = name.partition("__")
+        embeddings.setdefault(split, {})[part] = array
+    return VerificationResult(config, history, roc, embeddings, info)
+
+
+def save_result(result: VerificationResult) -> None:
+    folder = run_folder(result.config)
+    write_json(folder / "config.json", dataclasses.asdict(result.config))
+    write_csv(folder / "history.csv", result.history)
+    write_csv(folder / "roc.csv", result.roc)
+    write_arrays(folder / "embeddings.npz", **{f"{split}__{part}": array for split, parts in result.embeddings.items()
+                                                for part, array in parts.items()})
+    # info.json is written last: its presence marks a complete entry.
+    write_json(folder / "info.json", {**result.info, "key": result.config.key()})
+
+
+def run_verification(config: VerificationConfig, cache: bool = True, progress: bool = False) -> VerificationResult:
+    """Train ``config`` unless an intact cached result exists; cache what was trained."""
+    config.validate()
+    if cache:
+        cached = load_cached(config)
+        if cached is not None:
+            return cached
+    result = train_verification(config, progress=progress)
+    if cache:
+        save_result(result)
+    return result
