@@ -133,6 +133,19 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float], 
     return table
 
 
+def strength_trainer(profile: str, seeds: list[int], warmup_epochs: int = 2, **overrides):
+    """For the notebook 02 explorer: a function (method, weight) -> the new runs' table, over ``seeds``."""
+    from .sweep import plan, run_sweep
+
+    base = sweep_base(profile, **overrides)
+
+    def train_new(method: str, weight: float) -> pd.DataFrame:
+        runs = plan(base, [{"method": method, "weight": weight, "warmup_epochs": warmup_epochs}], seeds)
+        return run_sweep(runs, executor=sweep_executor(profile, "auto"), progress=True)
+
+    return train_new
+
+
 def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, dict], seeds: list[int],
                      executor: str = "auto", **overrides) -> pd.DataFrame:
     """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds."""

@@ -1,0 +1,72 @@
+import pytest
+
+from fairgap import widgets
+from fairgap.sweep import plan, product, run_sweep
+from fairgap.train import RunConfig
+
+TINY = RunConfig(data={"n_train": 120, "n_val": 40, "n_test": 80, "image_size": 16}, width=0.25, epochs=1,
+                 batch_size=64)
+
+
+@pytest.fixture
+def strength_table():
+    specs = product(method=["equalized_odds_max_penalty"], weight=[0.1, 1.0, 10.0]) + [{"method": "erm"}]
+    table = run_sweep(plan(TINY, specs, seeds=[0]), executor="sequential", progress=False)
+    table.loc[table.method == "erm", "weight"] = 0.0
+    return table
+
+
+def _children(box):
+    for child in getattr(box, "children", ()):
+        yield child
+        yield from _children(child)
+
+
+def _find(box, cls):
+    return [c for c in _children(box) if isinstance(c, cls)]
+
+
+def test_strength_slider_redraws_from_the_table(strength_table):
+    import ipywidgets
+
+    explorer = widgets.strength_explorer(strength_table)
+    slider = _find(explorer, ipywidgets.SelectionSlider)[0]
+    image = _find(explorer, ipywidgets.Image)[0]
+    assert list(slider.options) == [0.1, 1.0, 10.0]
+    before = image.value
+    assert before[:4] == b"\x89PNG"
+    slider.value = 10.0 if slider.value != 10.0 else 0.1
+    assert image.value != before
+
+
+def test_train_button_adds_a_weight(strength_table):
+    import ipywidgets
+
+    calls = []
+
+    def train_new(method, weight):
+        calls.append((method, weight))
+        table = run_sweep(plan(TINY, [{"method": method, "weight": weight}], seeds=[0]), executor="sequential",
+                          progress=False)
+        return table
+
+    explorer = widgets.strength_explorer(strength_table, train_new=train_new)
+    new_weight = _find(explorer, ipywidgets.FloatLogSlider)[0]
+    new_weight.value = 3.0
+    _find(explorer, ipywidgets.Button)[0].click()
+    slider = _find(explorer, ipywidgets.SelectionSlider)[0]
+    assert calls and calls[0][0] == "equalized_odds_max_penalty" and calls[0][1] == pytest.approx(3.0, rel=0.01)
+    assert any(abs(w - 3.0) < 0.05 for w in slider.options) and abs(slider.value - 3.0) < 0.05
+
+
+def test_width_slider_redraws():
+    import ipywidgets
+
+    specs = [{"method": "erm", "width": w, "label": "ERM"} for w in (0.25, 0.5)]
+    table = run_sweep(plan(TINY, specs, seeds=[0]), executor="sequential", progress=False)
+    explorer = widgets.width_explorer(table)
+    slider = _find(explorer, ipywidgets.SelectionSlider)[0]
+    image = _find(explorer, ipywidgets.Image)[0]
+    before = image.value
+    slider.value = 0.25 if slider.value != 0.25 else 0.5
+    assert image.value != before
