@@ -51,7 +51,7 @@ FINDINGS = {"effusion": "Pleural Effusion", "opacity": "Lung Opacity", "cardiome
 SETTINGS = {
     "smoke": dict(dataset="synthetic_xray", data={"n_train": 240, "n_val": 160, "n_test": 240, "image_size": 16,
                                                   "prevalence": (0.4, 0.4)},
-                  model="small_cnn", width=0.25, epochs=2, batch_size=64, lr=1e-3, eval_every=2, device="cpu"),
+                  model="small_cnn", width=0.25, epochs=3, batch_size=64, lr=1e-3, eval_every=3, device="cpu"),
     "default": dict(dataset="synthetic_xray", data={"n_train": 2000, "n_val": 1000, "n_test": 2000, "image_size": 32},
                     model="small_cnn", width=0.5, epochs=25, batch_size=128, lr=1e-3, eval_every=5, device="cpu"),
     "paper": dict(dataset="chexpert", data={"image_size": 64, "frontal_only": True, "uncertain": "ignore"},

@@ -214,8 +214,13 @@ def generate_attributes(n: int, config: XrayConfig, rng: np.random.Generator) ->
 
 
 def _soft(inside: np.ndarray, sharpness: float) -> np.ndarray:
-    """Anti-aliased mask from a signed 'inside' field (positive inside)."""
-    return 1.0 / (1.0 + np.exp(-np.clip(inside * sharpness, -30, 30)))
+    """Anti-aliased mask from a signed 'inside' field (positive inside): a logistic edge, via tanh."""
+    return 0.5 + 0.5 * np.tanh(inside * (0.5 * sharpness))
+
+
+def _pow4(a: np.ndarray) -> np.ndarray:
+    a = a * a
+    return a * a
 
 
 def _segment_distance(u, v, p, q):
@@ -249,7 +254,7 @@ def render(attrs: dict[str, np.ndarray], size: int, pixel_noise: float, rng: np.
     v = (-dx * np.sin(tilt) + dy * np.cos(tilt)) / zoom
     W, bone, ap = col("thorax"), col("bone"), col("ap")
 
-    body = _soft(1 - (u / (W * 1.22)) ** 4 - ((v - 0.2) / 1.3) ** 4, sharp)
+    body = _soft(1 - _pow4(u / (W * 1.22)) - _pow4((v - 0.2) / 1.3), sharp)
     image = AIR + (SOFT - AIR) * body
     # Spine and clavicles.
     image = image + SPINE * bone * _soft(0.07 - np.abs(u), sharp)
@@ -273,7 +278,8 @@ def render(attrs: dict[str, np.ndarray], size: int, pixel_noise: float, rng: np.
     image = image * (1 - lungs) + (LUNG + 0.08 * hilum) * lungs
 
     # Ribs: curved stripes over the thorax; their brightness is the bone density.
-    stripes = (0.5 + 0.5 * np.cos(2 * np.pi * (v - 0.35 * u ** 2 / W - col("rib_phase")) / col("rib_spacing"))) ** 3
+    stripes = 0.5 + 0.5 * np.cos(2 * np.pi * (v - 0.35 * u * u / W - col("rib_phase")) / col("rib_spacing"))
+    stripes = stripes * stripes * stripes
     ribcage = _soft(1.05 * W - np.abs(u), sharp) * _soft(v + 0.75, sharp) * _soft(ly + 0.75 * b - v, sharp)
     image = image + RIB * bone * stripes * ribcage
 
@@ -319,7 +325,7 @@ def render(attrs: dict[str, np.ndarray], size: int, pixel_noise: float, rng: np.
         pm = attrs["pacemaker"][has].astype(f32)[:, None, None]
         line = _polyline_mask(uu, vv, [(s * 0.95 * Wd, -0.95 + 0 * Wd), (s * 0.45 * Wd, -0.62 + 0 * Wd),
                                        (0.06 * Wd, -0.42 + 0 * Wd), (0.05 * Wd, -0.12 + 0 * Wd)], 0.03, sharp)
-        box = _soft(1 - ((uu - 0.62 * Wd) / 0.11) ** 4 - ((vv + 0.52) / 0.075) ** 4, sharp)
+        box = _soft(1 - _pow4((uu - 0.62 * Wd) / 0.11) - _pow4((vv + 0.52) / 0.075), sharp)
         lead = _polyline_mask(uu, vv, [(0.62 * Wd, -0.52 + 0 * Wd), (0.2 * Wd, -0.35 + 0 * Wd),
                                        (hx[has], hy[has])], 0.025, sharp)
         image[has] += (1 - pm) * LINE * line + pm * (PACEMAKER * box + LINE * lead)
