@@ -29,7 +29,7 @@ import pandas as pd
 
 from .experiments import method_config
 from .paths import data_dir, results_dir
-from .train import RunConfig, load_cached, run
+from .train import SELECTION, RunConfig, load_cached, run
 
 EXECUTORS = ("auto", "sequential", "processes", "dask")
 
@@ -167,9 +167,11 @@ def _cell(value):
 
 
 def final_epoch(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows of each run's last epoch."""
-    last = table.groupby("run").epoch.transform("max")
-    return table[table.epoch == last]
+    """Rows of each run's result: the epoch a remedy selected, else the last epoch."""
+    chosen = table.groupby("run").epoch.max()
+    selected = table[table.split == SELECTION].set_index("run").value
+    chosen.loc[selected.index] = selected.astype(int)
+    return table[table.epoch == table.run.map(chosen)]
 
 
 def mean_ci(frame: pd.DataFrame, by: list[str], value: str = "value", confidence: float = 0.95) -> pd.DataFrame:

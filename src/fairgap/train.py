@@ -22,13 +22,16 @@ from . import __version__
 from .data import FairDataset, load_dataset
 from .fairness import make_objective, validate_params
 from .io import CorruptCacheEntry, read_arrays, read_csv, read_json, write_arrays, write_csv, write_json
-from .metrics import evaluate
+from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters
 from .paths import results_dir
+from .remedies import EarlyStopping, augment_batch, heldout_fairness_step, retrain_last_layer
 
 HISTORY_COLUMNS = ("epoch", "split", "group", "metric", "value")
+SELECTION = "selection"  # split of the row that marks the epoch a remedy selected (early stopping, last layer)
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("cosine", "constant")
+FAIRNESS_DATA = ("train", "val")
 # Bump when a change to the training code changes results, so old cache entries are not reused.
 CACHE_VERSION = 1
 
@@ -54,6 +57,13 @@ class RunConfig:
     n_train: int | None = None                     # subsample the training split (stratified)
     threshold: float = 0.5
     eval_every: int = 1                            # evaluate every k epochs (the last epoch always)
+    # Remedies (fairgap.remedies): each off by default.
+    augment: bool = False                          # random shifts and flips of every batch
+    early_stopping: bool = False                   # keep the epoch with the lowest val disparity
+    early_stopping_metric: str = "equalized_odds_difference"
+    early_stopping_tolerance: float = 0.02         # ... among epochs within this of the best val accuracy
+    fairness_data: str = "train"                   # "val": the fairness term on held-out batches
+    last_layer: dict | None = None                 # {"method": ..., params, "epochs", "lr"}: retrain the head on val
     seed: int = 0
     device: str = "cpu"
 
@@ -71,6 +81,14 @@ class RunConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"Unknown lr_schedule {self.lr_schedule!r}. Valid: {', '.join(LR_SCHEDULES)}.")
         validate_params(self.method, self.method_params)
+        if self.fairness_data not in FAIRNESS_DATA:
+            raise ValueError(f"Unknown fairness_data {self.fairness_data!r}. Valid: {', '.join(FAIRNESS_DATA)}.")
+        if self.early_stopping_metric not in DISPARITIES:
+            raise ValueError(f"Unknown early_stopping_metric {self.early_stopping_metric!r}. "
+                             f"Valid: {', '.join(DISPARITIES)}.")
+        if self.last_layer is not None:
+            head = {k: v for k, v in self.last_layer.items() if k not in ("epochs", "lr", "batch_size")}
+            validate_params(head.pop("method", "erm"), head)
         positive = {"width": self.width, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
                     "eval_every": self.eval_every}
         if self.n_train is not None:
@@ -106,14 +124,20 @@ class RunResult:
     info: dict
 
     def final(self) -> pd.DataFrame:
-        """The last epoch's rows."""
-        return self.history[self.history.epoch == self.history.epoch.max()]
+        """The rows of the run's result: the selected epoch (early stopping, last layer) or the last."""
+        return self.history[self.history.epoch == final_epoch_of(self.history)]
 
     def metric(self, metric: str, split: str, group: str = "all") -> pd.Series:
         """One metric over epochs, indexed by epoch."""
         h = self.history
         rows = h[(h.metric == metric) & (h.split == split) & (h.group == group)]
         return rows.set_index("epoch")["value"]
+
+
+def final_epoch_of(history: pd.DataFrame) -> int:
+    """The epoch a remedy selected, if one did, else the last evaluated epoch."""
+    selected = history[history.split == SELECTION]
+    return int(selected.value.iloc[0]) if len(selected) else int(history.epoch.max())
 
 
 def seed_everything(seed: int) -> None:
@@ -200,6 +224,10 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
     generator = torch.Generator().manual_seed(config.seed)
     targets, groups = train_split.target.to(device), train_split.group.to(device)
 
+    heldout = dataset["val"] if config.fairness_data == "val" or config.last_layer is not None else None
+    stopper = EarlyStopping(config.early_stopping_metric, config.early_stopping_tolerance) \
+        if config.early_stopping else None
+
     rows: list[dict] = []
     record_evaluation(rows, 0, model, dataset, normalize, config.threshold)
     epochs = range(1, config.epochs + 1)
@@ -209,12 +237,21 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
     for epoch in epochs:
         model.train()
         active = warmup if epoch <= config.warmup_epochs else objective
+        active.start_epoch(epoch)
         sums: dict[str, float] = {}
         order = torch.randperm(len(train_split), generator=generator)
         batches = order.split(config.batch_size)
         for index in batches:
-            parts = active.train_step(model, optimizer, normalize(train_split.images[index]),
-                                      targets[index.to(device)], groups[index.to(device)])
+            x = normalize(train_split.images[index])
+            if config.augment:
+                x = augment_batch(x, generator)
+            y, g = targets[index.to(device)], groups[index.to(device)]
+            if config.fairness_data == "val" and active is objective:
+                held = torch.randint(len(heldout), (len(index),), generator=generator)
+                parts = heldout_fairness_step(objective, model, optimizer, x, y, g, normalize(heldout.images[held]),
+                                              heldout.target[held].to(device), heldout.group[held].to(device))
+            else:
+                parts = active.train_step(model, optimizer, x, y, g)
             for name, value in parts.items():
                 sums[name] = sums.get(name, 0.0) + value
         if schedule is not None:
@@ -223,6 +260,19 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
                   "value": total / len(batches)} for name, total in sums.items()]
         if epoch % config.eval_every == 0 or epoch == config.epochs:
             record_evaluation(rows, epoch, model, dataset, normalize, config.threshold)
+            if stopper is not None:
+                stopper.observe(epoch, rows, model)
+
+    selected = None
+    if stopper is not None:  # no eligible epoch (all collapsed): the last epoch stands
+        selected = stopper.restore(model) or config.epochs
+    if config.last_layer is not None:
+        retrain_last_layer(model, heldout, normalize, config.last_layer, len(dataset.group_labels), config.seed)
+        selected = config.epochs + 1
+        record_evaluation(rows, selected, model, dataset, normalize, config.threshold)
+    if selected is not None:
+        rows.append({"epoch": selected, "split": SELECTION, "group": "all", "metric": "selected_epoch",
+                     "value": float(selected)})
 
     scores = {}
     for split_name, split in dataset.splits.items():
