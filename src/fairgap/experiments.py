@@ -161,3 +161,56 @@ def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, d
     specs = [{"label": label, **spec, axis: value} for label, spec in methods.items() for value in values]
     return run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                      progress=profile != "smoke")
+
+
+# --- remedies (notebook 07) ---
+
+def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
+    """ERM, the plain constrained method, and the constrained method with each remedy.
+
+    Last-layer re-training starts from an ERM backbone and trains a fresh head with the
+    constrained objective on the validation split (the backbone never sees a fairness term).
+    """
+    c = dict(constrained)
+    params = {k: v for k, v in c.items() if k not in ("warmup_epochs",)}
+    return {
+        "ERM": {"method": "erm"},
+        "constrained": c,
+        "+ early stopping on val disparity": {**c, "early_stopping": True},
+        "+ weight decay": {**c, "weight_decay": 0.3},
+        "+ augmentation": {**c, "augment": True},
+        "+ flooding": {**c, "flood_level": 0.2},
+        "+ fairness term on held-out data": {**c, "fairness_data": "val"},
+        "+ smaller model": {**c, "width": smaller_width},
+        "last-layer retraining on held-out data": {"method": "erm", "last_layer": {**params, "epochs": 40}},
+    }
+
+
+POSTPROCESSED = "post-processing thresholds on held-out data"
+
+
+def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_width: float | None = None,
+                     executor: str = "auto", **overrides) -> pd.DataFrame:
+    """F7's data: every remedy of ``remedy_specs`` over seeds, plus fairlearn's ThresholdOptimizer
+    fitted on the validation scores of each ERM run (equalized odds). One tidy table with a ``label``."""
+    from .postprocess import postprocessed_metrics
+    from .sweep import final_epoch, plan, run_sweep
+    from .train import load_cached
+
+    base = sweep_base(profile, **overrides)
+    smaller_width = smaller_width or base.width / 4
+    specs = [{"label": label, **spec} for label, spec in remedy_specs(constrained, smaller_width).items()]
+    runs = plan(base, specs, seeds)
+    table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
+    post = []
+    for r in runs:
+        if r.labels["label"] != "ERM":
+            continue
+        result = load_cached(r.config)
+        epoch = int(final_epoch(table[table.run == r.config.key()]).epoch.iloc[0])
+        rows = pd.DataFrame(postprocessed_metrics(result.scores, "val", result.info["group_labels"],
+                                                  seed=r.config.seed))
+        post.append(rows.assign(epoch=epoch, label=POSTPROCESSED, method="erm", seed=r.config.seed,
+                                run=f"{r.config.key()}-postprocessed", parameters=result.info["parameters"],
+                                n_train=result.info["n_train"]))
+    return pd.concat([table, *post], ignore_index=True)

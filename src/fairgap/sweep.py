@@ -199,8 +199,10 @@ def final_metric(table: pd.DataFrame, metric: str, group: str = "all") -> pd.Dat
 def train_test_gap(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per run: ``metric`` on train, on test, and the gap test − train (the overfitting of fairness)."""
     rows = final_metric(table, metric)
-    labels = [c for c in rows.columns if c not in ("split", "value", "epoch")]
-    wide = rows.pivot_table(index=labels, columns="split", values="value", dropna=False).reset_index()
+    # Pivot on the run alone: label columns can be NaN for some runs, and NaN keys would be dropped.
+    wide = rows.pivot_table(index="run", columns="split", values="value")
+    labels = rows.drop(columns=["split", "value", "epoch"]).drop_duplicates("run").set_index("run")
+    wide = labels.join(wide[["train", "test"]]).reset_index()
     wide["gap"] = wide["test"] - wide["train"]
     return wide
 
@@ -217,3 +219,31 @@ def gap_summary(table: pd.DataFrame, by: list[str], disparity: str = "equalized_
     means = means.rename(columns={"train": f"train_{disparity}", "test": f"test_{disparity}"})
     ci = mean_ci(per_run, by=by, value="gap").set_index(by)[["ci_low", "ci_high", "n"]]
     return means.join(ci.rename(columns={"ci_low": "gap_ci_low", "ci_high": "gap_ci_high", "n": "seeds"}))
+
+
+def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.Series:
+    """True for points no other point beats on both axes (lower ``x`` and higher ``y``)."""
+    values = points[[x, y]].to_numpy()
+    dominated = [bool(((values[:, 0] <= a) & (values[:, 1] >= b) & ((values[:, 0] < a) | (values[:, 1] > b))).any())
+                 for a, b in values]
+    return pd.Series([not d for d in dominated], index=points.index)
+
+
+def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Per label: train and test disparity, their gap, test accuracy overall and per group (means over
+    seeds, with 95% CIs for test disparity, test accuracy and the gap), and Pareto membership."""
+    final = final_epoch(table)
+    gap = train_test_gap(table, disparity)
+    acc = final[(final.metric == "accuracy") & (final.split == "test")]
+    per_group = acc.pivot_table(index="run", columns="group", values="value")
+    per_run = gap.join(per_group.add_prefix("test accuracy "), on="run")
+    per_run = per_run.rename(columns={"train": f"train {disparity}", "test": f"test {disparity}",
+                                      "test accuracy all": "test accuracy"})
+    numeric = [c for c in per_run.columns if c.startswith(("train ", "test ")) or c == "gap"]
+    summary = per_run.groupby("label")[numeric].mean()
+    for column in (f"test {disparity}", "test accuracy", "gap"):
+        ci = mean_ci(per_run, by=["label"], value=column).set_index("label")
+        summary[f"{column} ci"] = (ci.ci_high - ci.ci_low) / 2
+    summary["seeds"] = per_run.groupby("label").seed.nunique()
+    summary["pareto"] = pareto_front(summary, f"test {disparity}", "test accuracy")
+    return summary.sort_values(f"test {disparity}")

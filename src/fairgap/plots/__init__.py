@@ -5,3 +5,4 @@ One module per notebook; this package re-exports the figure functions.
 
 from .overfitting import fairness_overfits  # noqa: F401  (F1)
 from .sweeps import constraint_strength, versus  # noqa: F401,E402  (F2, F3, F4)
+from .remedies import remedies  # noqa: F401,E402  (F7)
