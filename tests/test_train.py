@@ -93,3 +93,19 @@ def test_a_group_with_one_class_is_refused():
     config = TINY.replace(data={**TINY.data, "base_rate": (0.5, 0.0)})
     with pytest.raises(ValueError, match="only target=0"):
         train(config)
+
+
+def test_bf16_autocast_path_runs_and_records_finite_metrics():
+    # The GPU path of the paper profile uses bfloat16 autocast; CPU autocast exercises the same code.
+    h = train(TINY.replace(precision="bf16")).history
+    evaluated = h[h.split == "test"]
+    assert np.isfinite(evaluated[evaluated.metric == "accuracy"].value).all()
+
+
+def test_unknown_precision_and_missing_gpu_are_refused():
+    with pytest.raises(ValueError, match="Valid: fp32, bf16"):
+        TINY.replace(precision="fp8").validate()
+    import torch
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            train(TINY.replace(device="cuda"))

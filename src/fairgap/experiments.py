@@ -24,7 +24,7 @@ PROFILES = {
     "default": dict(dataset="synthetic_faces", data={}, model="small_cnn", width=1.0, epochs=25,
                     batch_size=128, lr=1e-3, device="cpu"),
     "paper": dict(dataset="celeba", data={"target": "Smiling", "sensitive": "Male", "image_size": 64},
-                  model="resnet18", width=1.0, epochs=30, batch_size=256, lr=1e-3, device="auto"),
+                  model="resnet18", width=1.0, epochs=30, batch_size=256, lr=1e-3, device="auto", precision="bf16"),
 }
 
 

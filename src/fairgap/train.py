@@ -8,6 +8,7 @@ averaged over the epoch under split "optimization".
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -19,7 +20,7 @@ import pandas as pd
 import torch
 
 from . import __version__
-from .data import FairDataset, load_dataset
+from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
 from .io import CorruptCacheEntry, read_arrays, read_csv, read_json, write_arrays, write_csv, write_json
 from .metrics import DISPARITIES, evaluate
@@ -32,6 +33,7 @@ SELECTION = "selection"  # split of the row that marks the epoch a remedy select
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("cosine", "constant")
 FAIRNESS_DATA = ("train", "val")
+PRECISIONS = ("fp32", "bf16")
 # Bump when a change to the training code changes results, so old cache entries are not reused.
 CACHE_VERSION = 1
 
@@ -65,7 +67,8 @@ class RunConfig:
     fairness_data: str = "train"                   # "val": the fairness term on held-out batches
     last_layer: dict | None = None                 # {"method": ..., params, "epochs", "lr"}: retrain the head on val
     seed: int = 0
-    device: str = "cpu"
+    device: str = "cpu"                            # "cpu", "cuda", "cuda:1", or "auto"
+    precision: str = "fp32"                        # "bf16": bfloat16 autocast (GPU path of the paper profile)
 
     def validate(self) -> "RunConfig":
         """Fail before any training, naming the bad value and the valid ones."""
@@ -81,6 +84,8 @@ class RunConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"Unknown lr_schedule {self.lr_schedule!r}. Valid: {', '.join(LR_SCHEDULES)}.")
         validate_params(self.method, self.method_params)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"Unknown precision {self.precision!r}. Valid: {', '.join(PRECISIONS)}.")
         if self.fairness_data not in FAIRNESS_DATA:
             raise ValueError(f"Unknown fairness_data {self.fairness_data!r}. Valid: {', '.join(FAIRNESS_DATA)}.")
         if self.early_stopping_metric not in DISPARITIES:
@@ -149,7 +154,29 @@ def seed_everything(seed: int) -> None:
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r} but PyTorch sees no CUDA GPU; use device='cpu' or 'auto'.")
+    return device
+
+
+def autocast(device: torch.device, precision: str):
+    """bfloat16 autocast for the forward passes when asked for, else a no-op context."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def place(split: Split, device: torch.device) -> Split:
+    """On a GPU, keep the whole split in device memory (uint8 is compact: 160k CelebA images at 64 px
+    are 2 GB), so no batch crosses the bus; fall back to pinned host memory when it does not fit."""
+    if device.type != "cuda":
+        return split
+    try:
+        return Split(*(t.to(device) if t is not None else None
+                       for t in (split.images, split.target, split.group, split.identity)))
+    except torch.cuda.OutOfMemoryError:
+        return Split(split.images.pin_memory(), split.target.pin_memory(), split.group.pin_memory(), split.identity)
 
 
 class Normalizer:
@@ -168,10 +195,12 @@ class Normalizer:
 
 
 @torch.no_grad()
-def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 512) -> np.ndarray:
+def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 512,
+                   precision: str = "fp32") -> np.ndarray:
     model.eval()
-    scores = [torch.sigmoid(model(normalize(images[i:i + batch_size])).float())
-              for i in range(0, len(images), batch_size)]
+    with autocast(normalize.device, precision):
+        scores = [torch.sigmoid(model(normalize(images[i:i + batch_size])).float())
+                  for i in range(0, len(images), batch_size)]
     return torch.cat(scores).cpu().numpy() if scores else np.zeros(0)
 
 
@@ -210,6 +239,7 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
     dataset = dataset if dataset is not None else prepare_dataset(config)
     device = resolve_device(config.device)
     seed_everything(config.seed)
+    dataset = dataclasses.replace(dataset, splits={name: place(split, device) for name, split in dataset.splits.items()})
     train_split = dataset["train"]
     model = build_model(config.model, dataset.image_shape[0], config.width)
     model = model.to(device, memory_format=torch.channels_last)
@@ -222,14 +252,14 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
                 if config.lr_schedule == "cosine" else None)
     normalize = Normalizer(train_split.images, device)
     generator = torch.Generator().manual_seed(config.seed)
-    targets, groups = train_split.target.to(device), train_split.group.to(device)
+    targets, groups = train_split.target, train_split.group
 
     heldout = dataset["val"] if config.fairness_data == "val" or config.last_layer is not None else None
     stopper = EarlyStopping(config.early_stopping_metric, config.early_stopping_tolerance) \
         if config.early_stopping else None
 
     rows: list[dict] = []
-    record_evaluation(rows, 0, model, dataset, normalize, config.threshold)
+    record_evaluation(rows, 0, model, dataset, normalize, config)
     epochs = range(1, config.epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -242,24 +272,28 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
         order = torch.randperm(len(train_split), generator=generator)
         batches = order.split(config.batch_size)
         for index in batches:
+            index = index.to(device, non_blocking=True)
             x = normalize(train_split.images[index])
             if config.augment:
                 x = augment_batch(x, generator)
-            y, g = targets[index.to(device)], groups[index.to(device)]
-            if config.fairness_data == "val" and active is objective:
-                held = torch.randint(len(heldout), (len(index),), generator=generator)
-                parts = heldout_fairness_step(objective, model, optimizer, x, y, g, normalize(heldout.images[held]),
-                                              heldout.target[held].to(device), heldout.group[held].to(device))
-            else:
-                parts = active.train_step(model, optimizer, x, y, g)
+            y, g = targets[index], groups[index]
+            with autocast(device, config.precision):
+                if config.fairness_data == "val" and active is objective:
+                    held = torch.randint(len(heldout), (len(index),), generator=generator).to(device)
+                    parts = heldout_fairness_step(objective, model, optimizer, x, y, g,
+                                                  normalize(heldout.images[held]), heldout.target[held],
+                                                  heldout.group[held])
+                else:
+                    parts = active.train_step(model, optimizer, x, y, g)
             for name, value in parts.items():
-                sums[name] = sums.get(name, 0.0) + value
+                # Parts may be tensors: summing them on the device avoids a host sync per step.
+                sums[name] = sums.get(name, 0.0) + (value.detach() if torch.is_tensor(value) else value)
         if schedule is not None:
             schedule.step()
         rows += [{"epoch": epoch, "split": "optimization", "group": "all", "metric": name,
-                  "value": total / len(batches)} for name, total in sums.items()]
+                  "value": float(total) / len(batches)} for name, total in sums.items()]
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            record_evaluation(rows, epoch, model, dataset, normalize, config.threshold)
+            record_evaluation(rows, epoch, model, dataset, normalize, config)
             if stopper is not None:
                 stopper.observe(epoch, rows, model)
 
@@ -269,15 +303,15 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
     if config.last_layer is not None:
         retrain_last_layer(model, heldout, normalize, config.last_layer, len(dataset.group_labels), config.seed)
         selected = config.epochs + 1
-        record_evaluation(rows, selected, model, dataset, normalize, config.threshold)
+        record_evaluation(rows, selected, model, dataset, normalize, config)
     if selected is not None:
         rows.append({"epoch": selected, "split": SELECTION, "group": "all", "metric": "selected_epoch",
                      "value": float(selected)})
 
     scores = {}
     for split_name, split in dataset.splits.items():
-        scores[split_name] = {"score": predict_scores(model, split.images, normalize),
-                              "target": split.target.numpy(), "group": split.group.numpy()}
+        scores[split_name] = {"score": predict_scores(model, split.images, normalize, precision=config.precision),
+                              "target": split.target.cpu().numpy(), "group": split.group.cpu().numpy()}
     info = {"parameters": count_parameters(model), "objective": objective.describe(),
             "group_labels": list(dataset.group_labels), "target_name": dataset.target_name,
             "group_name": dataset.group_name, "n_train": len(train_split), "device": str(device)}
@@ -290,10 +324,11 @@ def build_optimizer(config: RunConfig, parameters):
     return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
 
-def record_evaluation(rows, epoch, model, dataset, normalize, threshold) -> None:
+def record_evaluation(rows, epoch, model, dataset, normalize, config: RunConfig) -> None:
     for split_name, split in dataset.splits.items():
-        score = predict_scores(model, split.images, normalize)
-        for row in evaluate(split.target.numpy(), score, split.group.numpy(), threshold, dataset.group_labels):
+        score = predict_scores(model, split.images, normalize, precision=config.precision)
+        for row in evaluate(split.target.cpu().numpy(), score, split.group.cpu().numpy(), config.threshold,
+                            dataset.group_labels):
             rows.append({"epoch": epoch, "split": split_name, **row})
 
 
