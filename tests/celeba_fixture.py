@@ -78,3 +78,63 @@ def write_celeba_fixture(root: Path, n: int = 12, seed: int = 0, image_size=(178
         "partition": partition, "colors": colors, "band": band,
         "splits": {split: [f for f, p in zip(files, partition) if p == code] for code, split in enumerate(SPLIT_NAMES)},
     }
+
+
+# --- identities (identity_CelebA.txt), for the face-verification reader ---
+
+def identity_line(name: str, person: int) -> str:
+    """One line of identity_CelebA.txt: the file name and the person's number, one space apart."""
+    return f"{name} {int(person)}"
+
+
+def write_celeba_identity_fixture(root: Path, n_identities: int = 10, images_per_identity: int = 5, seed: int = 0,
+                                  image_size=(178, 218), sensitive: str = "Male", flip_one: bool = True) -> dict:
+    """A CelebA folder (as ``write_celeba_fixture``) whose photos belong to ``n_identities`` people, plus
+    ``identity_CelebA.txt``.
+
+    As in the real data: a person's photos are scattered over the file order, person numbers are
+    neither contiguous nor in order, every photo of a person has the same partition code (about
+    half the people 0 = train, a fifth 1 = val, the rest 2 = test, at least one each for
+    n_identities >= 3) and the same value of ``sensitive`` (alternating from person to person), so
+    each partition holds both groups. With ``flip_one``, one photo of the first person carries the
+    other value of ``sensitive`` (a single annotation error that the person's majority overrules).
+
+    Returns the dict of write_celeba_fixture (its "attributes" and "partition" updated) plus:
+    "person" (int [n], each file's person number), "people" (person numbers, index = person k),
+    "person_partition" (int per person k), "person_group" (0/1 per person k), "flipped" (file name or None).
+    """
+    root = Path(root)
+    n = n_identities * images_per_identity
+    fx = write_celeba_fixture(root, n=n, seed=seed, image_size=image_size)
+    rng = np.random.default_rng(seed + 1000)
+    people = rng.choice(np.arange(1, 10178), size=n_identities, replace=False)   # CelebA numbers 1..10177
+    person_index = rng.permutation(np.repeat(np.arange(n_identities), images_per_identity))
+    n_train = max(1, round(0.5 * n_identities)) if n_identities >= 3 else n_identities
+    n_val = max(1, round(0.2 * n_identities)) if n_identities >= 3 else 0
+    person_partition = np.array([0] * n_train + [1] * n_val + [2] * (n_identities - n_train - n_val))
+    person_group = np.arange(n_identities) % 2
+
+    column = CELEBA_ATTRIBUTES.index(sensitive)
+    attributes = fx["attributes"].copy()
+    attributes[:, column] = np.where(person_group[person_index] == 1, 1, -1)
+    flipped = None
+    if flip_one:
+        first = int(np.flatnonzero(person_index == 0)[0])
+        attributes[first, column] *= -1
+        flipped = fx["files"][first]
+    partition = person_partition[person_index]
+
+    lines = [str(n), " ".join(CELEBA_ATTRIBUTES) + " "]
+    lines += [attribute_line(name, values) for name, values in zip(fx["files"], attributes)]
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    (root / "list_eval_partition.txt").write_text("".join(f"{name} {p}\n" for name, p in zip(fx["files"], partition)))
+    (root / "identity_CelebA.txt").write_text(
+        "".join(identity_line(name, people[k]) + "\n" for name, k in zip(fx["files"], person_index)))
+
+    fx.update({
+        "attributes": attributes, "partition": partition, "person": people[person_index], "people": people,
+        "person_index": person_index, "person_partition": person_partition, "person_group": person_group,
+        "flipped": flipped,
+        "splits": {split: [f for f, p in zip(fx["files"], partition) if p == code] for code, split in enumerate(SPLIT_NAMES)},
+    })
+    return fx

@@ -76,6 +76,7 @@ class VerificationConfig:
     weight_decay: float = 5e-4
     eval_splits: tuple = EVAL_SPLITS
     eval_max_images: int = 4000                  # per split; more are subsampled (seeded) for evaluation
+    eval_every: int = 1                          # evaluate every k epochs (and always after the last)
     max_genuine: int = 20000                     # pairs per group and split
     max_impostor: int = 100000
     fars: tuple = FARS
@@ -96,7 +97,8 @@ class VerificationConfig:
         positive = {"width": self.width, "embedding_dim": self.embedding_dim, "scale": self.scale,
                     "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
                     "eval_max_images": self.eval_max_images, "max_genuine": self.max_genuine,
-                    "max_impostor": self.max_impostor, "adversary_hidden": self.adversary_hidden}
+                    "max_impostor": self.max_impostor, "adversary_hidden": self.adversary_hidden,
+                    "eval_every": self.eval_every}
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}.")
@@ -249,7 +251,8 @@ def train_verification(config: VerificationConfig, dataset: FairDataset | None =
         schedule.step()
         rows += [{"epoch": epoch, "split": "optimization", "group": group, "metric": metric, "value": total / count}
                  for (group, metric), (total, count) in sums.items()]
-        _record(rows, epoch, model, head, eval_sets, normalize, dataset.group_labels, config, device)
+        if epoch % config.eval_every == 0 or epoch == config.epochs:
+            _record(rows, epoch, model, head, eval_sets, normalize, dataset.group_labels, config, device)
 
     roc_frames, embeddings = [], {}
     for eval_set in eval_sets:

@@ -1,0 +1,142 @@
+"""Notebook 05's profiles and the calls it makes: one call runs (or loads) the grid, others tabulate it.
+
+Profiles (the scale of every run in the notebook):
+
+* ``smoke``: seconds, tiny generated identities, for CI; the numbers mean nothing.
+* ``default``: minutes on a 2-core CPU; generated identities (``synthetic_identities``) few and
+  clean enough for the network to fit its training identities.
+* ``paper``: a GPU and CelebA identities (``identity_CelebA.txt``), ResNet-18, 64 px, ArcFace.
+
+The grid is the plain margin loss (method ``none``) plus every fairness-promoting method at
+each of its weights; runs are labelled by (method, weight).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from ..paths import check_profile
+from .probe import probe_table
+from .train import VerificationConfig, VerificationResult, run_verification
+
+METHOD_LABELS = {
+    "none": "margin loss only",
+    "loss_gap": "loss-gap penalty",
+    "adversarial": "adversarial (gradient reversal)",
+    "group_margin": "group-specific margin",
+}
+SPLIT_LABELS = {
+    "train": "training identities, training photos",
+    "val": "training identities, new photos",
+    "test": "unseen identities",
+}
+
+PROFILES = {
+    "smoke": dict(
+        config=dict(dataset="synthetic_identities",
+                    data=dict(n_train_identities=12, n_test_identities=12, images_train=6, images_val=3,
+                              images_test=4, image_size=16),
+                    model="small_cnn", width=0.5, embedding_dim=16, loss="cosface", scale=30.0, margin=0.35,
+                    epochs=2, batch_size=32, lr=3e-3, eval_max_images=200, max_genuine=2000, max_impostor=5000),
+        weights={"loss_gap": [1.0], "adversarial": [1.0], "group_margin": [0.2]},
+    ),
+    "default": dict(
+        config=dict(dataset="synthetic_identities",
+                    data=dict(n_train_identities=60, n_test_identities=100, images_train=8, images_val=3,
+                              images_test=5, nuisance=0.4, trait_spread=(1.0, 0.7)),
+                    model="small_cnn", width=1.0, embedding_dim=64, loss="cosface", scale=30.0, margin=0.35,
+                    epochs=30, batch_size=32, lr=3e-3, eval_max_images=500, eval_every=2, max_genuine=20000,
+                    max_impostor=50000),
+        weights={"loss_gap": [0.3, 1.0], "adversarial": [1.0], "group_margin": [0.3]},
+    ),
+    "paper": dict(
+        config=dict(dataset="celeba_identities", data=dict(sensitive="Male", image_size=64),
+                    model="resnet18", width=1.0, embedding_dim=128, loss="arcface", scale=30.0, margin=0.5,
+                    epochs=20, batch_size=256, lr=1e-3, eval_max_images=10000, max_genuine=50000,
+                    max_impostor=500000, device="auto"),
+        weights={"loss_gap": [0.3, 1.0, 3.0], "adversarial": [0.3, 1.0], "group_margin": [0.1, 0.3]},
+    ),
+}
+
+
+def base_config(profile: str, **overrides) -> VerificationConfig:
+    """The profile's plain-margin-loss config with ``overrides`` (dataset options are merged, not replaced)."""
+    check_profile(profile)
+    settings = dict(PROFILES[profile]["config"])
+    if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
+        settings["data"] = {}  # the profile's options belong to its own dataset
+    data = {**settings.pop("data"), **(overrides.pop("data", None) or {})}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return VerificationConfig(**settings, data=data).validate()
+
+
+def profile_weights(profile: str) -> dict[str, list[float]]:
+    check_profile(profile)
+    return {method: list(values) for method, values in PROFILES[profile]["weights"].items()}
+
+
+def experiment_grid(base: VerificationConfig, weights: dict[str, list[float]]) -> dict[tuple[str, float], VerificationConfig]:
+    """(method, weight) -> config: the plain loss ("none", 0.0) and each method at each weight."""
+    grid = {("none", 0.0): base.replace(method="none", weight=0.0)}
+    for method, values in weights.items():
+        for weight in values:
+            grid[(method, float(weight))] = base.replace(method=method, weight=float(weight))
+    for config in grid.values():
+        config.validate()  # fail on a typo before the first run trains
+    return grid
+
+
+def run_grid(configs: dict, progress: bool = True) -> dict:
+    """Run (or load from the cache) each config, in order."""
+    items = configs.items()
+    if progress:
+        from tqdm.auto import tqdm
+        items = tqdm(items, total=len(configs), desc="verification runs")
+    return {key: run_verification(config, progress=progress) for key, config in items}
+
+
+def _label(key) -> dict:
+    method, weight = key
+    return {"method": METHOD_LABELS.get(method, method), "method_id": method, "weight": weight}
+
+
+def combined_history(results: dict[tuple[str, float], VerificationResult]) -> pd.DataFrame:
+    """All histories in one tidy table with method (readable), method_id, weight and seed columns."""
+    frames = [r.history.assign(**_label(key), seed=r.config.seed) for key, r in results.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def combined_roc(results: dict[tuple[str, float], VerificationResult]) -> pd.DataFrame:
+    return pd.concat([r.roc.assign(**_label(key)) for key, r in results.items()], ignore_index=True)
+
+
+def final_table(results: dict, far: float = 1e-3, splits=("train", "val", "test")) -> pd.DataFrame:
+    """Last epoch, per run, split and group: TAR@FAR (per-group and global threshold), FAR at the global
+    threshold, EER; and the gaps between groups (group "gap")."""
+    metrics = [f"tar_group@{far:g}", f"tar_global@{far:g}", f"far_global@{far:g}", "eer"]
+    rows = []
+    for key, result in results.items():
+        final = result.final()
+        for split in splits:
+            part = final[final.split == split]
+            for group in result.info["group_labels"]:
+                values = part[part.group == str(group)].set_index("metric")["value"]
+                rows.append({**_label(key), "split": split, "group": str(group),
+                             **{m: float(values.get(m, float("nan"))) for m in metrics}})
+            gaps = part[part.group == "all"].set_index("metric")["value"]
+            rows.append({**_label(key), "split": split, "group": "gap",
+                         **{m: float(gaps.get(f"{m}_gap", float("nan"))) for m in metrics}})
+    return pd.DataFrame(rows)
+
+
+def probes(results: dict, methods=("none", "adversarial")) -> pd.DataFrame:
+    """Probe of the sensitive attribute on unseen-identity embeddings, for the runs of ``methods``."""
+    chosen = {f"{METHOD_LABELS.get(m, m)}, weight {w:g}": r for (m, w), r in results.items() if m in methods}
+    return probe_table(chosen, fit_splits=("train",), score_splits=("val", "test"))
+
+
+def describe(config: VerificationConfig) -> dict:
+    """The config as a flat dict, for display."""
+    return dataclasses.asdict(config)
