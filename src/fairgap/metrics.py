@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import accuracy_score, roc_auc_score
 
 PER_GROUP_METRICS = ("n", "loss", "accuracy", "tpr", "fpr", "selection_rate", "auc")
 DISPARITIES = {
@@ -43,28 +43,43 @@ def _auc(y_true, score):
     return float(roc_auc_score(y_true, score)) if len(np.unique(y_true)) == 2 else float("nan")
 
 
-def _rate_or_nan(rate, y_true, predicted, condition_label):
+def _rate_or_nan(rate, condition_label):
     """TPR/FPR are undefined (NaN) for a group with no positives/negatives."""
-    if not np.any(y_true == condition_label):
-        return float("nan")
-    return float(rate(y_true, predicted, pos_label=1))
+    def metric(y_true, predicted, sample_weight):
+        if not np.any((y_true == condition_label) & (sample_weight > 0)):
+            return float("nan")
+        return float(rate(y_true, predicted, pos_label=1, sample_weight=sample_weight))
+    return metric
 
 
-def group_metric_frame(y_true, score, group, threshold: float = 0.5) -> MetricFrame:
-    """A fairlearn MetricFrame over PER_GROUP_METRICS, computed from scores in [0, 1]."""
+COUNTING_METRICS = {
+    "n": lambda y, p, sample_weight: float(np.sum(sample_weight)),
+    "accuracy": lambda y, p, sample_weight: float(accuracy_score(y, p, sample_weight=sample_weight)),
+    "tpr": _rate_or_nan(true_positive_rate, 1),
+    "fpr": _rate_or_nan(false_positive_rate, 0),
+    "selection_rate": lambda y, p, sample_weight: float(selection_rate(y, p, sample_weight=sample_weight)),
+}
+SCORE_METRICS = {"loss": _binary_cross_entropy, "auc": _auc}
+
+
+def group_metric_frames(y_true, score, group, threshold: float = 0.5) -> tuple[MetricFrame, MetricFrame]:
+    """Two fairlearn MetricFrames: the counting metrics (n, accuracy, TPR, FPR, selection rate) and
+    the score metrics (loss, AUC), per group of ``group``.
+
+    Counting metrics depend only on (group, label, prediction), so they are computed on those
+    cells (at most four per group) weighted by their counts: the same values, computed on a
+    handful of rows instead of every example (fairlearn's per-row overhead dominates otherwise).
+    """
     y_true, score, group = np.asarray(y_true), np.asarray(score, dtype=np.float64), np.asarray(group)
-    metrics = {
-        "n": lambda y, s: float(len(y)),
-        "loss": _binary_cross_entropy,
-        "accuracy": lambda y, s: float(np.mean((s >= threshold) == y)),
-        "tpr": lambda y, s: _rate_or_nan(true_positive_rate, y, s >= threshold, 1),
-        "fpr": lambda y, s: _rate_or_nan(false_positive_rate, y, s >= threshold, 0),
-        "selection_rate": lambda y, s: float(selection_rate(y, s >= threshold)),
-        "auc": _auc,
-    }
+    predicted = (score >= threshold).astype(y_true.dtype)
+    cells, counts = np.unique(np.stack([group, y_true, predicted]), axis=1, return_counts=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns on one-class groups; we return NaN there instead
-        return MetricFrame(metrics=metrics, y_true=y_true, y_pred=score, sensitive_features=group)
+        counting = MetricFrame(metrics=COUNTING_METRICS, y_true=cells[1], y_pred=cells[2],
+                               sensitive_features=cells[0],
+                               sample_params={name: {"sample_weight": counts} for name in COUNTING_METRICS})
+        scoring = MetricFrame(metrics=SCORE_METRICS, y_true=y_true, y_pred=score, sensitive_features=group)
+    return counting, scoring
 
 
 def is_collapsed(score, threshold: float = 0.5) -> bool:
@@ -79,13 +94,16 @@ def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) ->
     ``group_labels`` maps group codes to names for the ``group`` column; overall rows and
     disparities use group ``"all"``.
     """
-    frame = group_metric_frame(y_true, score, group, threshold)
+    counting, scoring = group_metric_frames(y_true, score, group, threshold)
+    by_group = counting.by_group.join(scoring.by_group)
+    overall = {**counting.overall.to_dict(), **scoring.overall.to_dict()}
+    differences = {**counting.difference(method="between_groups").to_dict(),
+                   **scoring.difference(method="between_groups").to_dict()}
     label = (lambda g: str(group_labels[int(g)])) if group_labels is not None else str
     rows = []
-    for g, values in frame.by_group.iterrows():
+    for g, values in by_group.iterrows():
         rows += [{"group": label(g), "metric": m, "value": float(values[m])} for m in PER_GROUP_METRICS]
-    rows += [{"group": OVERALL, "metric": m, "value": float(frame.overall[m])} for m in PER_GROUP_METRICS]
-    differences = frame.difference(method="between_groups")
+    rows += [{"group": OVERALL, "metric": m, "value": float(overall[m])} for m in PER_GROUP_METRICS]
     for name, components in DISPARITIES.items():
         rows.append({"group": OVERALL, "metric": name, "value": float(max(differences[c] for c in components))})
     rows.append({"group": OVERALL, "metric": "collapsed", "value": float(is_collapsed(score, threshold))})
