@@ -12,6 +12,11 @@ Following Zhang, Lemoine, Mitchell (AIES 2018), the adversary sees the predictor
 ``hidden = 0`` makes it a logistic regression, ``hidden > 0`` a one-hidden-layer ReLU MLP. With
 two groups it has one output (binary cross-entropy on g), with more groups one per group
 (softmax cross-entropy). It is created in ``setup()`` with its own Adam optimiser.
+
+Defaults (alpha 0.3, Adam lr 0.01, 5 adversary steps per predictor step) come from the small
+synthetic-faces runs of the tests: with alpha = 1 and a slow adversary (lr 1e-3, one step) the
+predictor outruns the adversary and encodes the group the other way round, so the disparity
+it targets grew (to 0.96 where ERM had 0.25).
 """
 
 from __future__ import annotations
@@ -36,9 +41,9 @@ class AdversarialParams:
     hidden units (0 = logistic regression); criterion: what the adversary is given (logit and label
     for equalized odds, logit only for demographic parity)."""
 
-    alpha: float = 1.0
-    adversary_lr: float = 1e-3
-    adversary_steps: int = 1
+    alpha: float = 0.3
+    adversary_lr: float = 1e-2
+    adversary_steps: int = 5
     hidden: int = 0
     criterion: str = "equalized_odds"
 

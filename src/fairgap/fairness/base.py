@@ -37,7 +37,11 @@ class Objective:
 
     name: ClassVar[str]
     Params: ClassVar[type] = NoParams
-    targets: ClassVar[str | None] = None  # the disparity metric this method aims to reduce
+    # The disparity metric (a fairgap.metrics.DISPARITIES name) this method aims to reduce; methods whose
+    # target depends on a parameter (e.g. ``condition``) set it per instance in __init__.
+    targets: str | None = None
+    # True when ``loss`` is exactly task_loss + a fairness term (remedies.heldout_fairness_step relies on it).
+    penalty_based: ClassVar[bool] = False
 
     def __init__(self, params, n_groups: int = 2):
         self.params = params
@@ -156,12 +160,13 @@ def condition_mask(y: torch.Tensor, condition: str) -> torch.Tensor:
 def group_means(values: torch.Tensor, g: torch.Tensor, mask: torch.Tensor, n_groups: int):
     """Mean of ``values`` over ``mask`` within each group, and which groups had any example.
 
-    Groups absent from the batch get mean 0 and present=False, so no NaN can arise.
+    Groups absent from the batch get mean 0 and present=False, so no NaN can arise. Sums are taken
+    in float32 with index_add (not a matmul, which autocast would run in bf16).
     """
     weights = mask.float()
-    onehot = F.one_hot(g, n_groups).float() * weights[:, None]
-    counts = onehot.sum(0)
-    sums = onehot.T @ values
+    zeros = torch.zeros(n_groups, device=values.device, dtype=torch.float32)
+    counts = zeros.index_add(0, g, weights)
+    sums = zeros.index_add(0, g, values.float() * weights)
     present = counts > 0
     return sums / counts.clamp_min(1.0), present
 

@@ -41,6 +41,7 @@ def soft_rate_gaps(prob: torch.Tensor, y: torch.Tensor, g: torch.Tensor, n_group
 
 class _GapPenalty(Objective):
     Params = GapParams
+    penalty_based = True
 
     def penalty(self, gaps: dict[str, torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError

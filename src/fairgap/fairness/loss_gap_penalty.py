@@ -52,6 +52,7 @@ class LossGapPenalty(Objective):
 
     name = "loss_gap_penalty"
     Params = LossGapParams
+    penalty_based = True
     targets = CONDITION_TARGETS["all"]
 
     def __init__(self, params, n_groups: int = 2):
