@@ -41,7 +41,7 @@ class FaceConfig:
     label_noise: per group, probability that the recorded label is flipped.
     """
 
-    n_train: int = 2000
+    n_train: int = 1000
     n_val: int = 1000
     n_test: int = 2000
     image_size: int = 32
