@@ -18,6 +18,8 @@ import dataclasses
 import pandas as pd
 
 from ..paths import check_profile
+
+NOTEBOOK = "05_face_verification"
 from .probe import probe_table
 from .train import VerificationConfig, VerificationResult, run_verification
 
@@ -44,12 +46,12 @@ PROFILES = {
     ),
     "default": dict(
         config=dict(dataset="synthetic_identities",
-                    data=dict(n_train_identities=60, n_test_identities=100, images_train=8, images_val=3,
-                              images_test=5, nuisance=0.4, trait_spread=(1.0, 0.7)),
+                    data=dict(n_train_identities=40, n_test_identities=100, images_train=6, images_val=5,
+                              images_test=5, nuisance=0.4, trait_spread=(1.0, 0.75)),
                     model="small_cnn", width=1.0, embedding_dim=64, loss="cosface", scale=30.0, margin=0.35,
-                    epochs=30, batch_size=32, lr=3e-3, eval_max_images=500, eval_every=2, max_genuine=20000,
+                    epochs=40, batch_size=16, lr=3e-3, eval_max_images=500, eval_every=4, max_genuine=20000,
                     max_impostor=50000),
-        weights={"loss_gap": [0.3, 1.0], "adversarial": [1.0], "group_margin": [0.3]},
+        weights={"loss_gap": [0.1, 0.3, 1.0], "adversarial": [1.0], "group_margin": [0.3]},
     ),
     "paper": dict(
         config=dict(dataset="celeba_identities", data=dict(sensitive="Male", image_size=64),
