@@ -1,5 +1,5 @@
 """The synthetic chest X-ray generator: determinism, shapes, the generative model's rates, validation;
-and the models that notebook 06 uses on its 1-channel images."""
+the models that notebook 06 uses on its 1-channel images; notebook 06's threshold and table logic."""
 
 import time
 
@@ -163,3 +163,116 @@ def test_twenty_thousand_images_render_quickly():
     ds = make_synthetic_xray(XrayConfig(n_train=20000, n_val=0, n_test=1, image_size=32))
     assert len(ds["train"]) == 20000
     assert time.perf_counter() - start < 30
+
+
+# --- notebook 06's logic (fairgap.medical, fairgap.plots.medical) on hand-made scores: no training ---
+
+import pandas as pd  # noqa: E402
+
+from fairgap import medical  # noqa: E402
+from fairgap.train import RunConfig, RunResult  # noqa: E402
+
+
+def fake_result(seed=0, shift=0.0, n=400, flip_groups=False):
+    """A run whose scores separate the classes well in group 0 and poorly in group 1."""
+    rng = np.random.default_rng(seed)
+    scores = {}
+    for split in ("train", "val", "test"):
+        r = np.random.default_rng(100 + ("train", "val", "test").index(split))
+        group = r.integers(0, 2, n)
+        target = (r.random(n) < 0.3).astype(np.int64)
+        separation = np.where(group == (1 if flip_groups else 0), 2.5, 0.8)
+        logit = separation * (2 * target - 1) + r.normal(0, 1, n) + rng.normal(0, 0.05, n) + shift * group
+        scores[split] = {"score": 1 / (1 + np.exp(-logit)), "target": target, "group": group}
+    info = {"group_labels": ["male", "female"]}
+    return RunResult(RunConfig(), pd.DataFrame(), scores, info)
+
+
+def test_threshold_rules():
+    rng = np.random.default_rng(0)
+    target = (rng.random(2000) < 0.3).astype(int)
+    score = 1 / (1 + np.exp(-(2 * target - 1 + rng.normal(0, 1, 2000))))
+    t = medical.choose_threshold(score, target, "tpr", 0.8)
+    tpr = lambda thr: (score[target == 1] >= thr).mean()  # noqa: E731
+    assert tpr(t) >= 0.8 and tpr(np.nextafter(t, 1)) < 0.8  # the highest threshold that reaches 80%
+    b = medical.choose_threshold(score, target, "balanced_accuracy")
+    balanced = lambda thr: ((score[target == 1] >= thr).mean() + (score[target == 0] < thr).mean()) / 2  # noqa: E731
+    assert balanced(b) >= max(balanced(x) for x in np.linspace(0.05, 0.95, 91)) - 1e-9
+    with pytest.raises(ValueError, match="Valid rules: tpr, balanced_accuracy"):
+        medical.choose_threshold(score, target, "youden")
+    with pytest.raises(ValueError, match="both positive and negative"):
+        medical.choose_threshold(score, np.ones_like(target))
+
+
+def test_score_table_summary_and_consequences():
+    results = {("ERM", 0): fake_result(0), ("Method", 0): fake_result(0, shift=0.5)}
+    table = medical.score_table(results, "tpr", 0.8)
+    assert set(table.split) == {"train", "val", "test"}
+    row = table[(table.method == "ERM") & (table.split == "test")]
+    threshold = row[row.metric == "threshold"].value.iloc[0]
+    part = results[("ERM", 0)].scores["test"]
+    tprs = [(part["score"][(part["group"] == g) & (part["target"] == 1)] >= threshold).mean() for g in (0, 1)]
+    gap = row[row.metric == "equal_opportunity_difference"].value.iloc[0]
+    assert gap == pytest.approx(abs(tprs[0] - tprs[1]))
+    val = results[("ERM", 0)].scores["val"]
+    assert (val["score"][val["target"] == 1] >= threshold).mean() >= 0.8
+
+    overview = medical.summary(table)
+    assert list(overview.index) == ["ERM", "Method"]
+    assert overview.loc["ERM", "test TPR gap"] == pytest.approx(gap)
+    assert overview.loc["ERM", "test AUC (male)"] > overview.loc["ERM", "test AUC (female)"]
+    assert not overview.collapsed.any()
+
+    changes = medical.consequences(results, table, reference="ERM", n_boot=50)
+    assert set(changes.method) == {"Method"} and set(changes.metric) == {"AUC", "TPR"}
+    for r in changes.itertuples():
+        assert r.low <= r.change <= r.high
+    # The same run against itself changes nothing.
+    same = medical.consequences({("ERM", 0): results[("ERM", 0)], ("Copy", 0): results[("ERM", 0)]},
+                                medical.score_table({("ERM", 0): results[("ERM", 0)], ("Copy", 0): results[("ERM", 0)]}),
+                                n_boot=20)
+    assert np.allclose(same[["change", "low", "high"]].to_numpy(), 0)
+    assert medical.consequences(results, table, reference="absent").empty
+
+
+def test_figure_draws_every_panel():
+    import matplotlib.pyplot as plt
+
+    from fairgap import plots
+
+    results = {(label, s): fake_result(s, shift) for label, shift in (("ERM", 0.0), ("Method", 0.5)) for s in (0, 1)}
+    table = medical.score_table(results)
+    fig, data = plots.medical_diagnosis(table, medical.consequences(results, table, n_boot=20),
+                                        threshold_note=medical.describe_rule())
+    assert len(fig.axes) == 4
+    assert {"AUC per group, train", "AUC per group, test", "TPR gap", "test AUC change vs ERM"} == set(data.panel)
+    plt.close(fig)
+    fig, shown = plots.xray_examples(make_synthetic_xray(XrayConfig(**SMALL)), per_cell=2)
+    assert len(shown) == 8 and set(shown.group) == {"male", "female"}
+    plt.close(fig)
+
+
+def test_profiles_build_valid_configs():
+    smoke = medical.experiment_config("smoke", sensitive="age")
+    assert smoke.dataset == "synthetic_xray" and smoke.data["sensitive"] == "age" and smoke.data["image_size"] == 16
+    default = medical.experiment_config("default", finding="cardiomegaly", data={"n_train": 500}, epochs=3)
+    assert default.data["target"] == "cardiomegaly" and default.data["n_train"] == 500 and default.epochs == 3
+    paper = medical.experiment_config("paper", finding="effusion")
+    assert (paper.dataset, paper.model, paper.device) == ("chexpert", "densenet121", "auto")
+    assert paper.data["target"] == "Pleural Effusion" and paper.data["image_size"] == 64
+    configs = medical.method_configs(smoke, {"ERM": {"method": "erm"},
+                                             "EOpp": {"method": "equal_opportunity_penalty", "weight": 1.0}}, [0, 1])
+    assert set(configs) == {("ERM", 0), ("ERM", 1), ("EOpp", 0), ("EOpp", 1)}
+    assert configs[("EOpp", 1)].seed == 1 and configs[("EOpp", 1)].method_params == {"weight": 1.0}
+    with pytest.raises(ValueError, match="Unknown fairness method"):
+        medical.method_configs(smoke, {"X": {"method": "nope"}})
+
+
+def test_fast_auc_matches_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    target = (rng.random(500) < 0.3).astype(int)
+    score = np.round(rng.random(500) * 0.5 + 0.5 * target, 1)  # many ties
+    assert medical._auc(target, score) == pytest.approx(roc_auc_score(target, score))
+    assert np.isnan(medical._auc(np.ones(5, int), score[:5]))

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
+from scipy.stats import rankdata
+from sklearn.metrics import roc_curve
 
 from .experiments import base_config, method_config, run_labelled
 from .metrics import evaluate
@@ -120,6 +121,13 @@ def choose_threshold(score, target, rule: str = "tpr", target_tpr: float = 0.8) 
     return float(min(thresholds[index], 1.0))  # roc_curve's first threshold is +inf
 
 
+def describe_rule(threshold_rule: str = "tpr", target_tpr: float = 0.8) -> str:
+    """How the threshold was chosen, in words (for figure titles)."""
+    if threshold_rule == "tpr":
+        return f"threshold where the validation TPR reaches {target_tpr:.0%}"
+    return "threshold that maximises validation balanced accuracy"
+
+
 def score_table(results: dict[tuple[str, int], RunResult], threshold_rule: str = "tpr",
                 target_tpr: float = 0.8, splits=("train", "val", "test")) -> pd.DataFrame:
     """Tidy rows (method, seed, split, group, metric, value) at each run's validation threshold.
@@ -167,7 +175,13 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _auc(target, score):
-    return roc_auc_score(target, score) if 0 < target.sum() < len(target) else np.nan
+    """ROC AUC as the Mann-Whitney statistic (ties count one half): sklearn's value, ~10x faster."""
+    positives = int(target.sum())
+    negatives = len(target) - positives
+    if positives == 0 or negatives == 0:
+        return np.nan
+    ranks = rankdata(score)
+    return (ranks[target == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def _tpr(target, predicted):

@@ -1,0 +1,121 @@
+"""F6 (notebook 06): per-group AUC and the TPR gap, train vs test; each group's change in test AUC vs ERM."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.patches import Patch
+
+from .common import set_style
+
+SPLIT_COLORS = {"train": "#9ecae1", "test": "#08519c"}
+
+
+def _group_palette(groups) -> dict:
+    colors = sns.color_palette("colorblind", n_colors=max(3, len(groups)))
+    return {g: colors[i] for i, g in enumerate(groups)}
+
+
+def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, reference: str = "ERM",
+                      threshold_note: str = "threshold chosen on validation"):
+    """F6, four panels: AUC per group on train; AUC per group on test; the TPR gap at each run's
+    validation-chosen threshold, train vs test; each group's test AUC minus the reference's (ERM),
+    with its 95% paired bootstrap interval.
+
+    ``table`` is ``fairgap.medical.score_table``'s output, ``changes`` ``fairgap.medical.consequences``'s.
+    Bars are means over seeds (with a 95% CI over seeds when there are several).
+    Returns (figure, the tidy table it draws, with a ``panel`` column).
+    """
+    set_style()
+    methods = list(dict.fromkeys(table.method))
+    groups = [g for g in dict.fromkeys(table.group) if g != "all"]
+    palette = _group_palette(groups)
+    errorbar = ("ci", 95) if table.seed.nunique() > 1 else None
+    fig, axes = plt.subplots(1, 4, figsize=(4.3 * 4, 4.6), gridspec_kw={"width_ratios": [1, 1, 1, 1]})
+    drawn = []
+
+    auc = table[(table.metric == "auc") & table.group.isin(groups)]
+    low = min(0.5, float(np.nanmin(auc.value)) - 0.02) if len(auc) else 0.5
+    for ax, split in zip(axes[:2], ("train", "test")):
+        part = auc[auc.split == split]
+        drawn.append(part.assign(panel=f"AUC per group, {split}"))
+        sns.barplot(data=part, x="method", y="value", hue="group", order=methods, hue_order=groups, palette=palette,
+                    errorbar=errorbar, ax=ax, legend=False)
+        ax.set_ylim(low, 1.0)
+        ax.set_title(f"AUC per group, {split}")
+        ax.set_ylabel("ROC AUC (1 = perfect ranking)")
+
+    gap = table[(table.metric == "equal_opportunity_difference") & table.split.isin(("train", "test"))]
+    drawn.append(gap.assign(panel="TPR gap"))
+    sns.barplot(data=gap, x="method", y="value", hue="split", order=methods, hue_order=["train", "test"],
+                palette=SPLIT_COLORS, errorbar=errorbar, ax=axes[2], legend=False)
+    axes[2].set_title(f"TPR gap\n({threshold_note})")
+    axes[2].set_ylabel("equal opportunity difference\n(largest minus smallest group TPR)")
+    axes[2].set_ylim(bottom=0)
+
+    ax = axes[3]
+    changes = changes if changes is not None else pd.DataFrame(columns=["method", "group", "metric", "change"])
+    delta = changes[changes.metric == "AUC"]
+    if len(delta):
+        others = [m for m in methods if m in set(delta.method)]
+        drawn.append(delta.assign(panel=f"test AUC change vs {reference}")
+                     .rename(columns={"value": "method_value", "change": "value"}))
+        width = 0.8 / len(groups)
+        for i, g in enumerate(groups):
+            rows = delta[delta.group == g].set_index("method").reindex(others)
+            x = np.arange(len(others)) - 0.4 + width * (i + 0.5)
+            err = np.vstack([rows.change - rows.low, rows.high - rows.change]).clip(min=0)
+            ax.bar(x, rows.change, width=width, color=palette[g])
+            ax.errorbar(x, rows.change, yerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=3)
+        ax.set_xticks(np.arange(len(others)), others)
+        ax.axhline(0, color="black", linewidth=0.8)
+    else:
+        ax.text(0.5, 0.5, f"no {reference!r} run to compare with", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(f"Unintended consequences:\neach group's test AUC minus {reference}'s")
+    ax.set_ylabel("change in test AUC (95% bootstrap CI)")
+
+    for ax in axes:
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    handles = [Patch(color=palette[g], label=f"group: {g}") for g in groups]
+    handles += [Patch(color=SPLIT_COLORS[s], label=f"TPR gap, {s}") for s in ("train", "test")]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
+    fig.suptitle("F6: per-group AUC and TPR gap on the training and the test patients", y=1.0)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    data = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
+    return fig, data
+
+
+def xray_examples(dataset, split: str = "train", per_cell: int = 6, seed: int = 0):
+    """A grid of images: one row per (group, label) cell, ``per_cell`` random images each.
+
+    Returns (figure, table of the images shown: split, index, group, label).
+    """
+    set_style()
+    part = dataset[split]
+    rng = np.random.default_rng(seed)
+    cells = [(g, y) for g in range(len(dataset.group_labels)) for y in (0, 1)]
+    fig, axes = plt.subplots(len(cells), per_cell, figsize=(1.25 * per_cell, 1.35 * len(cells)), squeeze=False)
+    rows = []
+    for r, (g, y) in enumerate(cells):
+        members = np.flatnonzero((part.group.numpy() == g) & (part.target.numpy() == y))
+        chosen = rng.choice(members, size=min(per_cell, len(members)), replace=False) if len(members) else []
+        for c in range(per_cell):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(chosen):
+                image = part.images[chosen[c]].numpy()
+                ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=255)
+                rows.append({"split": split, "index": int(chosen[c]), "group": dataset.group_labels[g],
+                             dataset.target_name: y})
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(f"{dataset.group_labels[g]}\n{dataset.target_name}={y}", fontsize="small")
+    fig.suptitle(f"{dataset.name}: {split} images by {dataset.group_name} and recorded label", y=1.0)
+    fig.tight_layout()
+    return fig, pd.DataFrame(rows)
