@@ -241,3 +241,21 @@ def test_probe_finds_a_linearly_encoded_group_and_not_a_hidden_one():
         rows = attribute_probe({"train": split(400, encoded), "test": split(400, encoded)})
         value = {r["metric"]: r["value"] for r in rows}
         assert low <= value["accuracy"] <= high and low - 0.05 <= value["auc"] <= high
+
+
+# --- notebook 05's profiles ---
+
+def test_profiles_keep_their_data_unless_the_dataset_changes():
+    from fairgap.verification import experiments as fv
+
+    smoke = fv.base_config("smoke", dataset=None, data=None, loss=None, epochs=None, seed=0)
+    assert smoke.data == fv.PROFILES["smoke"]["config"]["data"] and smoke.loss == "cosface"
+    merged = fv.base_config("smoke", data={"trait_spread": [1.0, 0.5]}, epochs=3)
+    assert merged.data["n_train_identities"] == 12 and merged.data["trait_spread"] == [1.0, 0.5]
+    assert merged.epochs == 3
+    assert fv.base_config("smoke", dataset="celeba_identities").data == {}
+    grid = fv.experiment_grid(smoke, {"loss_gap": [0.1, 1], "adversarial": [1.0]})
+    assert list(grid) == [("none", 0.0), ("loss_gap", 0.1), ("loss_gap", 1.0), ("adversarial", 1.0)]
+    assert grid[("loss_gap", 1.0)].weight == 1.0 and grid[("none", 0.0)].method == "none"
+    for profile in ("smoke", "default", "paper"):
+        fv.base_config(profile)

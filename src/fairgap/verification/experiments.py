@@ -67,10 +67,11 @@ def base_config(profile: str, **overrides) -> VerificationConfig:
     """The profile's plain-margin-loss config with ``overrides`` (dataset options are merged, not replaced)."""
     check_profile(profile)
     settings = dict(PROFILES[profile]["config"])
+    overrides = {k: v for k, v in overrides.items() if v is not None}   # None: keep the profile's value
     if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
         settings["data"] = {}  # the profile's options belong to its own dataset
     data = {**settings.pop("data"), **(overrides.pop("data", None) or {})}
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    settings.update(overrides)
     return VerificationConfig(**settings, data=data).validate()
 
 
