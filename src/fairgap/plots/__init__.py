@@ -3,7 +3,7 @@
 One module per notebook; this package re-exports the figure functions.
 """
 
-from .overfitting import fairness_overfits  # noqa: F401  (F1)
+from .overfitting import accuracy_per_group, fairness_overfits  # noqa: F401  (F1)
 from .sweeps import constraint_strength, versus  # noqa: F401,E402  (F2, F3, F4)
 from .remedies import remedies  # noqa: F401,E402  (F7)
 from .medical import medical_diagnosis, xray_examples  # noqa: F401,E402  (F6)

@@ -1,35 +1,39 @@
-"""F1 (notebook 01): train and test disparity per epoch."""
+"""F1 (notebook 01): train and test disparity per epoch, and each group's accuracy, one panel per method."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
 from .common import METRIC_LABELS, SPLIT_DASHES, set_style
 
 
+def _per_method_panels(data: pd.DataFrame, hue: str | None, ylabel: str, title: str, col_wrap: int):
+    grid = sns.relplot(data=data, x="epoch", y="value", col="method", col_wrap=col_wrap, hue=hue, style="split",
+                       dashes=SPLIT_DASHES, kind="line", errorbar=("ci", 95), height=2.8, aspect=1.25,
+                       color=None if hue else "black", facet_kws={"sharey": True})
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("epoch", ylabel)
+    grid.figure.suptitle(title, y=1.03)
+    return grid.figure
+
+
 def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_difference",
-                      splits=("train", "test")):
-    """F1: the disparity per epoch on train (solid) and test (dashed) for each method,
-    beside each group's accuracy. Multiple seeds are averaged with a 95% CI band."""
+                      splits=("train", "test"), col_wrap: int = 4):
+    """F1: per method, the disparity on train (solid) and test (dashed) at every epoch.
+    Multiple seeds are averaged with a 95% CI band. Returns (figure, data)."""
     set_style()
-    h = history[history.split.isin(splits)]
-    groups = [g for g in h[h.metric == "accuracy"].group.unique() if g != "all"]
-    panels = [(disparity, "all", METRIC_LABELS.get(disparity, disparity))]
-    panels += [("accuracy", g, f"accuracy, group {g}") for g in groups]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), sharex=True)
-    data = []
-    for ax, (metric, group, title) in zip(axes, panels):
-        part = h[(h.metric == metric) & (h.group == group)]
-        data.append(part)
-        sns.lineplot(data=part, x="epoch", y="value", hue="method", style="split", dashes=SPLIT_DASHES,
-                     errorbar=("ci", 95), ax=ax, legend=ax is axes[-1])
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric.replace("_", " ") + (" (0 = equal)" if metric != "accuracy" else ""))
-        ax.set_ylim(bottom=0, top=1.02 if metric == "accuracy" else None)
-    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-    fig.suptitle("Train fairness (solid) does not carry over to test (dashed)", y=1.02)
-    fig.tight_layout()
-    return fig, pd.concat(data, ignore_index=True)
+    data = history[history.split.isin(splits) & (history.metric == disparity) & (history.group == "all")]
+    fig = _per_method_panels(data, None, disparity.replace("_", " "),
+                             f"{METRIC_LABELS.get(disparity, disparity).splitlines()[0]}: train (solid) falls to 0, "
+                             "test (dashed) does not", col_wrap)
+    return fig, data
+
+
+def accuracy_per_group(history: pd.DataFrame, splits=("train", "test"), col_wrap: int = 4):
+    """F1b: per method, each group's accuracy on train (solid) and test (dashed) at every epoch."""
+    set_style()
+    data = history[history.split.isin(splits) & (history.metric == "accuracy") & (history.group != "all")]
+    fig = _per_method_panels(data, "group", "accuracy",
+                             "Accuracy per group: 100% on train for every group, not on test", col_wrap)
+    return fig, data
