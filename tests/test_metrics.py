@@ -101,3 +101,15 @@ def test_collapse_is_detected():
     values = as_dict(evaluate(y, np.full(4, 0.1), group))
     assert values[("all", "collapsed")] == 1.0
     assert values[("all", "equalized_odds_difference")] == 0.0  # trivially "fair": why collapse is flagged
+
+
+def test_unknown_disparity_is_refused_before_drawing():
+    import pandas as pd
+
+    from fairgap import plots
+    from fairgap.metrics import check_disparity
+
+    assert check_disparity("equalized_odds_difference") == "equalized_odds_difference"
+    with pytest.raises(ValueError, match="Valid: demographic_parity_difference"):
+        plots.fairness_overfits(pd.DataFrame(columns=["epoch", "split", "group", "metric", "value"]),
+                                disparity="equalised_odds")

@@ -108,3 +108,10 @@ def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) ->
         rows.append({"group": OVERALL, "metric": name, "value": float(max(differences[c] for c in components))})
     rows.append({"group": OVERALL, "metric": "collapsed", "value": float(is_collapsed(score, threshold))})
     return rows
+
+
+def check_disparity(name: str) -> str:
+    """Fail early, naming the valid disparities, rather than draw an empty figure."""
+    if name not in DISPARITIES:
+        raise ValueError(f"Unknown disparity metric {name!r}. Valid: {', '.join(DISPARITIES)}.")
+    return name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import seaborn as sns
 
+from ..metrics import check_disparity
 from .common import METRIC_LABELS, SPLIT_DASHES, set_style
 
 
@@ -22,6 +23,7 @@ def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_di
                       splits=("train", "test"), col_wrap: int = 4):
     """F1: per method, the disparity on train (solid) and test (dashed) at every epoch.
     Multiple seeds are averaged with a 95% CI band. Returns (figure, data)."""
+    check_disparity(disparity)
     set_style()
     data = history[history.split.isin(splits) & (history.metric == disparity) & (history.group == "all")]
     fig = _per_method_panels(data, None, disparity.replace("_", " "),

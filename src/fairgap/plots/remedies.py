@@ -6,12 +6,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..sweep import remedy_summary
+from ..metrics import check_disparity
 from .common import METRIC_LABELS, set_style
 
 
 def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
     """Means over seeds with 95% CI bars in both directions; the Pareto front (lower disparity,
     higher accuracy) is joined by a line and its points are filled."""
+    check_disparity(disparity)
     set_style()
     summary = remedy_summary(table, disparity).reset_index()
     x, y = f"test {disparity}", "test accuracy"

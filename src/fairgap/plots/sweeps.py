@@ -9,6 +9,7 @@ import seaborn as sns
 from scipy import stats
 
 from ..sweep import final_epoch, train_test_gap
+from ..metrics import check_disparity
 from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, set_style
 
 
@@ -32,6 +33,7 @@ def leveling_down(final: pd.DataFrame) -> pd.DataFrame:
 def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
     """F2: per method (rows): disparity on train and test, accuracy per group, and each group's
     change in test accuracy relative to ERM, against the constraint weight (log axis)."""
+    check_disparity(disparity)
     set_style()
     final = final_epoch(table)
     methods = [m for m in final.method.unique() if m != "erm"]
@@ -71,6 +73,7 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
 
 def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized_odds_difference", title: str = ""):
     """F3/F4: accuracy and disparity on train and test, and the train-test disparity gap, against ``x``."""
+    check_disparity(disparity)
     set_style()
     final = final_epoch(table)
     acc = final[(final.metric == "accuracy") & (final.group == "all") & final.split.isin(["train", "test"])]
