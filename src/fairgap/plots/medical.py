@@ -33,7 +33,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     groups = [g for g in dict.fromkeys(table.group) if g != "all"]
     palette = _group_palette(groups)
     errorbar = ("ci", 95) if table.seed.nunique() > 1 else None
-    fig, axes = plt.subplots(1, 4, figsize=(4.3 * 4, 4.6), gridspec_kw={"width_ratios": [1, 1, 1, 1]})
+    fig, axes = plt.subplots(1, 4, figsize=(4.6 * 4, 4.8), gridspec_kw={"width_ratios": [1, 1, 1, 1]})
     drawn = []
 
     auc = table[(table.metric == "auc") & table.group.isin(groups)]
@@ -51,7 +51,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     drawn.append(gap.assign(panel="TPR gap"))
     sns.barplot(data=gap, x="method", y="value", hue="split", order=methods, hue_order=["train", "test"],
                 palette=SPLIT_COLORS, errorbar=errorbar, ax=axes[2], legend=False)
-    axes[2].set_title(f"TPR gap\n({threshold_note})")
+    axes[2].set_title(f"TPR gap between groups\n({threshold_note})")
     axes[2].set_ylabel("equal opportunity difference\n(largest minus smallest group TPR)")
     axes[2].set_ylim(bottom=0)
 
@@ -74,7 +74,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     else:
         ax.text(0.5, 0.5, f"no {reference!r} run to compare with", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(f"Unintended consequences:\neach group's test AUC minus {reference}'s")
-    ax.set_ylabel("change in test AUC (95% bootstrap CI)")
+    ax.set_ylabel("change in test AUC\n(95% paired bootstrap CI)")
 
     for ax in axes:
         ax.set_xlabel("")
@@ -85,7 +85,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     handles += [Patch(color=SPLIT_COLORS[s], label=f"TPR gap, {s}") for s in ("train", "test")]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
     fig.suptitle("F6: per-group AUC and TPR gap on the training and the test patients", y=1.0)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.06, 1, 1), w_pad=2.5)
     data = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
     return fig, data
 
