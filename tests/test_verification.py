@@ -259,3 +259,15 @@ def test_profiles_keep_their_data_unless_the_dataset_changes():
     assert grid[("loss_gap", 1.0)].weight == 1.0 and grid[("none", 0.0)].method == "none"
     for profile in ("smoke", "default", "paper"):
         fv.base_config(profile)
+
+
+def test_evaluation_subsample_keeps_whole_identities():
+    from fairgap.data.base import Split
+    from fairgap.verification.train import _EvalSet
+
+    identity = torch.arange(50).repeat_interleave(4)
+    split = Split(torch.zeros(200, 3, 4, 4, dtype=torch.uint8), torch.zeros(200, dtype=torch.long),
+                  (identity % 2).long(), identity)
+    subset = _EvalSet("test", split, {}, VerificationConfig(eval_max_images=30), 0)
+    assert len(subset.images) == 28 and (np.bincount(subset.identity)[np.unique(subset.identity)] == 4).all()
+    assert subset.labels is None and subset.pairs.genuine.sum() == 7 * 6

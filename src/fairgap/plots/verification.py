@@ -28,6 +28,15 @@ def metric_label(metric: str) -> str:
     return text + ("\ngap between groups" if gap else "")
 
 
+def _rows_from_zero(axes) -> None:
+    """Each row of panels from 0 to just above its largest value (shared y axes would clip otherwise)."""
+    for row in axes:
+        top = max((line.get_ydata().max() for ax in row for line in ax.get_lines() if len(line.get_ydata())),
+                  default=1.0)
+        for ax in row:
+            ax.set_ylim(0, max(top, 1e-3) * 1.08)
+
+
 def _run_label(frame: pd.DataFrame) -> pd.Series:
     return frame.method + frame.weight.map(lambda w: "" if w == 0 else f", w={w:g}")
 
@@ -37,11 +46,13 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
     """F5a: the gap between groups per epoch (rows: metrics), on training photos, on new photos of the
     training identities and on unseen identities (columns), one line per run.
 
-    ``select`` maps method_id -> the weight to show (default: each method's largest weight)."""
+    ``select`` maps method_id -> the weight to show (default: each method's largest weight); the plain
+    margin loss ("none") is always shown."""
     set_style()
     h = history[(history.group == "all") & history.metric.isin(metrics) & history.split.isin(splits)]
     if select is None:
         select = h.groupby("method_id").weight.max().to_dict()
+    select = {**select, "none": 0.0}
     h = h[pd.Series([select.get(m) == w for m, w in zip(h.method_id, h.weight)], index=h.index, dtype=bool)].copy()
     h["run"] = _run_label(h)
     present = [s for s in splits if s in set(h.split)]
@@ -56,7 +67,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
             ax.set_title(SPLIT_NAMES.get(split, split) if r == 0 else "")
             ax.set_xlabel("epoch" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
-            ax.set_ylim(bottom=0)
+    _rows_from_zero(axes)
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Per-group verification gap: training identities vs unseen identities", y=1.01)
@@ -91,7 +102,7 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
             ax.set_title(part.method.iloc[0] if r == 0 and len(part) else "")
             ax.set_xlabel("fairness weight (0 = margin loss only)" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
-            ax.set_ylim(bottom=0)
+    _rows_from_zero(axes)
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Gap between groups at the last epoch against the strength of the fairness term", y=1.01)
@@ -99,7 +110,7 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
     return fig, table.drop(columns=["split_name"]).reset_index(drop=True)
 
 
-def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=("val", "test")):
+def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_ORDER):
     """F5c: each group's TAR at FAR (per-group threshold) and EER per run, on the given splits: which group
     moved when a gap closed (leveling down shows as the better group getting worse)."""
     set_style()
@@ -107,7 +118,7 @@ def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=("val"
     part = final[(final.group != "gap") & final.split.isin(splits)].copy()
     part["run"] = _run_label(part)
     long = part.melt(id_vars=["run", "split", "group"], value_vars=metrics, var_name="metric")
-    fig, axes = plt.subplots(len(metrics), len(splits), figsize=(5.2 * len(splits), 3.6 * len(metrics)),
+    fig, axes = plt.subplots(len(metrics), len(splits), figsize=(4.6 * len(splits), 3.6 * len(metrics)),
                              squeeze=False, sharey="row")
     runs = list(dict.fromkeys(part.run))
     for r, metric in enumerate(metrics):

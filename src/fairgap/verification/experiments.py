@@ -43,22 +43,25 @@ PROFILES = {
                     model="small_cnn", width=0.5, embedding_dim=16, loss="cosface", scale=30.0, margin=0.35,
                     epochs=2, batch_size=32, lr=3e-3, eval_max_images=200, max_genuine=2000, max_impostor=5000),
         weights={"loss_gap": [1.0], "adversarial": [1.0], "group_margin": [0.2]},
+        headline={"loss_gap": 1.0, "adversarial": 1.0, "group_margin": 0.2},
     ),
     "default": dict(
         config=dict(dataset="synthetic_identities",
                     data=dict(n_train_identities=40, n_test_identities=100, images_train=6, images_val=5,
                               images_test=5, nuisance=0.4, trait_spread=(1.0, 0.75)),
-                    model="small_cnn", width=1.0, embedding_dim=64, loss="cosface", scale=30.0, margin=0.35,
-                    epochs=40, batch_size=16, lr=3e-3, eval_max_images=500, eval_every=4, max_genuine=20000,
+                    model="small_cnn", width=0.5, embedding_dim=64, loss="cosface", scale=30.0, margin=0.35,
+                    epochs=80, batch_size=16, lr=3e-3, eval_max_images=500, eval_every=8, max_genuine=20000,
                     max_impostor=50000),
         weights={"loss_gap": [0.1, 0.3, 1.0], "adversarial": [1.0], "group_margin": [0.3]},
+        headline={"loss_gap": 0.3, "adversarial": 1.0, "group_margin": 0.3},
     ),
     "paper": dict(
         config=dict(dataset="celeba_identities", data=dict(sensitive="Male", image_size=64),
                     model="resnet18", width=1.0, embedding_dim=128, loss="arcface", scale=30.0, margin=0.5,
                     epochs=20, batch_size=256, lr=1e-3, eval_max_images=10000, max_genuine=50000,
                     max_impostor=500000, device="auto"),
-        weights={"loss_gap": [0.3, 1.0, 3.0], "adversarial": [0.3, 1.0], "group_margin": [0.1, 0.3]},
+        weights={"loss_gap": [0.1, 0.3, 1.0], "adversarial": [0.3, 1.0], "group_margin": [0.1, 0.3]},
+        headline={"loss_gap": 0.3, "adversarial": 1.0, "group_margin": 0.3},
     ),
 }
 
@@ -78,6 +81,21 @@ def base_config(profile: str, **overrides) -> VerificationConfig:
 def profile_weights(profile: str) -> dict[str, list[float]]:
     check_profile(profile)
     return {method: list(values) for method, values in PROFILES[profile]["weights"].items()}
+
+
+def headline_weights(profile: str, weights: dict[str, list[float]]) -> dict[str, float]:
+    """Per method, the weight F5a shows over epochs: the profile's choice if it was run, else the middle one.
+
+    (The largest weight of the loss-gap penalty is deliberately strong enough to degrade the model for
+    both groups: its gap is small because everything is bad, which F5b and the overview table show.)"""
+    check_profile(profile)
+    chosen = PROFILES[profile].get("headline", {})
+    out = {}
+    for method, values in weights.items():
+        values = sorted(float(v) for v in values)
+        if values:
+            out[method] = float(chosen[method]) if chosen.get(method) in values else values[len(values) // 2]
+    return out
 
 
 def experiment_grid(base: VerificationConfig, weights: dict[str, list[float]]) -> dict[tuple[str, float], VerificationConfig]:
@@ -132,6 +150,31 @@ def final_table(results: dict, far: float = 1e-3, splits=("train", "val", "test"
             rows.append({**_label(key), "split": split, "group": "gap",
                          **{m: float(gaps.get(f"{m}_gap", float("nan"))) for m in metrics}})
     return pd.DataFrame(rows)
+
+
+COLLAPSE_EER = 0.4   # pooled EER on unseen identities at or above this: the embedding is close to chance
+
+
+def overview(results: dict, far: float = 1e-3) -> pd.DataFrame:
+    """One row per run at the last epoch: pooled EER and TAR at ``far`` (global threshold) on each set of photos,
+    the change of the unseen-identity EER relative to the plain margin loss, and whether the run collapsed
+    (pooled EER on unseen identities >= COLLAPSE_EER: a near-chance embedding is trivially 'fair')."""
+    plain = results.get(("none", 0.0))
+    rows = []
+    for key, result in results.items():
+        final = result.final()
+        overall = final[final.group == "all"].set_index(["split", "metric"])["value"]
+        row = _label(key)
+        for split in ("train", "val", "test"):
+            row[f"EER ({split})"] = float(overall.get((split, "eer"), float("nan")))
+            row[f"TAR@{far:g} ({split})"] = float(overall.get((split, f"tar_global@{far:g}"), float("nan")))
+        if plain is not None:
+            base = plain.final()
+            base_eer = base[(base.group == "all") & (base.split == "test") & (base.metric == "eer")].value
+            row["EER change vs plain (test)"] = row["EER (test)"] - float(base_eer.iloc[0])
+        row["collapsed"] = bool(row["EER (test)"] >= COLLAPSE_EER)
+        rows.append(row)
+    return pd.DataFrame(rows).drop(columns=["method_id"]).set_index(["method", "weight"])
 
 
 def probes(results: dict, methods=("none", "adversarial")) -> pd.DataFrame:

@@ -75,7 +75,7 @@ class VerificationConfig:
     optimizer: str = "adam"
     weight_decay: float = 5e-4
     eval_splits: tuple = EVAL_SPLITS
-    eval_max_images: int = 4000                  # per split; more are subsampled (seeded) for evaluation
+    eval_max_images: int = 4000                  # per split; beyond, a seeded subset of whole identities
     eval_every: int = 1                          # evaluate every k epochs (and always after the last)
     max_genuine: int = 20000                     # pairs per group and split
     max_impostor: int = 100000
@@ -164,7 +164,11 @@ class _EvalSet:
         rng = np.random.default_rng([config.seed, 7919, index])
         keep = np.arange(len(split))
         if len(keep) > config.eval_max_images:
-            keep = np.sort(rng.choice(len(keep), config.eval_max_images, replace=False))
+            # Whole people, drawn at random until the budget is spent, so that genuine pairs remain.
+            people, counts = np.unique(split.identity.numpy(), return_counts=True)
+            order = rng.permutation(len(people))
+            chosen = people[order[np.cumsum(counts[order]) <= config.eval_max_images]]
+            keep = np.flatnonzero(np.isin(split.identity.numpy(), chosen))
         self.name, self.images = name, split.images[torch.from_numpy(keep)]
         self.group = split.group.numpy()[keep]
         self.identity = split.identity.numpy()[keep]
