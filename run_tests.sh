@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh test
+bash scripts/install_browser.sh || echo "warning: scripts/install_browser.sh failed; the browser test may skip" >&2
 exec "$FAIRGAP_PYTHON" -m pytest "$@"
