@@ -22,6 +22,7 @@ import dataclasses
 import itertools
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,6 +119,12 @@ def _run_processes(todo, workers, bar) -> None:
             for future in as_completed(futures):
                 _raise_with_labels(future, futures[future])
                 bar and bar.update()
+        except BrokenProcessPool as err:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise RuntimeError(
+                "A sweep worker process died. In a plain Python script, put the code that starts the sweep "
+                "under `if __name__ == \"__main__\":` (worker processes are spawned and re-import the "
+                "script), or pass executor=\"sequential\". Finished runs are cached; rerunning resumes.") from err
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # finished runs are already cached
             raise
@@ -145,6 +152,8 @@ def _run_dask(todo, workers, bar, client) -> None:
 def _raise_with_labels(future, r: SweepRun) -> None:
     try:
         future.result()
+    except BrokenProcessPool:
+        raise
     except Exception as err:
         raise RuntimeError(f"Sweep run {r.labels} failed: {type(err).__name__}: {err}") from err
 
