@@ -256,3 +256,10 @@ def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_differe
     summary["seeds"] = per_run.groupby("label").seed.nunique()
     summary["pareto"] = pareto_front(summary, f"test {disparity}", "test accuracy")
     return summary.sort_values(f"test {disparity}")
+
+
+def collapse_share(table: pd.DataFrame, by: list[str], split: str = "test") -> pd.DataFrame:
+    """Share of seeds whose final model is a constant predictor, per cell of ``by`` (trivially 'fair')."""
+    rows = final_metric(table, "collapsed")
+    rows = rows[rows.split == split]
+    return rows.groupby(by).value.agg(collapsed_share="mean", seeds="count").reset_index()
