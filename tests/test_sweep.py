@@ -114,3 +114,16 @@ def test_mean_ci_matches_student_t():
 def test_unknown_executor_is_refused():
     with pytest.raises(ValueError, match="Valid executors"):
         run_sweep(plan(TINY, [{"method": "erm"}]), executor="slurm")
+
+
+def test_collapse_share_counts_constant_predictors_per_cell():
+    from fairgap.sweep import collapse_share
+
+    rows = []
+    for run, weight, collapsed in (("a", 1.0, 0.0), ("b", 1.0, 1.0), ("c", 3.0, 1.0)):
+        for epoch in (1, 2):
+            rows.append({"run": run, "weight": weight, "epoch": epoch, "split": "test", "group": "all",
+                         "metric": "collapsed", "value": collapsed if epoch == 2 else 0.0})
+    share = collapse_share(pd.DataFrame(rows), by=["weight"]).set_index("weight")
+    assert share.loc[1.0, "collapsed_share"] == 0.5 and share.loc[3.0, "collapsed_share"] == 1.0
+    assert share.loc[1.0, "seeds"] == 2
