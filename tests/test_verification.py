@@ -255,8 +255,13 @@ def test_profiles_keep_their_data_unless_the_dataset_changes():
     assert merged.epochs == 3
     assert fv.base_config("smoke", dataset="celeba_identities").data == {}
     grid = fv.experiment_grid(smoke, {"loss_gap": [0.1, 1], "adversarial": [1.0]})
-    assert list(grid) == [("none", 0.0), ("loss_gap", 0.1), ("loss_gap", 1.0), ("adversarial", 1.0)]
-    assert grid[("loss_gap", 1.0)].weight == 1.0 and grid[("none", 0.0)].method == "none"
+    assert list(grid) == [("none", 0.0, 0), ("loss_gap", 0.1, 0), ("loss_gap", 1.0, 0), ("adversarial", 1.0, 0)]
+    assert grid[("loss_gap", 1.0, 0)].weight == 1.0 and grid[("none", 0.0, 0)].method == "none"
+    two = fv.experiment_grid(smoke, {"loss_gap": [0.1]}, seeds=[3, 4])
+    assert [(k, c.seed) for k, c in two.items()] == [(("none", 0.0, 3), 3), (("loss_gap", 0.1, 3), 3),
+                                                     (("none", 0.0, 4), 4), (("loss_gap", 0.1, 4), 4)]
+    assert fv.headline_weights("default", {"loss_gap": [0.1, 0.3, 1.0], "adversarial": [2.0]}) == \
+        {"loss_gap": 0.3, "adversarial": 2.0}
     for profile in ("smoke", "default", "paper"):
         fv.base_config(profile)
 

@@ -31,8 +31,10 @@ def metric_label(metric: str) -> str:
 def _rows_from_zero(axes) -> None:
     """Each row of panels from 0 to just above its largest value (shared y axes would clip otherwise)."""
     for row in axes:
-        top = max((line.get_ydata().max() for ax in row for line in ax.get_lines() if len(line.get_ydata())),
-                  default=1.0)
+        tops = [line.get_ydata().max() for ax in row for line in ax.get_lines() if len(line.get_ydata())]
+        tops += [path.vertices[:, 1].max() for ax in row for band in ax.collections
+                 for path in getattr(band, "get_paths", lambda: [])() if len(path.vertices)]
+        top = max((t for t in tops if t == t), default=1.0)   # t == t drops NaN
         for ax in row:
             ax.set_ylim(0, max(top, 1e-3) * 1.08)
 
@@ -44,7 +46,7 @@ def _run_label(frame: pd.DataFrame) -> pd.Series:
 def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.001_gap", "eer_gap"),
                                  select: dict | None = None, splits=SPLIT_ORDER):
     """F5a: the gap between groups per epoch (rows: metrics), on training photos, on new photos of the
-    training identities and on unseen identities (columns), one line per run.
+    training identities and on unseen identities (columns), one line per run (mean over seeds, 95% CI band).
 
     ``select`` maps method_id -> the weight to show (default: each method's largest weight); the plain
     margin loss ("none") is always shown."""
@@ -63,7 +65,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
             ax = axes[r, c]
             part = h[(h.metric == metric) & (h.split == split)]
             sns.lineplot(data=part, x="epoch", y="value", hue="run", marker="o", markersize=4, ax=ax,
-                         legend=(r == 0 and c == len(present) - 1))
+                         errorbar=("ci", 95), legend=(r == 0 and c == len(present) - 1))
             ax.set_title(SPLIT_NAMES.get(split, split) if r == 0 else "")
             ax.set_xlabel("epoch" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
@@ -98,7 +100,8 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
             ax = axes[r, c]
             part = table[(table.method_id == m) & (table.metric == metric)].sort_values("weight")
             sns.lineplot(data=part, x="weight", y="value", hue="split_name", style="split_name", hue_order=style_order,
-                         style_order=style_order, markers=True, ax=ax, legend=(r == 0 and c == len(methods) - 1))
+                         style_order=style_order, markers=True, errorbar=("ci", 95), ax=ax,
+                         legend=(r == 0 and c == len(methods) - 1))
             ax.set_title(part.method.iloc[0] if r == 0 and len(part) else "")
             ax.set_xlabel("fairness weight (0 = margin loss only)" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
@@ -147,7 +150,7 @@ def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("
     fig, axes = plt.subplots(1, len(splits), figsize=(5.0 * len(splits), 4.0), squeeze=False, sharey=True)
     for ax, split in zip(axes[0], splits):
         sns.lineplot(data=chosen[chosen.split == split], x="far", y="tar", hue="group", style="run", ax=ax,
-                     legend=ax is axes[0, -1], drawstyle="steps-post")
+                     legend=ax is axes[0, -1], drawstyle="steps-post", errorbar=None)
         ax.set_xscale("log")
         ax.set(title=SPLIT_NAMES.get(split, split).replace("\n", " "), xlabel="false accept rate (FAR)",
                ylabel="true accept rate (TAR)", ylim=(0, 1.01))

@@ -8,7 +8,7 @@ Profiles (the scale of every run in the notebook):
 * ``paper``: a GPU and CelebA identities (``identity_CelebA.txt``), ResNet-18, 64 px, ArcFace.
 
 The grid is the plain margin loss (method ``none``) plus every fairness-promoting method at
-each of its weights; runs are labelled by (method, weight).
+each of its weights, for each seed; runs are labelled by (method, weight, seed).
 """
 
 from __future__ import annotations
@@ -98,12 +98,19 @@ def headline_weights(profile: str, weights: dict[str, list[float]]) -> dict[str,
     return out
 
 
-def experiment_grid(base: VerificationConfig, weights: dict[str, list[float]]) -> dict[tuple[str, float], VerificationConfig]:
-    """(method, weight) -> config: the plain loss ("none", 0.0) and each method at each weight."""
-    grid = {("none", 0.0): base.replace(method="none", weight=0.0)}
-    for method, values in weights.items():
-        for weight in values:
-            grid[(method, float(weight))] = base.replace(method=method, weight=float(weight))
+def experiment_grid(base: VerificationConfig, weights: dict[str, list[float]],
+                    seeds=None) -> dict[tuple[str, float, int], VerificationConfig]:
+    """(method, weight, seed) -> config: the plain loss ("none", 0.0) and each method at each weight, for each
+    seed (default: the base config's seed)."""
+    seeds = [base.seed] if seeds is None else [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty; give at least one seed, e.g. seeds=[0].")
+    grid = {}
+    for seed in seeds:
+        grid[("none", 0.0, seed)] = base.replace(method="none", weight=0.0, seed=seed)
+        for method, values in weights.items():
+            for weight in values:
+                grid[(method, float(weight), seed)] = base.replace(method=method, weight=float(weight), seed=seed)
     for config in grid.values():
         config.validate()  # fail on a typo before the first run trains
     return grid
@@ -119,23 +126,22 @@ def run_grid(configs: dict, progress: bool = True) -> dict:
 
 
 def _label(key) -> dict:
-    method, weight = key
-    return {"method": METHOD_LABELS.get(method, method), "method_id": method, "weight": weight}
+    method, weight, seed = key
+    return {"method": METHOD_LABELS.get(method, method), "method_id": method, "weight": weight, "seed": seed}
 
 
-def combined_history(results: dict[tuple[str, float], VerificationResult]) -> pd.DataFrame:
+def combined_history(results: dict[tuple[str, float, int], VerificationResult]) -> pd.DataFrame:
     """All histories in one tidy table with method (readable), method_id, weight and seed columns."""
-    frames = [r.history.assign(**_label(key), seed=r.config.seed) for key, r in results.items()]
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([r.history.assign(**_label(key)) for key, r in results.items()], ignore_index=True)
 
 
-def combined_roc(results: dict[tuple[str, float], VerificationResult]) -> pd.DataFrame:
+def combined_roc(results: dict[tuple[str, float, int], VerificationResult]) -> pd.DataFrame:
     return pd.concat([r.roc.assign(**_label(key)) for key, r in results.items()], ignore_index=True)
 
 
 def final_table(results: dict, far: float = 1e-3, splits=("train", "val", "test")) -> pd.DataFrame:
-    """Last epoch, per run, split and group: TAR@FAR (per-group and global threshold), FAR at the global
-    threshold, EER; and the gaps between groups (group "gap")."""
+    """Last epoch, per run (method, weight, seed), split and group: TAR@FAR (per-group and global threshold),
+    FAR at the global threshold, EER; and the gaps between groups (group "gap")."""
     metrics = [f"tar_group@{far:g}", f"tar_global@{far:g}", f"far_global@{far:g}", "eer"]
     rows = []
     for key, result in results.items():
@@ -152,34 +158,44 @@ def final_table(results: dict, far: float = 1e-3, splits=("train", "val", "test"
     return pd.DataFrame(rows)
 
 
+def summary(final: pd.DataFrame) -> pd.DataFrame:
+    """final_table averaged over seeds: rows (method, weight, group), columns (metric, split)."""
+    metrics = [c for c in final.columns if "@" in c or c == "eer"]
+    return final.pivot_table(index=["method", "weight", "group"], columns="split", values=metrics,
+                             aggfunc="mean", sort=False)
+
+
 COLLAPSE_EER = 0.4   # pooled EER on unseen identities at or above this: the embedding is close to chance
 
 
 def overview(results: dict, far: float = 1e-3) -> pd.DataFrame:
     """One row per run at the last epoch: pooled EER and TAR at ``far`` (global threshold) on each set of photos,
-    the change of the unseen-identity EER relative to the plain margin loss, and whether the run collapsed
-    (pooled EER on unseen identities >= COLLAPSE_EER: a near-chance embedding is trivially 'fair')."""
-    plain = results.get(("none", 0.0))
+    the change of the unseen-identity EER relative to the plain margin loss of the same seed, and whether the
+    run collapsed (pooled EER on unseen identities >= COLLAPSE_EER: a near-chance embedding is trivially 'fair')."""
+
+    def pooled(result, split, metric):
+        final = result.final()
+        value = final[(final.group == "all") & (final.split == split) & (final.metric == metric)].value
+        return float(value.iloc[0]) if len(value) else float("nan")
+
     rows = []
     for key, result in results.items():
-        final = result.final()
-        overall = final[final.group == "all"].set_index(["split", "metric"])["value"]
         row = _label(key)
         for split in ("train", "val", "test"):
-            row[f"EER ({split})"] = float(overall.get((split, "eer"), float("nan")))
-            row[f"TAR@{far:g} ({split})"] = float(overall.get((split, f"tar_global@{far:g}"), float("nan")))
+            row[f"EER ({split})"] = pooled(result, split, "eer")
+            row[f"TAR@{far:g} ({split})"] = pooled(result, split, f"tar_global@{far:g}")
+        plain = results.get(("none", 0.0, key[2]))
         if plain is not None:
-            base = plain.final()
-            base_eer = base[(base.group == "all") & (base.split == "test") & (base.metric == "eer")].value
-            row["EER change vs plain (test)"] = row["EER (test)"] - float(base_eer.iloc[0])
+            row["EER change vs plain (test)"] = row["EER (test)"] - pooled(plain, "test", "eer")
         row["collapsed"] = bool(row["EER (test)"] >= COLLAPSE_EER)
         rows.append(row)
-    return pd.DataFrame(rows).drop(columns=["method_id"]).set_index(["method", "weight"])
+    return pd.DataFrame(rows).drop(columns=["method_id"]).set_index(["method", "weight", "seed"])
 
 
 def probes(results: dict, methods=("none", "adversarial")) -> pd.DataFrame:
-    """Probe of the sensitive attribute on unseen-identity embeddings, for the runs of ``methods``."""
-    chosen = {f"{METHOD_LABELS.get(m, m)}, weight {w:g}": r for (m, w), r in results.items() if m in methods}
+    """Probe of the sensitive attribute on held-out-photo and unseen-identity embeddings, for the runs of ``methods``."""
+    chosen = {f"{METHOD_LABELS.get(m, m)}, weight {w:g}, seed {s}": r for (m, w, s), r in results.items()
+              if m in methods}
     return probe_table(chosen, fit_splits=("train",), score_splits=("val", "test"))
 
 
