@@ -70,3 +70,15 @@ def test_width_slider_redraws():
     before = image.value
     slider.value = 0.25 if slider.value != 0.25 else 0.5
     assert image.value != before
+
+
+def test_a_failing_redraw_is_shown_in_the_explorer(strength_table, monkeypatch):
+    import ipywidgets
+
+    explorer = widgets.strength_explorer(strength_table)
+    status = _find(explorer, ipywidgets.HTML)[0]
+    monkeypatch.setattr(widgets, "_png", lambda fig: (_ for _ in ()).throw(RuntimeError("no backend")))
+    slider = _find(explorer, ipywidgets.SelectionSlider)[0]
+    with pytest.raises(RuntimeError):
+        slider.value = 0.1 if slider.value != 0.1 else 10.0
+    assert "RuntimeError: no backend" in status.value

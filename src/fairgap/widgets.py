@@ -7,6 +7,7 @@ extra front-end extensions, and is inert when papermill executes the notebook he
 
 from __future__ import annotations
 
+import html
 import io
 
 import ipywidgets as widgets
@@ -16,6 +17,20 @@ import seaborn as sns
 
 from .plots.common import set_style
 from .sweep import final_epoch
+
+
+def _reporting_errors(status: widgets.HTML):
+    """Show a callback's exception in the explorer itself: widget callbacks' errors otherwise only reach
+    JupyterLab's log console, and the slider would move while the figure silently stays behind."""
+    def wrap(callback):
+        def guarded(*args):
+            try:
+                return callback(*args)
+            except Exception as err:  # noqa: BLE001 - reported to the reader, then re-raised for the log
+                status.value = f"<span style='color:#b00'>error: {type(err).__name__}: {html.escape(str(err))}</span>"
+                raise
+        return guarded
+    return wrap
 
 
 def _png(fig) -> bytes:
@@ -68,12 +83,16 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
         final = state["final"]
         return sorted(final[final.method == name].weight.unique().tolist())
 
+    @_reporting_errors(status)
     def redraw(*_):
         final = state["final"]
         selected = final[(final.method == method.value) & (final.weight == weight.value)]
+        seeds = selected.seed.nunique()
+        collapsed = selected[(selected.metric == "collapsed") & (selected.split == "test")].value.sum()
+        note = f"; {int(collapsed)}/{seeds} collapsed to a constant predictor" if collapsed else ""
         image.value = _png(_snapshot_figure(final, selected, final[final.method == "erm"], disparity,
-                                            f"{method.value}, λ = {weight.value:g} (mean over {selected.seed.nunique()} seeds)"))
-        status.value = f"<code>{method.value}</code> λ={weight.value:g}"
+                                            f"{method.value}, λ = {weight.value:g} (mean over {seeds} seeds{note})"))
+        status.value = f"<code>{method.value}</code> λ={weight.value:g}{note}"
 
     def on_method(*_):
         options = weights_of(method.value)
@@ -85,12 +104,15 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
 
     method.observe(on_method, "value")
     weight.observe(redraw, "value")
+    weight.add_class("fairgap-strength-weight")
+    image.add_class("fairgap-strength-image")
     controls = [method, weight]
     if train_new is not None:
         new_weight = widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="new λ",
                                             continuous_update=False)
-        button = widgets.Button(description="train a run at new λ", icon="play")
+        button = widgets.Button(description="train a run at new λ", icon="play", layout=widgets.Layout(width="auto"))
 
+        @_reporting_errors(status)
         def on_click(_):
             button.disabled = True
             status.value = f"training {method.value} at λ={new_weight.value:.3g} ..."
