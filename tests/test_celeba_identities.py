@@ -49,8 +49,10 @@ def test_partition_split_train_val_same_people_test_unseen(fx):
     assert people_of(train) == people_of(val) == expect_train
     assert people_of(test) == expect_test
     assert not people_of(train) & people_of(test)
-    # One of each person's five photos is held out (round(0.2 * 5) = 1), none twice.
-    assert len(val) == len(expect_train) and len(train) == 4 * len(expect_train)
+    # Two of each person's five photos are held out (at least a genuine pair), none twice.
+    assert len(val) == 2 * len(expect_train) and len(train) == 3 * len(expect_train)
+    assert not set(zip(val.identity.tolist(), map(bytes, val.images.numpy()))) & \
+        set(zip(train.identity.tolist(), map(bytes, train.images.numpy())))
     assert len(test) == 5 * len(expect_test)
     assert dataset.group_labels == ("not Male", "Male")
     assert tuple(train.images.shape[1:]) == (3, 8, 8) and train.images.dtype == torch.uint8
@@ -93,6 +95,8 @@ def test_hash_split_is_deterministic_and_disjoint(fx):
 def test_min_images_and_max_identities(fx):
     with pytest.raises(ValueError, match="training and .* unseen people"):
         load_celeba_identities(root=fx["root"], image_size=8, min_images=6, cache=False)
+    with pytest.raises(ValueError, match="at least 4"):
+        load_celeba_identities(root=fx["root"], image_size=8, min_images=2, cache=False)
     small = load_celeba_identities(root=fx["root"], image_size=8, max_identities=1, cache=False)
     assert len(people_of(small["train"])) == 1 and len(people_of(small["test"])) == 1
 
@@ -121,3 +125,21 @@ def test_malformed_identity_line_names_file_and_line(fx):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=f"{path}, line 4:"):
         load_celeba_identities(root=fx["root"], image_size=8)
+
+
+def test_paper_profile_path_trains_on_the_fixture(tmp_path, data):
+    """The paper profile's pieces (celeba_identities, resnet18, ArcFace) end to end, tiny and on the CPU."""
+    from fairgap.verification import experiments as fv
+    from fairgap.verification import train_verification
+
+    # 14 people: 4 unseen ones, two per group, so that each group has impostor pairs.
+    fx = write_celeba_identity_fixture(tmp_path / "celeba14", n_identities=14, images_per_identity=5,
+                                       image_size=(24, 29))
+
+    config = fv.base_config("paper", data={"root": str(fx["root"]), "image_size": 16}, epochs=1, batch_size=16,
+                            embedding_dim=8, eval_max_images=100, device="cpu")
+    assert config.dataset == "celeba_identities" and config.model == "resnet18" and config.loss == "arcface"
+    result = train_verification(config)
+    test_rows = result.history[(result.history.split == "test") & (result.history.epoch == 1)]
+    assert {"eer", "tar_group@0.001", "eer_gap"} <= set(test_rows.metric)
+    assert set(test_rows.group) == {"not Male", "Male", "all"}

@@ -17,8 +17,9 @@ Splits, with disjoint people in training and test:
   person listed under several partitions goes where most of its images are). ``split_by="hash"``
   instead sends a person to the unseen side when a seeded hash of its number falls below
   ``test_fraction`` (stable: adding people never moves others).
-* ``train``: the training people's photos except a held-out share ``val_fraction`` (at least one
-  per person, drawn with ``seed``), which forms ``val``: held-out photos of the SAME people.
+* ``train``: the training people's photos except a held-out share ``val_fraction`` (at least two
+  per person, so that they form a genuine pair, and at most all but two; drawn with ``seed``), which
+  forms ``val``: held-out photos of the SAME people.
 * ``test``: all photos of the unseen people.
 
 People with fewer than ``min_images`` photos are left out (verification needs genuine pairs).
@@ -61,7 +62,7 @@ def load_celeba_identities(root: str | os.PathLike | None = None, sensitive: str
     root: the CelebA folder (default ``data_dir() / "celeba"``).
     sensitive, target: two of the 40 attributes; the group is the person's majority ``sensitive`` value.
     split_by: "partition" (official partition, people of part 0 vs part 2) or "hash" (seeded, ``test_fraction``).
-    val_fraction: share of each training person's photos held out as ``val`` (at least one each).
+    val_fraction: share of each training person's photos held out as ``val`` (at least two each).
     min_images: leave out people with fewer photos.
     max_identities: keep at most this many training and this many unseen people (a seeded choice), for quick runs.
     """
@@ -71,8 +72,9 @@ def load_celeba_identities(root: str | os.PathLike | None = None, sensitive: str
     for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
         if not 0 < value < 1:
             raise ValueError(f"{name}={value} must be strictly between 0 and 1.")
-    if int(min_images) < 2:
-        raise ValueError(f"min_images={min_images} must be at least 2 (a training person needs a held-out photo).")
+    if int(min_images) < 4:
+        raise ValueError(f"min_images={min_images} must be at least 4 (a training person keeps two photos for "
+                         "training and two held-out photos, a genuine pair, for val).")
     if max_identities is not None and int(max_identities) < 1:
         raise ValueError(f"max_identities={max_identities} must be None or a positive number of people.")
     root = (Path(root).expanduser() if root is not None else data_dir() / "celeba").resolve()
@@ -176,7 +178,8 @@ def _build(root: Path, options: dict) -> FairDataset:
     split_files: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     for person in train_people:
         members = people[person]
-        n_val = max(1, int(round(options["val_fraction"] * len(members))))
+        # At least two held-out photos (a genuine pair), and at least two left for training.
+        n_val = min(len(members) - 2, max(2, int(round(options["val_fraction"] * len(members)))))
         held = set(rng.choice(len(members), n_val, replace=False).tolist())
         split_files["val"] += [f for k, f in enumerate(members) if k in held]
         split_files["train"] += [f for k, f in enumerate(members) if k not in held]

@@ -208,4 +208,5 @@ def roc_table(scores: np.ndarray, pairs: pd.DataFrame, group_labels, n_points: i
         fars, tars, _ = roc(gen, imp)
         index = np.searchsorted(fars, grid, side="right") - 1
         frames.append(pd.DataFrame({"group": name, "far": grid, "tar": tars[index]}))
-    return pd.concat(frames, ignore_index=True)
+    # A split without genuine pairs (one photo per person) has no ROC: an empty table.
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["group", "far", "tar"])
