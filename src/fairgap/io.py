@@ -79,3 +79,41 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
             return {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise CorruptCacheEntry(f"{path}: not a readable array archive ({err})") from err
+
+
+# --- a cached run: config.json, one CSV per table, one .npz of {split: {name: array}}, info.json last ---
+
+def write_run_entry(folder: Path, config: dict, key: str, info: dict, tables: dict[str, pd.DataFrame],
+                    arrays_file: str, arrays: dict[str, dict[str, np.ndarray]]) -> None:
+    folder = Path(folder)
+    write_json(folder / "config.json", config)
+    for name, frame in tables.items():
+        write_csv(folder / f"{name}.csv", frame)
+    write_arrays(folder / arrays_file, **{f"{split}__{part}": array for split, parts in arrays.items()
+                                           for part, array in parts.items()})
+    # info.json is written last: its presence marks a complete entry.
+    write_json(folder / "info.json", {**info, "key": key})
+
+
+def read_run_entry(folder: Path, key: str, tables: dict[str, tuple[str, ...]], arrays_file: str):
+    """(info, {table: frame}, {split: {name: array}}) of an intact entry for ``key``; None if the entry
+    is absent, partial, corrupt or belongs to another key (the caller then recomputes it)."""
+    folder = Path(folder)
+    if not (folder / "info.json").is_file():
+        return None
+    try:
+        info = read_json(folder / "info.json")
+        frames = {name: read_csv(folder / f"{name}.csv", columns) for name, columns in tables.items()}
+        flat = read_arrays(folder / arrays_file)
+    except (CorruptCacheEntry, FileNotFoundError):
+        return None
+    if info.get("key") != key or any(frame.empty for frame in frames.values()):
+        return None
+    for frame in frames.values():
+        if "group" in frame:
+            frame["group"] = frame["group"].astype(str)
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for name, array in flat.items():
+        split, _, part = name.partition("__")
+        arrays.setdefault(split, {})[part] = array
+    return info, frames, arrays

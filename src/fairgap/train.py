@@ -22,7 +22,7 @@ import torch
 from . import __version__
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
-from .io import CorruptCacheEntry, read_arrays, read_csv, read_json, write_arrays, write_csv, write_json
+from .io import read_run_entry, write_run_entry
 from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters
 from .paths import results_dir
@@ -340,33 +340,16 @@ def run_folder(config: RunConfig):
 
 def load_cached(config: RunConfig) -> RunResult | None:
     """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed)."""
-    folder = run_folder(config)
-    if not (folder / "info.json").is_file():
+    entry = read_run_entry(run_folder(config), config.key(), {"history": HISTORY_COLUMNS}, "scores.npz")
+    if entry is None:
         return None
-    try:
-        info = read_json(folder / "info.json")
-        history = read_csv(folder / "history.csv", HISTORY_COLUMNS)
-        flat = read_arrays(folder / "scores.npz")
-    except (CorruptCacheEntry, FileNotFoundError):
-        return None
-    if info.get("key") != config.key() or history.empty:
-        return None
-    history["group"] = history["group"].astype(str)
-    scores: dict[str, dict[str, np.ndarray]] = {}
-    for name, array in flat.items():
-        split, _, part = name.partition("__")
-        scores.setdefault(split, {})[part] = array
-    return RunResult(config, history, scores, info)
+    info, tables, scores = entry
+    return RunResult(config, tables["history"], scores, info)
 
 
 def save_result(result: RunResult) -> None:
-    folder = run_folder(result.config)
-    write_json(folder / "config.json", dataclasses.asdict(result.config))
-    write_csv(folder / "history.csv", result.history)
-    write_arrays(folder / "scores.npz", **{f"{split}__{part}": array for split, parts in result.scores.items()
-                                            for part, array in parts.items()})
-    # info.json is written last: its presence marks a complete entry.
-    write_json(folder / "info.json", {**result.info, "key": result.config.key()})
+    write_run_entry(run_folder(result.config), dataclasses.asdict(result.config), result.config.key(), result.info,
+                    {"history": result.history}, "scores.npz", result.scores)
 
 
 def run(config: RunConfig, cache: bool = True, progress: bool = False) -> RunResult:

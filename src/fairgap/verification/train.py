@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data import FairDataset, load_dataset
-from ..io import CorruptCacheEntry, read_arrays, read_csv, read_json, write_arrays, write_csv, write_json
+from ..io import read_run_entry, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, Normalizer, resolve_device, seed_everything
@@ -300,36 +300,17 @@ def run_folder(config: VerificationConfig):
 
 def load_cached(config: VerificationConfig) -> VerificationResult | None:
     """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed)."""
-    folder = run_folder(config)
-    if not (folder / "info.json").is_file():
+    entry = read_run_entry(run_folder(config), config.key(),
+                           {"history": HISTORY_COLUMNS, "roc": ("split", "group", "far", "tar")}, "embeddings.npz")
+    if entry is None:
         return None
-    try:
-        info = read_json(folder / "info.json")
-        history = read_csv(folder / "history.csv", HISTORY_COLUMNS)
-        roc = read_csv(folder / "roc.csv", ("split", "group", "far", "tar"))
-        flat = read_arrays(folder / "embeddings.npz")
-    except (CorruptCacheEntry, FileNotFoundError):
-        return None
-    if info.get("key") != config.key() or history.empty:
-        return None
-    history["group"] = history["group"].astype(str)
-    roc["group"] = roc["group"].astype(str)
-    embeddings: dict[str, dict[str, np.ndarray]] = {}
-    for name, array in flat.items():
-        split, _, part = name.partition("__")
-        embeddings.setdefault(split, {})[part] = array
-    return VerificationResult(config, history, roc, embeddings, info)
+    info, tables, embeddings = entry
+    return VerificationResult(config, tables["history"], tables["roc"], embeddings, info)
 
 
 def save_result(result: VerificationResult) -> None:
-    folder = run_folder(result.config)
-    write_json(folder / "config.json", dataclasses.asdict(result.config))
-    write_csv(folder / "history.csv", result.history)
-    write_csv(folder / "roc.csv", result.roc)
-    write_arrays(folder / "embeddings.npz", **{f"{split}__{part}": array for split, parts in result.embeddings.items()
-                                                for part, array in parts.items()})
-    # info.json is written last: its presence marks a complete entry.
-    write_json(folder / "info.json", {**result.info, "key": result.config.key()})
+    write_run_entry(run_folder(result.config), dataclasses.asdict(result.config), result.config.key(), result.info,
+                    {"history": result.history, "roc": result.roc}, "embeddings.npz", result.embeddings)
 
 
 def run_verification(config: VerificationConfig, cache: bool = True, progress: bool = False) -> VerificationResult:
