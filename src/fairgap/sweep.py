@@ -11,6 +11,10 @@ training only the rest. Execution:
   ``dask.distributed.Client`` to use yours, or get a LocalCluster. Workers must see the
   same results folder (a shared file system) because runs are exchanged through the cache.
 
+A run's numbers depend on its config, its seed and the number of torch threads (float
+reductions are ordered differently): workers run with ``cores // workers`` threads, so a run
+trained by a worker can differ in the last digits from the same run trained in this process.
+
 Dask rather than Ray: it is a pure-Python install that CI can run as a local cluster in
 seconds, and a Client is all a user needs to move the same sweep onto a cluster (SLURM,
 Kubernetes) through dask-jobqueue or dask-kubernetes.
