@@ -90,7 +90,11 @@ CHILD = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); " \
 def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_path, monkeypatch):
     runs_dir = tmp_path / "results" / "runs"
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "results"))
-    child = subprocess.Popen([sys.executable, "-c", CHILD], env=os.environ.copy(),
+    import torch
+
+    # Same torch thread count as this process (results depend on it; Dask may have set OMP_NUM_THREADS).
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    child = subprocess.Popen([sys.executable, "-c", CHILD], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(runs_dir.glob("*/info.json"))) < 2:
