@@ -87,7 +87,7 @@ CHILD = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); " \
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_path, monkeypatch):
+def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_path, monkeypatch, one_thread):
     runs_dir = tmp_path / "results" / "runs"
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "results"))
     import torch
