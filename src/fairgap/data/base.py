@@ -124,3 +124,13 @@ def stratified_indices(target: np.ndarray, group: np.ndarray, n: int, rng: np.ra
     index = np.concatenate(chosen)
     rng.shuffle(index)
     return np.sort(index[:n])
+
+
+def size_problems(config, positive: tuple[str, ...], non_negative: tuple[str, ...]) -> list[str]:
+    """The shared checks of a generator's config: counts and the image size, as readable problems."""
+    problems = [f"{name}={getattr(config, name)} must be at least 1" for name in positive if getattr(config, name) < 1]
+    problems += [f"{name}={getattr(config, name)} must be 0 or more" for name in non_negative
+                 if getattr(config, name) < 0]
+    if not 8 <= config.image_size <= 256:
+        problems.append(f"image_size={config.image_size} must be between 8 and 256 pixels (32-64 is typical)")
+    return problems

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .base import FairDataset, Split
+from .base import FairDataset, Split, size_problems
 
 MAX_LIFT = 0.16      # corner lift of an unmistakable smile, in units of half the image width
 LIFT_JITTER = 0.05   # spread of the lift within a class
@@ -53,14 +53,7 @@ class FaceConfig:
     seed: int = 0
 
     def __post_init__(self):
-        problems = []
-        for name in ("n_train", "n_test"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}={getattr(self, name)} must be at least 1")
-        if self.n_val < 0:
-            problems.append(f"n_val={self.n_val} must be 0 or more")
-        if not 8 <= self.image_size <= 256:
-            problems.append(f"image_size={self.image_size} must be between 8 and 256 pixels")
+        problems = size_problems(self, positive=("n_train", "n_test"), non_negative=("n_val",))
         if not 0 < self.group_proportion < 1:
             problems.append(f"group_proportion={self.group_proportion} must be strictly between 0 and 1")
         for name, low, high in (("base_rate", 0, 1), ("difficulty", 0, 1), ("label_noise", 0, 0.5)):

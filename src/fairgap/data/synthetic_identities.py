@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .base import FairDataset, Split
+from .base import FairDataset, Split, size_problems
 from .synthetic_faces import HAIR, FaceConfig, generate_attributes, render
 
 SKIN_SPREAD = 0.10          # sd of the per-identity skin tint (relative) at spread 1
@@ -81,14 +81,8 @@ class IdentityConfig:
     seed: int = 0
 
     def __post_init__(self):
-        problems = []
-        for name in ("n_train_identities", "n_test_identities", "images_train", "images_test"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}={getattr(self, name)} must be at least 1")
-        if self.images_val < 0:
-            problems.append(f"images_val={self.images_val} must be 0 or more")
-        if not 8 <= self.image_size <= 256:
-            problems.append(f"image_size={self.image_size} must be between 8 and 256 pixels")
+        problems = size_problems(self, positive=("n_train_identities", "n_test_identities", "images_train",
+                                                 "images_test"), non_negative=("images_val",))
         if not 0 < self.group_proportion < 1:
             problems.append(f"group_proportion={self.group_proportion} must be strictly between 0 and 1")
         if len(self.trait_spread) != 2 or not all(0 < s <= 1 for s in self.trait_spread):

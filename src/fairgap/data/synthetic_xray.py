@@ -69,7 +69,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .base import FairDataset, Split
+from .base import FairDataset, Split, size_problems
 
 FINDINGS = ("effusion", "opacity", "cardiomegaly")
 SENSITIVE = ("sex", "age")
@@ -120,14 +120,7 @@ class XrayConfig:
     seed: int = 0
 
     def __post_init__(self):
-        problems = []
-        for name in ("n_train", "n_test"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}={getattr(self, name)} must be at least 1")
-        if self.n_val < 0:
-            problems.append(f"n_val={self.n_val} must be 0 or more")
-        if not 8 <= self.image_size <= 256:
-            problems.append(f"image_size={self.image_size} must be between 8 and 256 pixels (32-64 is typical)")
+        problems = size_problems(self, positive=("n_train", "n_test"), non_negative=("n_val",))
         if self.target not in FINDINGS:
             problems.append(f"target={self.target!r} must be one of {', '.join(FINDINGS)}")
         if self.sensitive not in SENSITIVE:
