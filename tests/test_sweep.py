@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fairgap import sweep
 from fairgap import train as train_module
 from fairgap.sweep import mean_ci, plan, product, run_sweep
-from fairgap.train import RunConfig, load_cached
+from fairgap.train import RunConfig
 
 TINY = RunConfig(data={"n_train": 120, "n_val": 40, "n_test": 80, "image_size": 16}, width=0.25, epochs=1,
                  batch_size=64)

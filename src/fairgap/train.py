@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
 from .io import read_run_entry, write_run_entry

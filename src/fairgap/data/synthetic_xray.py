@@ -233,7 +233,6 @@ def render(attrs: dict[str, np.ndarray], size: int, pixel_noise: float, rng: np.
 
     The patient faces the viewer, so the patient's left (heart, pacemaker) is on the image right.
     """
-    n = len(attrs["group"])
     f32 = np.float32
     coords = np.linspace(-1, 1, size, dtype=f32)
     y, x = np.meshgrid(coords, coords, indexing="ij")

@@ -44,7 +44,6 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
-import torch
 
 from .base import (CONDITIONS, Objective, check_choice, check_range, condition_mask, descend, example_losses,
                    group_means, register)

@@ -162,7 +162,6 @@ def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("
 
 def identity_examples(dataset, people_per_group: int = 4, photos: int = 6, split: str = "train"):
     """A grid of photos: one row per person (the first people of each group), one column per photo."""
-    import numpy as np
 
     part = dataset[split]
     rows, people = [], []
