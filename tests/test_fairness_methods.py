@@ -99,7 +99,7 @@ def test_targets_follow_the_condition():
 
 
 def test_penalty_based_methods_are_task_loss_plus_a_term():
-    """remedies.heldout_fairness_step moves the fairness term (total - task loss) to held-out data."""
+    """remedies.heldout_fairness_step moves the fairness term (weight * penalty) to held-out data."""
     logits, y, g = batch({(0, 0): 0.2, (0, 1): 0.9, (1, 0): 0.5, (1, 1): 0.4})
     for name in available_objectives():
         objective = make_objective(name)

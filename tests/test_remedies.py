@@ -74,3 +74,11 @@ def test_final_epoch_of_a_sweep_respects_selection():
 def test_bad_remedy_settings_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         TINY.replace(**change).validate()
+
+
+def test_fairness_term_on_held_out_batches():
+    config = TINY.replace(method="equalized_odds_max_penalty", method_params={"weight": 1.0}, fairness_data="val")
+    h = train(config).history
+    assert len(h[(h.split == "optimization") & (h.metric == "heldout_penalty")]) == config.epochs
+    with pytest.raises(ValueError, match="task loss \\+ weight \\* penalty"):
+        train(TINY.replace(method="group_dro", fairness_data="val"))

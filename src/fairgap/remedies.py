@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .fairness import make_objective
-from .fairness.base import descend, task_loss
+from .fairness.base import PenaltyObjective, descend, task_loss
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator, shift: int = 2) -> torch.Tensor:
@@ -41,18 +41,15 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator, shift: int = 2) -
 def heldout_fairness_step(objective, model, optimizer, x, y, g, x_held, y_held, g_held) -> dict[str, float]:
     """Task loss on the training batch + the objective's fairness term on a held-out batch.
 
-    The fairness term is the objective's total minus its task loss on the held-out batch, so it
-    works for every method whose loss is "task loss + fairness term".
+    Only for methods of the form "task loss + weight * penalty" (``PenaltyObjective``).
     """
-    if not getattr(objective, "penalty_based", False):
+    if not isinstance(objective, PenaltyObjective):
         raise ValueError(f"fairness_data='val' needs a method of the form task loss + penalty; "
                          f"{objective.name!r} is not one.")
     task = task_loss(model(x), y)
-    held_logits = model(x_held)
-    held_total, parts = objective.loss(held_logits, y_held, g_held)
-    fairness = held_total - task_loss(held_logits, y_held)
+    fairness, penalty = objective.fairness_term(model(x_held), y_held, g_held)
     descend(optimizer, objective.flood(task + fairness))
-    return {**{f"heldout_{k}": v for k, v in parts.items()}, "task_loss": task.item()}
+    return {"task_loss": task.item(), "heldout_penalty": penalty.item()}
 
 
 class EarlyStopping:

@@ -243,6 +243,9 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
     model = build_model(config.model, dataset.image_shape[0], config.width)
     model = model.to(device, memory_format=torch.channels_last)
     objective = make_objective(config.method, config.method_params, n_groups=len(dataset.group_labels))
+    if config.fairness_data == "val" and not getattr(objective, "penalty_based", False):
+        raise ValueError(f"fairness_data='val' needs a method of the form task loss + weight * penalty; "
+                         f"{config.method!r} is not one.")
     objective.setup(model, device)
     warmup = make_objective("erm")
     objective.flood_level = warmup.flood_level = config.flood_level

@@ -79,6 +79,29 @@ class Objective:
         return self.name + (f"({', '.join(f'{k}={v}' for k, v in values.items())})" if values else "")
 
 
+class PenaltyObjective(Objective):
+    """Methods of the form  task loss + weight * penalty(batch):  subclasses implement ``penalty_term``.
+
+    Their fairness term can be computed on another batch than the task loss (``fairness_term``),
+    which is what the held-out-fairness remedy does.
+    """
+
+    penalty_based: ClassVar[bool] = True
+
+    def penalty_term(self, logits: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def fairness_term(self, logits, y, g) -> tuple[torch.Tensor, torch.Tensor]:
+        """(weight * penalty, penalty) on this batch."""
+        penalty = self.penalty_term(logits, y, g)
+        return self.params.weight * penalty, penalty
+
+    def loss(self, logits, y, g, features=None):
+        base = task_loss(logits, y)
+        term, penalty = self.fairness_term(logits, y, g)
+        return base + term, {"task_loss": base.item(), "penalty": penalty.item()}
+
+
 def register(cls: type[Objective]) -> type[Objective]:
     REGISTRY[cls.name] = cls
     return cls

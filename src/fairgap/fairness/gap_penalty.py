@@ -18,7 +18,7 @@ import dataclasses
 
 import torch
 
-from .base import Objective, check_range, group_means, max_gap, register, task_loss
+from .base import PenaltyObjective, check_range, group_means, max_gap, register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,18 +39,14 @@ def soft_rate_gaps(prob: torch.Tensor, y: torch.Tensor, g: torch.Tensor, n_group
     return gaps
 
 
-class _GapPenalty(Objective):
+class _GapPenalty(PenaltyObjective):
     Params = GapParams
-    penalty_based = True
 
     def penalty(self, gaps: dict[str, torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
 
-    def loss(self, logits, y, g, features=None):
-        base = task_loss(logits, y)
-        penalty = self.penalty(soft_rate_gaps(torch.sigmoid(logits), y, g, self.n_groups))
-        total = base + self.params.weight * penalty
-        return total, {"task_loss": base.item(), "penalty": penalty.item()}
+    def penalty_term(self, logits, y, g):
+        return self.penalty(soft_rate_gaps(torch.sigmoid(logits), y, g, self.n_groups))
 
 
 @register

@@ -18,7 +18,7 @@ import dataclasses
 
 import torch
 
-from .base import (CONDITIONS, Objective, check_choice, check_range, condition_mask, example_losses,
+from .base import (CONDITIONS, PenaltyObjective, check_choice, check_range, condition_mask, example_losses,
                    group_means, present_pairs, register)
 
 # The disparity each condition targets (the nearest metric fairgap.metrics reports).
@@ -47,22 +47,18 @@ def squared_loss_gaps(losses: torch.Tensor, present: torch.Tensor) -> torch.Tens
 
 
 @register
-class LossGapPenalty(Objective):
+class LossGapPenalty(PenaltyObjective):
     """BCE + weight * sum_{g<h} (L_g - L_h)^2 over the groups present in the batch."""
 
     name = "loss_gap_penalty"
     Params = LossGapParams
-    penalty_based = True
     targets = CONDITION_TARGETS["all"]
 
     def __init__(self, params, n_groups: int = 2):
         super().__init__(params, n_groups)
         self.targets = CONDITION_TARGETS[params.condition]
 
-    def loss(self, logits, y, g, features=None):
+    def penalty_term(self, logits, y, g):
         per_example = example_losses(logits, y)
-        base = per_example.mean()
         losses, present = group_means(per_example, g, condition_mask(y, self.params.condition), self.n_groups)
-        penalty = squared_loss_gaps(losses, present)
-        total = base + self.params.weight * penalty
-        return total, {"task_loss": base.item(), "penalty": penalty.item()}
+        return squared_loss_gaps(losses, present)

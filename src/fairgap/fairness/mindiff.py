@@ -30,8 +30,8 @@ import dataclasses
 
 import torch
 
-from .base import (CONDITIONS, Objective, check_choice, check_range, condition_mask, present_pairs, register,
-                   task_loss)
+from .base import (CONDITIONS, PenaltyObjective, check_choice, check_range, condition_mask, present_pairs,
+                   register)
 
 KERNELS = ("gaussian", "laplacian")
 # "all" matches the score distributions of everyone: demographic parity.
@@ -69,12 +69,11 @@ def mmd2(a: torch.Tensor, b: torch.Tensor, kernel: str = "gaussian", bandwidth: 
 
 
 @register
-class MinDiff(Objective):
+class MinDiff(PenaltyObjective):
     """BCE + weight * sum over group pairs of MMD^2 between their (conditioned) score distributions."""
 
     name = "mindiff"
     Params = MinDiffParams
-    penalty_based = True
     targets = CONDITION_TARGETS["positives"]
 
     def __init__(self, params, n_groups: int = 2):
@@ -90,8 +89,5 @@ class MinDiff(Objective):
                                  self.params.bandwidth)
         return total
 
-    def loss(self, logits, y, g, features=None):
-        base = task_loss(logits, y)
-        penalty = self.penalty(torch.sigmoid(logits.float()), y, g)
-        total = base + self.params.weight * penalty
-        return total, {"task_loss": base.item(), "penalty": penalty.item()}
+    def penalty_term(self, logits, y, g):
+        return self.penalty(torch.sigmoid(logits.float()), y, g)
