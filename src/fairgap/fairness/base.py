@@ -37,16 +37,20 @@ class Objective:
 
     name: ClassVar[str]
     Params: ClassVar[type] = NoParams
-    # The disparity metric (a fairgap.metrics.DISPARITIES name) this method aims to reduce; methods whose
-    # target depends on a parameter (e.g. ``condition``) set it per instance in __init__.
+    # The disparity metric (a fairgap.metrics.DISPARITIES name) this method aims to reduce.
     targets: str | None = None
-    # True when ``loss`` is exactly task_loss + a fairness term (remedies.heldout_fairness_step relies on it).
+    # For methods with a ``condition`` parameter: the disparity targeted under each condition
+    # (the instance's ``targets`` is looked up here).
+    condition_targets: ClassVar[dict[str, str] | None] = None
+    # True for PenaltyObjective: ``loss`` is exactly task_loss + weight * penalty.
     penalty_based: ClassVar[bool] = False
 
     def __init__(self, params, n_groups: int = 2):
         self.params = params
         self.n_groups = n_groups
         self.flood_level: float | None = None  # set by the training loop from RunConfig.flood_level
+        if self.condition_targets is not None:
+            self.targets = self.condition_targets[params.condition]
 
     def setup(self, model: torch.nn.Module, device: torch.device) -> None:
         """Create auxiliary state (an adversary, multipliers) once the model exists."""

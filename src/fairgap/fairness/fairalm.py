@@ -80,13 +80,13 @@ class FairALM(Objective):
     name = "fairalm"
     Params = FairALMParams
     targets = CONDITION_TARGETS["positives"]
+    condition_targets = CONDITION_TARGETS
 
     def __init__(self, params, n_groups: int = 2):
         if n_groups != 2:
             raise ValueError(f"fairalm constrains the losses of exactly two groups (the paper's setting); got "
                              f"{n_groups} groups. Use loss_gap_penalty, mindiff or group_dro for more groups.")
         super().__init__(params, n_groups)
-        self.targets = CONDITION_TARGETS[params.condition]
         self.multiplier = 0.0
         self.eta = params.eta
         self._epoch_seen = False

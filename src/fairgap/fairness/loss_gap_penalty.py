@@ -53,10 +53,7 @@ class LossGapPenalty(PenaltyObjective):
     name = "loss_gap_penalty"
     Params = LossGapParams
     targets = CONDITION_TARGETS["all"]
-
-    def __init__(self, params, n_groups: int = 2):
-        super().__init__(params, n_groups)
-        self.targets = CONDITION_TARGETS[params.condition]
+    condition_targets = CONDITION_TARGETS
 
     def penalty_term(self, logits, y, g):
         per_example = example_losses(logits, y)

@@ -75,10 +75,7 @@ class MinDiff(PenaltyObjective):
     name = "mindiff"
     Params = MinDiffParams
     targets = CONDITION_TARGETS["positives"]
-
-    def __init__(self, params, n_groups: int = 2):
-        super().__init__(params, n_groups)
-        self.targets = CONDITION_TARGETS[params.condition]
+    condition_targets = CONDITION_TARGETS
 
     def penalty(self, prob: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         mask = condition_mask(y, self.params.condition)
