@@ -187,20 +187,15 @@ def final_epoch(table: pd.DataFrame) -> pd.DataFrame:
     return table[table.epoch == table.run.map(chosen)]
 
 
-def mean_ci(frame: pd.DataFrame, by: list[str], value: str = "value", confidence: float = 0.95) -> pd.DataFrame:
-    """Mean and Student-t confidence interval of ``value`` over the rows of each ``by`` cell (the seeds).
+def mean_ci(frame: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
+    """Mean and 95% percentile-bootstrap interval of ``value`` over the rows of each ``by`` cell (the seeds).
 
-    ci = mean ± t_{(1+confidence)/2, n-1} · s / √n, with s the sample standard deviation;
-    a cell with one row gets a zero-width interval.
+    See ``fairgap.evidence``: the interval stays inside the range of the values (a rate's interval
+    inside [0, 1]); a cell with one row gets a zero-width interval.
     """
-    from scipy import stats
+    from .evidence import mean_interval
 
-    grouped = frame.groupby(by, dropna=False)[value]
-    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-    t = stats.t.ppf((1 + confidence) / 2, np.maximum(out.n - 1, 1))
-    half = np.where(out.n > 1, t * out.sd / np.sqrt(out.n), 0.0)
-    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
-    return out.drop(columns="sd")
+    return mean_interval(frame, by, value)
 
 
 def final_metric(table: pd.DataFrame, metric: str, group: str = "all") -> pd.DataFrame:

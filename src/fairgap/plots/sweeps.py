@@ -1,4 +1,4 @@
-"""F2 (notebook 02), F3 (03) and F4 (04): final-epoch quantities against a swept knob, mean and 95% CI over seeds."""
+"""F2 (notebook 02), F3 (03) and F4 (04): final-epoch quantities against a swept knob, mean and 95% percentile-bootstrap interval over seeds."""
 
 from __future__ import annotations
 
@@ -6,20 +6,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from scipy import stats
 
+from ..evidence import bootstrap_interval
 from ..sweep import final_epoch, train_test_gap
 from ..metrics import check_disparity
 from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, set_style
-
-
-def t_interval(values) -> tuple[float, float]:
-    """95% Student-t interval of the mean over seeds (seaborn's errorbar callable)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean()), float(values.mean())
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean() - half), float(values.mean() + half)
 
 
 def leveling_down(final: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +36,7 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
         mine = final[final.method == method]
         disp = mine[(mine.metric == disparity) & (mine.group == "all") & mine.split.isin(["train", "test"])]
         sns.lineplot(data=disp, x="weight", y="value", style="split", dashes=SPLIT_DASHES, marker="o",
-                     errorbar=t_interval, color="C0", ax=row[0])
+                     errorbar=bootstrap_interval, color="C0", ax=row[0])
         for split, dash in (("train", "-"), ("test", "--")):
             level = erm[(erm.metric == disparity) & (erm.group == "all") & (erm.split == split)].value.mean()
             row[0].axhline(level, color="grey", ls=dash, lw=1, label=f"ERM {split}")
@@ -54,11 +45,11 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
 
         acc = mine[(mine.metric == "accuracy") & (mine.group != "all") & mine.split.isin(["train", "test"])]
         sns.lineplot(data=acc, x="weight", y="value", hue="group", style="split", dashes=SPLIT_DASHES, marker="o",
-                     errorbar=t_interval, ax=row[1])
+                     errorbar=bootstrap_interval, ax=row[1])
         row[1].set(title="accuracy per group", ylabel="accuracy", ylim=(None, 1.01))
 
         mine_drop = drop[drop.method == method]
-        sns.lineplot(data=mine_drop, x="weight", y="change", hue="group", marker="o", errorbar=t_interval, ax=row[2])
+        sns.lineplot(data=mine_drop, x="weight", y="change", hue="group", marker="o", errorbar=bootstrap_interval, ax=row[2])
         row[2].axhline(0, color="black", lw=0.8)
         row[2].set(title="leveling down: test accuracy change vs ERM", ylabel="Δ test accuracy (same seed)")
         for ax in row:
@@ -81,12 +72,12 @@ def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized
     gap = train_test_gap(table, disparity)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     sns.lineplot(data=acc, x=x, y="value", hue="label", style="split", dashes=SPLIT_DASHES, marker="o",
-                 errorbar=t_interval, ax=axes[0])
+                 errorbar=bootstrap_interval, ax=axes[0])
     axes[0].set(title="accuracy", ylabel="accuracy", ylim=(None, 1.01))
     sns.lineplot(data=disp, x=x, y="value", hue="label", style="split", dashes=SPLIT_DASHES, marker="o",
-                 errorbar=t_interval, ax=axes[1], legend=False)
+                 errorbar=bootstrap_interval, ax=axes[1], legend=False)
     axes[1].set(title=METRIC_LABELS.get(disparity, disparity), ylabel=disparity.replace("_", " "))
-    sns.lineplot(data=gap, x=x, y="gap", hue="label", marker="o", errorbar=t_interval, ax=axes[2], legend=False)
+    sns.lineplot(data=gap, x=x, y="gap", hue="label", marker="o", errorbar=bootstrap_interval, ax=axes[2], legend=False)
     axes[2].axhline(0, color="black", lw=0.8)
     axes[2].set(title="train-test disparity gap (test − train)", ylabel=f"{disparity.replace('_', ' ')} gap")
     for ax in axes:
