@@ -110,7 +110,10 @@ SWEEP_SCALE = {
     # final epoch), repeated over seeds.
     "smoke": dict(overrides={"epochs": 2}, seeds=[0], weights=[0.3, 3.0], widths=[0.25, 0.5],
                   sizes=[100, 200], size_pool={}),
-    "default": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2], weights=[0.1, 0.3, 1.0, 3.0, 10.0],
+    # Five seeds: the least that lets a 95% bootstrap interval over seeds exclude a null; nine log-spaced
+    # weights so that F2 has points inside the transition from "no effect" to "collapsed" (about 1 to 5).
+    "default": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2, 3, 4],
+                    weights=[0.1, 0.18, 0.32, 0.56, 1.0, 1.8, 3.2, 5.6, 10.0],
                     widths=[0.0625, 0.125, 0.25, 0.5, 1.0], sizes=[250, 500, 1000, 2000, 4000],
                     size_pool={"n_train": 4000}),
     "paper": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2], weights=[0.1, 0.3, 1.0, 3.0, 10.0],
