@@ -14,6 +14,7 @@ import dataclasses
 
 import pandas as pd
 
+from .data import profile_options
 from .paths import check_profile
 from .train import RunConfig, RunResult, run
 
@@ -35,7 +36,7 @@ def base_config(profile: str, **overrides) -> RunConfig:
     check_profile(profile)
     settings = dict(PROFILES[profile])
     if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
-        settings["data"] = {}  # the profile's options belong to its own dataset
+        settings["data"] = profile_options(profile, overrides["dataset"])  # not the profile's own dataset's
     data = {**settings.pop("data"), **overrides.pop("data", {})}
     settings.update(overrides)
     return RunConfig(**settings, data=data)
@@ -67,12 +68,15 @@ def run_labelled(configs: dict, progress: bool = True, executor: str = "auto") -
     return {label: load_cached(config) for label, config in configs.items()}
 
 
+def dataset_overrides(dataset: str | None = None, data: dict | None = None) -> dict:
+    """A notebook's ``dataset`` / ``data`` parameters as config overrides (None: the profile's dataset)."""
+    return {"data": dict(data or {}), **({"dataset": dataset} if dataset is not None else {})}
+
+
 def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | None = None, data: dict | None = None,
                       seed: int = 0, epochs: int | None = None, executor: str = "auto") -> dict[str, RunResult]:
     """Notebook 01: one run per labelled method spec, every epoch evaluated on every split."""
-    overrides = {"data": data or {}, "seed": seed}
-    if dataset is not None:
-        overrides["dataset"] = dataset
+    overrides = {**dataset_overrides(dataset, data), "seed": seed}
     if epochs is not None:
         overrides["epochs"] = epochs
     base = base_config(profile, **overrides)
@@ -140,11 +144,13 @@ def sweep_base(profile: str, **overrides) -> RunConfig:
 
 
 def constraint_strength(profile: str, methods: list[str], weights: list[float], seeds: list[int],
-                        warmup_epochs: int = 2, executor: str = "auto", **overrides) -> pd.DataFrame:
-    """F2's data: each method at each weight, and ERM, over seeds (ERM is weight 0)."""
+                        warmup_epochs: int = 2, executor: str = "auto", dataset: str | None = None,
+                        data: dict | None = None, **overrides) -> pd.DataFrame:
+    """F2's data: each method at each weight, and ERM, over seeds (ERM is weight 0).
+    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
     from .sweep import plan, product, run_sweep
 
-    base = sweep_base(profile, **overrides)
+    base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
     table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                       progress=profile != "smoke")
@@ -166,15 +172,19 @@ def strength_trainer(profile: str, seeds: list[int], warmup_epochs: int = 2, **o
 
 
 def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, dict], seeds: list[int],
-                     executor: str = "auto", **overrides) -> pd.DataFrame:
-    """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds."""
+                     executor: str = "auto", dataset: str | None = None, data: dict | None = None,
+                     **overrides) -> pd.DataFrame:
+    """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds.
+    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options (and, for
+    "n_train" on the profile's dataset, over the pool the sizes are drawn from)."""
     from .sweep import plan, run_sweep
 
     if axis not in ("width", "n_train"):
         raise ValueError(f"axis must be 'width' or 'n_train', got {axis!r}.")
-    if axis == "n_train":
-        overrides.setdefault("data", sweep_scale(profile)["size_pool"])
-    else:
+    overrides.update(dataset_overrides(dataset, data))
+    if axis == "n_train" and overrides.get("dataset", PROFILES[profile]["dataset"]) == PROFILES[profile]["dataset"]:
+        overrides["data"] = {**sweep_scale(profile)["size_pool"], **overrides["data"]}
+    elif axis == "width":
         overrides.setdefault("model", "small_cnn")  # the one model with a width knob
     base = sweep_base(profile, **overrides)
     specs = [{"label": label, **spec, axis: value} for label, spec in methods.items() for value in values]
