@@ -33,3 +33,13 @@ def log_axis(ax, values) -> None:
     ax.xaxis.set_major_locator(ticker.FixedLocator(values))
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: compact(v)))
     ax.xaxis.set_minor_locator(ticker.NullLocator())
+
+
+def seeds_note(n_seeds) -> str:
+    """The n a figure states: 'n = 5 seeds' ('n = 3-5 seeds' when cells differ; 'n = 1 seed: no interval')."""
+    counts = sorted({int(n) for n in n_seeds})
+    if not counts:
+        return "n = 0 seeds"
+    if counts == [1]:
+        return "n = 1 seed: no interval"
+    return f"n = {counts[0] if len(counts) == 1 else f'{counts[0]}-{counts[-1]}'} seeds"

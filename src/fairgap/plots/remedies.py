@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from ..sweep import remedy_summary
 from ..metrics import check_disparity
-from .common import METRIC_LABELS, set_style
+from .common import METRIC_LABELS, seeds_note, set_style
 
 
 def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """Means over seeds with 95% CI bars in both directions; the Pareto front (lower disparity,
-    higher accuracy) is joined by a line and its points are filled."""
+    """Means over seeds with 95% percentile-bootstrap intervals over seeds in both directions
+    (asymmetric, inside [0, 1]); the Pareto front of the means (lower disparity, higher accuracy)
+    is joined by a line and its points are filled; a remedy whose intervals reach the front is
+    marked in the legend."""
     check_disparity(disparity)
     set_style()
     summary = remedy_summary(table, disparity).reset_index()
@@ -20,12 +23,16 @@ def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
     fig, ax = plt.subplots(figsize=(8.5, 6))
     colours = plt.get_cmap("tab10")
     for i, row in summary.iterrows():
-        ax.errorbar(row[x], row[y], xerr=row[f"{x} ci"], yerr=row[f"{y} ci"], fmt="o", ms=8, capsize=3,
-                    color=colours(i % 10), mfc=colours(i % 10) if row.pareto else "white", label=row.label)
+        xerr = np.clip([[row[x] - row[f"{x} ci_low"]], [row[f"{x} ci_high"] - row[x]]], 0, None)
+        yerr = np.clip([[row[y] - row[f"{y} ci_low"]], [row[f"{y} ci_high"] - row[y]]], 0, None)
+        note = "" if row.pareto or not row["reaches front"] else "  (interval reaches the front)"
+        ax.errorbar(row[x], row[y], xerr=xerr, yerr=yerr, fmt="o", ms=8, capsize=3,
+                    color=colours(i % 10), mfc=colours(i % 10) if row.pareto else "white", label=row.label + note)
     front = summary[summary.pareto].sort_values(x)
-    ax.plot(front[x], front[y], color="black", lw=1, ls=":", label="Pareto front")
-    ax.set(xlabel=f"test {METRIC_LABELS.get(disparity, disparity)}  (lower is fairer)",
-           ylabel="test accuracy", title="Remedies: test fairness against test accuracy (mean ± 95% CI over seeds)")
+    ax.plot(front[x], front[y], color="black", lw=1, ls=":", label="Pareto front (of the means)")
+    ax.set(xlabel=f"test {METRIC_LABELS.get(disparity, disparity)}  (lower is fairer)", ylabel="test accuracy",
+           title="Remedies: test fairness against test accuracy\n"
+                 f"mean and 95% percentile-bootstrap interval over seeds ({seeds_note(summary.seeds)})")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9)
     fig.tight_layout()
     return fig, summary
