@@ -26,17 +26,26 @@ def _find(box, cls):
     return [c for c in _children(box) if isinstance(c, cls)]
 
 
-def test_strength_slider_redraws_from_the_table(strength_table):
+def test_strength_slider_redraws_from_the_table(strength_table, monkeypatch):
     import ipywidgets
 
     explorer = widgets.strength_explorer(strength_table)
     slider = _find(explorer, ipywidgets.SelectionSlider)[0]
     image = _find(explorer, ipywidgets.Image)[0]
     assert list(slider.options) == [0.1, 1.0, 10.0]
-    before = image.value
+    before, first = image.value, slider.value
     assert before[:4] == b"\x89PNG"
-    slider.value = 10.0 if slider.value != 10.0 else 0.1
-    assert image.value != before
+    renders = []
+    real_png = widgets._png
+    monkeypatch.setattr(widgets, "_png", lambda fig: renders.append(fig) or real_png(fig))
+    assert first == 1.0
+    slider.value = 10.0
+    assert image.value != before and len(renders) == 1
+    slider.value = first                    # seen before: its PNG is reused, nothing is drawn
+    assert image.value == before and len(renders) == 1
+    slider.value = 0.1
+    assert len(renders) == 2 and image.value != before
+    assert renders[0] is renders[1]         # one figure whose artists are updated, not a new figure per move
 
 
 def test_train_button_adds_a_weight(strength_table):

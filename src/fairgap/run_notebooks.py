@@ -1,24 +1,34 @@
-"""Execute every notebook with papermill, keep going past failures, and summarise.
+"""Execute every notebook with papermill, keep going past failures, summarise, and build the report.
 
-    python -m fairgap.run_notebooks --profile smoke [-p NAME VALUE ...] [--only 01 03]
+    python -m fairgap.run_notebooks --profile smoke [-p NAME VALUE ...] [--only 01 03] [--jobs N]
+    python -m fairgap.run_notebooks --profile smoke --report-only
 
-``run_all.sh`` calls this after setting up the environment. Executed copies go to
-``build/executed/<profile>/``; figures go wherever ``fairgap.figures`` puts them for the
-profile (``figures/`` for default, ``build/figures-<profile>/`` otherwise).
+``run_all.sh`` calls this after setting up the environment (and, before that, with
+``--check-arguments`` under the system Python, so that bad arguments fail before any install:
+this module imports only the standard library at the top). Executed copies and the run summary
+(``summary.json``) go to ``build/executed/<profile>/``; figures go wherever ``fairgap.figures``
+puts them for the profile (``figures/`` for default, ``build/figures-<profile>/`` otherwise); the
+static report (``fairgap.report``) to ``build/report/<profile>/``.
+
+``--jobs auto`` runs as many notebooks at once as there are cores in the smoke profile (its
+notebooks are mostly kernel start-up and imports) and one at a time otherwise (each notebook's
+sweep already spreads its runs over every core). The summary keeps the notebooks' order.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .paths import PROFILES, check_profile, figures_dir, project_root
 
 KERNEL_NAME = "fairgap"
+SUMMARY_FILE = "summary.json"
 
 
 @dataclass
@@ -99,37 +109,161 @@ def format_summary(outcomes: list[NotebookOutcome], profile: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="default", choices=PROFILES)
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parse_jobs(text: str) -> str | int:
+    """``--jobs``: "auto" or a whole number of notebooks at once, at least 1."""
+    if text == "auto":
+        return text
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: give a whole number of notebooks to run at once "
+                                         "(1 or more) or 'auto' (the core count for the smoke profile, else 1)")
+    return jobs
+
+
+def resolve_jobs(jobs: str | int, profile: str, notebooks: int) -> int:
+    if jobs == "auto":
+        jobs = available_cores() if profile == "smoke" else 1
+    return max(1, min(int(jobs), notebooks))
+
+
+def run_all(notebooks: list[Path], profile: str, parameters: dict, output_dir: Path, kernel: str,
+            jobs: int) -> list[NotebookOutcome]:
+    """Every notebook, ``jobs`` at a time (in separate processes); outcomes in the notebooks' order."""
+    def report(path: Path, outcome: NotebookOutcome) -> None:
+        print(f"[{profile}] {path.name}: {outcome.status} in {outcome.seconds:.1f} s"
+              + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
+
+    if jobs == 1:
+        outcomes = []
+        for path in notebooks:
+            print(f"[{profile}] {path.name} ...", flush=True)
+            outcomes.append(run_notebook(path, profile, parameters, output_dir, kernel))
+            report(path, outcomes[-1])
+        return outcomes
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    print(f"[{profile}] {len(notebooks)} notebooks, {jobs} at a time ...", flush=True)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_notebook, path, profile, parameters, output_dir, kernel): path
+                   for path in notebooks}
+        done = {}
+        for future in as_completed(futures):
+            path = futures[future]
+            done[path] = future.result()
+            report(path, done[path])
+    return [done[path] for path in notebooks]
+
+
+def write_summary(outcomes: list[NotebookOutcome], profile: str, output_dir: Path) -> Path:
+    """``summary.json`` beside the executed notebooks, for ``--report-only``: this run's outcomes, and the
+    earlier ones of notebooks that this run left alone (``--only``) when their executed copy is still there."""
+    path = output_dir / SUMMARY_FILE
+    entries = {e["notebook"]: e for e in read_summary(output_dir)
+               if (output_dir / f"{e['notebook']}.ipynb").is_file()}
+    finished = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    entries.update({o.notebook: {**asdict(o), "finished": finished} for o in outcomes})
+    body = {"profile": profile, "notebooks": [entries[name] for name in sorted(entries)]}
+    output_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(body, indent=1))
+    os.replace(tmp, path)
+    return path
+
+
+def read_summary(output_dir: Path) -> list[dict]:
+    """The entries of ``summary.json`` in ``output_dir`` (empty when there is none or it is unreadable)."""
+    try:
+        return list(json.loads((output_dir / SUMMARY_FILE).read_text())["notebooks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="run_all.sh", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="default", choices=PROFILES,
+                        help="smoke: seconds per notebook, for CI; default: minutes on a CPU laptop; "
+                             "paper: a GPU with real data (default: %(default)s)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="passed to every notebook's parameters cell (repeatable)")
     parser.add_argument("--only", nargs="*", default=None, help="run notebooks whose name starts with these prefixes")
+    parser.add_argument("--jobs", type=parse_jobs, default="auto", metavar="N",
+                        help="notebooks run at once; 'auto' (default): the core count for the smoke profile, else 1")
+    parser.add_argument("--report-only", action="store_true",
+                        help="execute nothing: rebuild build/report/<profile>/ from the executed notebooks")
+    parser.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     parser.add_argument("--notebooks", type=Path, default=None, help="folder of notebooks (default: notebooks/)")
     parser.add_argument("--executed", type=Path, default=None,
                         help="folder for executed copies (default: build/executed/<profile>/)")
-    args = parser.parse_args(argv)
-    profile = check_profile(args.profile)
-    folder = args.notebooks or project_root() / "notebooks"
+    parser.add_argument("--report", type=Path, default=None,
+                        help="folder for the report (default: build/report/<profile>/)")
+    parser.add_argument("--check-arguments", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def select_notebooks(folder: Path, only: list[str] | None) -> list[Path]:
     notebooks = sorted(folder.glob("[0-9]*.ipynb"))
-    if args.only:
-        notebooks = [n for n in notebooks if any(n.name.startswith(prefix) for prefix in args.only)]
-    if not notebooks:
-        print(f"No notebooks found in {folder} (matching {args.only}).", file=sys.stderr)
+    if only:
+        notebooks = [n for n in notebooks if any(n.name.startswith(prefix) for prefix in only)]
+    return notebooks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.report_only and (args.parameter or args.only is not None or args.no_report):
+        parser.error("--report-only executes nothing, so it takes no -p, --only or --no-report; "
+                     "run without --report-only to execute notebooks")
+    profile = check_profile(args.profile)
+    root = project_root()
+    output_dir = args.executed or root / "build" / "executed" / profile
+    report_dir = args.report or root / "build" / "report" / profile
+    folder = args.notebooks or root / "notebooks"
+    notebooks = select_notebooks(folder, args.only)
+    if not notebooks and not args.report_only:
+        names = ", ".join(p.stem for p in select_notebooks(folder, None)) or "none"
+        print(f"No notebooks found in {folder} matching --only {' '.join(args.only or [])}. "
+              f"Notebooks there: {names}. Give prefixes of these names (e.g. --only 01 03).", file=sys.stderr)
         return 2
+    if args.check_arguments:
+        return 0
+    if args.report_only:
+        return build_report(profile, output_dir, report_dir)
     parameters = {name: parse_value(value) for name, value in args.parameter}
     kernel = ensure_kernel()
-    output_dir = args.executed or project_root() / "build" / "executed" / profile
-    outcomes = []
-    for path in notebooks:
-        print(f"[{profile}] {path.name} ...", flush=True)
-        outcome = run_notebook(path, profile, parameters, output_dir, kernel)
-        print(f"[{profile}] {path.name}: {outcome.status} in {outcome.seconds:.1f} s"
-              + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
-        outcomes.append(outcome)
+    jobs = resolve_jobs(args.jobs, profile, len(notebooks))
+    outcomes = run_all(notebooks, profile, parameters, output_dir, kernel, jobs)
     print(format_summary(outcomes, profile))
+    write_summary(outcomes, profile, output_dir)
     print(f"Executed copies: {output_dir}")
-    return 1 if any(o.status != "ok" for o in outcomes) else 0
+    failed = any(o.status != "ok" for o in outcomes)
+    report_failed = 0 if args.no_report else build_report(profile, output_dir, report_dir)
+    return 1 if failed or report_failed else 0
+
+
+def build_report(profile: str, executed: Path, report_dir: Path) -> int:
+    """Build the static report; 0 when built, 1 (with the reason on stderr) when not."""
+    from .report import ReportError, build_report as build
+
+    start = time.time()
+    try:
+        index = build(profile, executed=executed, report_dir=report_dir)
+    except ReportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Report: {index} (built in {time.time() - start:.1f} s)")
+    return 0
 
 
 if __name__ == "__main__":

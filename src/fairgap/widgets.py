@@ -1,20 +1,27 @@
 """Sliders over cached sweep results: every redraw reads a precomputed table, nothing trains.
 
-Each explorer renders a small matplotlib figure to PNG bytes and swaps it into an
-``ipywidgets.Image``, which is fast (tens of milliseconds), works in JupyterLab without
-extra front-end extensions, and is inert when papermill executes the notebook headless.
+Each explorer draws its figure once (plain bars at fixed positions, seaborn's theme and palette) and,
+on a slider move, only changes the bars' heights, their 95% intervals and the titles, renders the
+figure to PNG bytes and swaps them into an ``ipywidgets.Image``; each setting's PNG is kept, so a
+setting seen before is shown without drawing. Building a figure (seaborn's barplot, layout) on every
+move cost most of a second; updating artists costs one render. This works in JupyterLab without
+front-end extensions, and is inert when papermill executes the notebook headless.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import math
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
+from .evidence import bootstrap_interval
 from .plots.common import set_style
 from .sweep import final_epoch
 
@@ -35,37 +42,74 @@ def _reporting_errors(status: widgets.HTML):
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(buffer, format="png", dpi=90)
     return buffer.getvalue()
 
 
-def _snapshot_figure(final: pd.DataFrame, selected: pd.DataFrame, reference: pd.DataFrame | None,
-                     disparity: str, title: str):
-    """Two panels: disparity on train/test, accuracy per group on train/test (mean over seeds)."""
-    set_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
-    rows = []
-    for name, frame in (("selected", selected), ("ERM", reference)):
-        if frame is None or frame.empty:
-            continue
-        for split in ("train", "test"):
-            part = frame[frame.split == split]
-            rows.append({"run": name, "split": split,
-                         "disparity": part[(part.metric == disparity) & (part.group == "all")].value.mean()})
-            for group in sorted(g for g in part.group.unique() if g != "all"):
-                rows.append({"run": name, "split": split, "group": group,
-                             "accuracy": part[(part.metric == "accuracy") & (part.group == group)].value.mean()})
-    data = pd.DataFrame(rows)
-    disp = data.dropna(subset=["disparity"])
-    sns.barplot(data=disp, x="split", y="disparity", hue="run", ax=left)
-    left.set(ylabel=disparity.replace("_", " "), title="disparity", ylim=(0, max(0.05, disp.disparity.max() * 1.2)))
-    acc = data.dropna(subset=["accuracy"])
-    sns.barplot(data=acc[acc.run == "selected"], x="group", y="accuracy", hue="split", ax=right)
-    right.set(title="accuracy per group (selected)", ylim=(0, 1))
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+def _summary(values) -> tuple[float, float, float]:
+    """Mean and 95% percentile-bootstrap interval over seeds (nan when there are none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return math.nan, math.nan, math.nan
+    return (float(values.mean()), *bootstrap_interval(values))
+
+
+class _GroupedBars:
+    """Bars for every (category, hue) pair with their interval whiskers, drawn once; ``update`` moves them."""
+
+    def __init__(self, ax, categories: list, hues: list, title: str, ylabel: str = ""):
+        self.ax, self.bars = ax, {}
+        width = 0.8 / len(hues)
+        for j, (hue, color) in enumerate(zip(hues, sns.color_palette(n_colors=len(hues)))):
+            xs = [i - 0.4 + width * (j + 0.5) for i in range(len(categories))]
+            container = ax.bar(xs, [0.0] * len(categories), width=width * 0.95, color=color, label=str(hue))
+            self.bars.update({(category, hue): bar for category, bar in zip(categories, container)})
+        self.whiskers = ax.vlines([0.0] * len(self.bars), 0, 0, color="#333", linewidth=1.2)
+        ax.set_xticks(range(len(categories)), [str(c) for c in categories])
+        ax.set(title=title, ylabel=ylabel, xlabel="")
+        ax.legend(fontsize="small", loc="upper right")
+
+    def update(self, values: dict, ylim: tuple[float, float] | None = None) -> None:
+        """``values[(category, hue)] = (mean, low, high)``; missing or nan pairs draw nothing."""
+        segments, top = [], 0.0
+        for key, bar in self.bars.items():
+            mean, low, high = values.get(key, (math.nan,) * 3)
+            bar.set_height(0.0 if math.isnan(mean) else mean)
+            x = bar.get_x() + bar.get_width() / 2
+            segments.append([(x, low), (x, high)] if not math.isnan(low) else [(x, 0.0), (x, 0.0)])
+            top = max([top] + [v for v in (mean, high) if not math.isnan(v)])
+        self.whiskers.set_segments(segments)
+        self.ax.set_ylim(*(ylim or (0, max(0.05, top * 1.2))))
+
+
+class _Snapshot:
+    """A two-panel figure of grouped bars, outside pyplot (nothing for the inline backend to show)."""
+
+    def __init__(self, left: dict, right: dict):
+        set_style()
+        self.fig = Figure(figsize=(9, 3.4))
+        FigureCanvasAgg(self.fig)
+        left_ax, right_ax = self.fig.subplots(1, 2)
+        self.left, self.right = _GroupedBars(left_ax, **left), _GroupedBars(right_ax, **right)
+        self.title = self.fig.suptitle("\n", fontsize="medium")   # two lines: the setting, then its n and notes
+        self.fig.tight_layout()
+
+    def render(self, left: dict, right: dict, title: str, right_ylim=(0, 1)) -> bytes:
+        self.left.update(left)
+        self.right.update(right, right_ylim)
+        self.title.set_text(title)
+        return _png(self.fig)
+
+
+def _groups(final: pd.DataFrame) -> list:
+    return sorted(g for g in final.group.unique() if g != "all")
+
+
+def _per_seed(frame: pd.DataFrame, metric: str, group="all") -> np.ndarray:
+    """One value per seed (the seed's mean over its rows)."""
+    part = frame[(frame.metric == metric) & (frame.group == group)]
+    return part.groupby("seed").value.mean().to_numpy()
 
 
 def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_difference", train_new=None):
@@ -78,21 +122,38 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
                                      layout=widgets.Layout(width="420px"))
     image = widgets.Image(format="png")
     status = widgets.HTML()
+    rendered = {}   # (method, weight) -> (PNG, status): a setting seen before is shown without drawing
 
     def weights_of(name):
         final = state["final"]
         return sorted(final[final.method == name].weight.unique().tolist())
 
+    def snapshot():
+        if "snapshot" not in state:
+            runs = ["selected", "ERM"] if (state["final"].method == "erm").any() else ["selected"]
+            state["snapshot"] = _Snapshot(
+                dict(categories=["train", "test"], hues=runs, title="disparity", ylabel=disparity.replace("_", " ")),
+                dict(categories=_groups(state["final"]), hues=["train", "test"],
+                     title="accuracy per group (selected)", ylabel="accuracy"))
+        return state["snapshot"]
+
     @_reporting_errors(status)
     def redraw(*_):
-        final = state["final"]
-        selected = final[(final.method == method.value) & (final.weight == weight.value)]
-        seeds = selected.seed.nunique()
-        collapsed = selected[(selected.metric == "collapsed") & (selected.split == "test")].value.sum()
-        note = f"; {int(collapsed)}/{seeds} collapsed to a constant predictor" if collapsed else ""
-        image.value = _png(_snapshot_figure(final, selected, final[final.method == "erm"], disparity,
-                                            f"{method.value}, λ = {weight.value:g} (mean over {seeds} seeds{note})"))
-        status.value = f"<code>{method.value}</code> λ={weight.value:g}{note}"
+        key = (method.value, weight.value)
+        if key not in rendered:
+            final = state["final"]
+            selected = final[(final.method == method.value) & (final.weight == weight.value)]
+            seeds = selected.seed.nunique()
+            collapsed = selected[(selected.metric == "collapsed") & (selected.split == "test")].value.sum()
+            note = f"; {int(collapsed)}/{seeds} collapsed to a constant predictor" if collapsed else ""
+            runs = {"selected": selected, "ERM": final[final.method == "erm"]}
+            left = {(split, run): _summary(_per_seed(frame[frame.split == split], disparity))
+                    for run, frame in runs.items() for split in ("train", "test")}
+            right = {(group, split): _summary(_per_seed(selected[selected.split == split], "accuracy", group))
+                     for group in _groups(final) for split in ("train", "test")}
+            title = f"{method.value}, λ = {weight.value:g}\n(mean and 95% CI over {seeds} seeds{note})"
+            rendered[key] = (snapshot().render(left, right, title), f"<code>{method.value}</code> λ={weight.value:g}{note}")
+        image.value, status.value = rendered[key]
 
     def on_method(*_):
         options = weights_of(method.value)
@@ -119,6 +180,7 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
             try:
                 rows = train_new(method.value, float(new_weight.value))
                 state["final"] = pd.concat([state["final"], final_epoch(rows)], ignore_index=True)
+                rendered.clear()
                 on_method()
                 weight.value = min(weight.options, key=lambda w: abs(w - new_weight.value))
             finally:
@@ -138,18 +200,22 @@ def width_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_differe
                                     continuous_update=False, layout=widgets.Layout(width="420px"))
     image = widgets.Image(format="png")
 
+    part = final[final.split.isin(["train", "test"]) & (final.group == "all")]
+    labels = sorted(part.label.unique().tolist())
+    snapshot = _Snapshot(dict(categories=labels, hues=["train", "test"], title=disparity.replace("_", " ")),
+                         dict(categories=labels, hues=["train", "test"], title="accuracy"))
+    rendered = {}
+
     def redraw(*_):
-        set_style()
-        part = final[(final.width == width.value) & final.split.isin(["train", "test"]) & (final.group == "all")]
-        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
-        sns.barplot(data=part[part.metric == disparity], x="label", y="value", hue="split", ax=left)
-        left.set(title=disparity.replace("_", " "), ylabel="", xlabel="")
-        sns.barplot(data=part[part.metric == "accuracy"], x="label", y="value", hue="split", ax=right)
-        right.set(title="accuracy", ylabel="", xlabel="", ylim=(0, 1))
-        params = int(part.parameters.iloc[0]) if len(part) else 0
-        fig.suptitle(f"width {width.value:g} ({params:,} parameters)")
-        fig.tight_layout()
-        image.value = _png(fig)
+        if width.value not in rendered:
+            at = part[part.width == width.value]
+            values = {metric: {(label, split): _summary(_per_seed(at[(at.label == label) & (at.split == split)], metric))
+                               for label in labels for split in ("train", "test")}
+                      for metric in (disparity, "accuracy")}
+            params = int(at.parameters.iloc[0]) if len(at) else 0
+            title = f"width {width.value:g} ({params:,} parameters)\n(mean and 95% CI over {at.seed.nunique()} seeds)"
+            rendered[width.value] = snapshot.render(values[disparity], values["accuracy"], title)
+        image.value = rendered[width.value]
 
     width.observe(redraw, "value")
     redraw()
