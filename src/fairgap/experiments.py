@@ -219,14 +219,16 @@ POSTPROCESSED = "post-processing thresholds on held-out data"
 
 
 def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_width: float | None = None,
-                     executor: str = "auto", **overrides) -> pd.DataFrame:
+                     executor: str = "auto", dataset: str | None = None, data: dict | None = None,
+                     **overrides) -> pd.DataFrame:
     """F7's data: every remedy of ``remedy_specs`` over seeds, plus fairlearn's ThresholdOptimizer
-    fitted on the validation scores of each ERM run (equalized odds). One tidy table with a ``label``."""
+    fitted on the validation scores of each ERM run (equalized odds). One tidy table with a ``label``.
+    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
     from .postprocess import postprocessed_metrics
     from .sweep import final_epoch, plan, run_sweep
     from .train import load_cached
 
-    base = sweep_base(profile, **overrides)
+    base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     smaller_width = smaller_width or base.width / 4
     specs = [{"label": label, **spec} for label, spec in remedy_specs(constrained, smaller_width).items()]
     runs = plan(base, specs, seeds)
