@@ -38,6 +38,7 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import roc_curve
 
+from .data import profile_options
 from .experiments import base_config, method_config, run_labelled
 from .metrics import evaluate
 from .paths import check_profile
@@ -79,7 +80,8 @@ def experiment_config(profile: str, finding: str | None = None, sensitive: str =
     check_profile(profile)
     settings = {**SETTINGS[profile], **overrides}
     dataset = settings["dataset"]
-    options = dict(SETTINGS[profile]["data"]) if dataset == SETTINGS[profile]["dataset"] else {}
+    options = dict(SETTINGS[profile]["data"]) if dataset == SETTINGS[profile]["dataset"] \
+        else profile_options(profile, dataset)
     options["sensitive"] = sensitive
     if finding is not None:
         options["target"] = FINDINGS.get(finding, finding) if dataset == "chexpert" else finding

@@ -15,6 +15,25 @@ from .synthetic_faces import FaceConfig, make_synthetic_faces
 DATASETS = ("synthetic_faces", "celeba", "synthetic_identities", "celeba_identities", "synthetic_xray",
             "chexpert")
 
+# The options a profile gives a real dataset when a notebook picks it instead of the profile's own
+# (the paper profile's real datasets come with their options in its settings). Without them the
+# smoke profile would decode all of CelebA's 200,000 photos at 64 px for a seconds-long check.
+# max_per_split / max_identities / max_patients keep quick runs quick; each is large enough for the
+# profile's sweep sizes (notebook 04: up to 200 training images in smoke, 4,000 in default).
+PROFILE_OPTIONS = {
+    "smoke": {"celeba": {"image_size": 16, "max_per_split": 240},
+              "celeba_identities": {"image_size": 16, "max_identities": 24},
+              "chexpert": {"image_size": 16, "max_patients": 200}},
+    "default": {"celeba": {"image_size": 32, "max_per_split": 4000},
+                "celeba_identities": {"image_size": 32, "max_identities": 200},
+                "chexpert": {"image_size": 32, "max_patients": 2000}},
+}
+
+
+def profile_options(profile: str, dataset: str) -> dict:
+    """The options ``profile`` gives ``dataset`` when it is not the profile's own (``{}`` for most)."""
+    return dict(PROFILE_OPTIONS.get(profile, {}).get(dataset, {}))
+
 
 def _options_dataclass(name: str, cls, options: dict):
     valid = [f.name for f in dataclasses.fields(cls)]

@@ -17,6 +17,7 @@ import dataclasses
 
 import pandas as pd
 
+from ..data import profile_options
 from ..paths import check_profile
 
 NOTEBOOK = "05_face_verification"
@@ -72,7 +73,7 @@ def base_config(profile: str, **overrides) -> VerificationConfig:
     settings = dict(PROFILES[profile]["config"])
     overrides = {k: v for k, v in overrides.items() if v is not None}   # None: keep the profile's value
     if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
-        settings["data"] = {}  # the profile's options belong to its own dataset
+        settings["data"] = profile_options(profile, overrides["dataset"])  # not the profile's own dataset's
     data = {**settings.pop("data"), **(overrides.pop("data", None) or {})}
     settings.update(overrides)
     return VerificationConfig(**settings, data=data).validate()
