@@ -113,3 +113,72 @@ def test_unknown_disparity_is_refused_before_drawing():
     with pytest.raises(ValueError, match="Valid: demographic_parity_difference"):
         plots.fairness_overfits(pd.DataFrame(columns=["epoch", "split", "group", "metric", "value"]),
                                 disparity="equalised_odds")
+
+
+# --- the fast evaluation against the fairlearn reference, exactly ---
+
+def assert_same_rows(fast, reference, tol=1e-9):
+    a, b = as_dict(fast), as_dict(reference)
+    assert list(a) == list(b), "different rows or row order"
+    for key in a:
+        if np.isnan(b[key]):
+            assert np.isnan(a[key]), key
+        else:
+            assert abs(a[key] - b[key]) <= tol, (key, a[key], b[key])
+
+
+def edge_cases():
+    rng = np.random.default_rng(7)
+    n = 400
+    group = rng.integers(0, 4, n)
+    y = (rng.random(n) < 0.4).astype(int)
+    ties = np.round(rng.random(n), 1)                               # many tied scores
+    yield "random, four groups", y, rng.random(n), group, None
+    yield "ties", y, ties, group, None
+    yield "scores exactly at the threshold", y, np.where(rng.random(n) < 0.3, 0.5, ties), group, None
+    one_class = y.copy(); one_class[group == 2] = 1                  # group 2: positives only
+    yield "one-class group", one_class, rng.random(n), group, None
+    no_negatives_anywhere_in_1 = y.copy(); no_negatives_anywhere_in_1[group == 1] = 0
+    yield "group without positives", no_negatives_anywhere_in_1, rng.random(n), group, None
+    # An empty group: label 1 is named but has no examples (only present groups get rows, as in fairlearn).
+    yield "empty group", y, rng.random(n), np.where(group == 1, 0, group), ["a", "b", "c", "d"]
+    yield "arbitrary group codes", y, rng.random(n), group * 10 + 3, None
+    yield "collapsed", y, np.full(n, 0.2), group, None
+
+
+@pytest.mark.parametrize("case", list(edge_cases()), ids=lambda c: c[0])
+@pytest.mark.parametrize("threshold", [0.5, 0.3])
+def test_fast_evaluation_matches_fairlearn_metricframe_exactly(case, threshold):
+    from fairgap.metrics import reference_evaluate
+
+    _, y, score, group, labels = case
+    assert_same_rows(evaluate(y, score, group, threshold, labels),
+                     reference_evaluate(y, score, group, threshold, labels))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_evaluation_matches_fairlearn_on_random_inputs(seed):
+    import torch
+
+    from fairgap.metrics import reference_evaluate
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(50, 3000)), int(rng.integers(2, 6))
+    group = rng.integers(0, k, n)
+    y = (rng.random(n) < rng.uniform(0.1, 0.9, k)[group]).astype(int)
+    score = rng.random(n).astype(np.float32)
+    reference = reference_evaluate(y, score, group)
+    assert_same_rows(evaluate(y, score, group), reference)
+    # Tensors (as the training loop passes them) give the same rows.
+    assert_same_rows(evaluate(torch.as_tensor(y), torch.as_tensor(score), torch.as_tensor(group)), reference)
+
+
+def test_rank_auc_counts_ties_as_one_half():
+    import torch
+
+    from fairgap.metrics import rank_auc
+
+    y = torch.tensor([0, 1, 0, 1])
+    assert rank_auc(y, torch.tensor([0.5, 0.5, 0.5, 0.5], dtype=torch.float64)) == 0.5
+    assert rank_auc(y, torch.tensor([0.1, 0.5, 0.5, 0.9], dtype=torch.float64)) == 0.875  # 3.5 of 4 pairs
+    assert np.isnan(rank_auc(torch.tensor([1, 1]), torch.tensor([0.1, 0.2], dtype=torch.float64)))

@@ -41,18 +41,19 @@ def test_sequential_sweep_table_is_tidy_and_resumes_without_retraining(monkeypat
 
 
 @pytest.fixture
-def one_thread():
-    """Workers run single-threaded; float reductions depend on the thread count, so the sequential
-    reference must use one thread too for the tables to be equal to the last digit."""
+def two_threads_here():
+    """This process uses two torch threads, workers whatever they get: the tables must still be equal to
+    the last digit, because each run sets its own thread count (RunConfig.threads)."""
     import torch
 
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(2)
     yield
+    assert torch.get_num_threads() == 2, "a run did not restore the caller's thread count"
     torch.set_num_threads(before)
 
 
-def test_processes_give_the_same_table_as_sequential(tmp_path, monkeypatch, one_thread):
+def test_processes_give_the_same_table_as_sequential(tmp_path, monkeypatch, two_threads_here):
     runs = plan(TINY, SPECS, seeds=[0])
     parallel = run_sweep(runs, executor="processes", workers=2, progress=False)
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
@@ -61,7 +62,7 @@ def test_processes_give_the_same_table_as_sequential(tmp_path, monkeypatch, one_
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_runs_the_sweep(tmp_path, monkeypatch, one_thread):
+def test_dask_local_cluster_runs_the_sweep(tmp_path, monkeypatch, two_threads_here):
     from dask.distributed import Client, LocalCluster
 
     runs = plan(TINY, SPECS[:2], seeds=[0])
@@ -85,13 +86,11 @@ CHILD = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); " \
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_path, monkeypatch, one_thread):
+def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_path, monkeypatch, two_threads_here):
     runs_dir = tmp_path / "results" / "runs"
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "results"))
-    import torch
-
-    # Same torch thread count as this process (results depend on it; Dask may have set OMP_NUM_THREADS).
-    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    # The child gets another thread count than this process: the run's own setting decides the numbers.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     child = subprocess.Popen([sys.executable, "-c", CHILD], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120

@@ -109,3 +109,45 @@ def test_unknown_precision_and_missing_gpu_are_refused():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             train(TINY.replace(device="cuda"))
+
+
+def test_validation_is_evaluated_at_the_last_epoch_unless_early_stopping_reads_it_every_epoch():
+    h = train(TINY.replace(epochs=3)).history
+    assert sorted(h[h.split == "val"].epoch.unique()) == [0, 3]
+    assert sorted(h[h.split == "test"].epoch.unique()) == [0, 1, 2, 3]
+    stopped = train(TINY.replace(epochs=3, early_stopping=True)).history
+    assert sorted(stopped[stopped.split == "val"].epoch.unique()) == [0, 1, 2, 3]
+
+
+def test_final_scores_are_the_last_evaluated_model():
+    result = train(TINY)
+    final = result.final()
+    test_accuracy = final[(final.split == "test") & (final.metric == "accuracy") & (final.group == "all")].value
+    scores = result.scores["test"]
+    assert float(test_accuracy.iloc[0]) == pytest.approx(np.mean((scores["score"] >= 0.5) == scores["target"]))
+
+
+def test_run_sets_its_own_thread_count_and_restores_the_callers():
+    import torch
+
+    before = torch.get_num_threads()
+    seen = []
+    original = train_module._train
+    try:
+        train_module._train = lambda *a: seen.append(torch.get_num_threads())
+        train(TINY.replace(threads=1))
+        train(TINY.replace(threads=2))
+    finally:
+        train_module._train = original
+    assert seen == [1, 2] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be positive"):
+        TINY.replace(threads=0).validate()
+
+
+def test_cache_key_holds_the_resolved_device(monkeypatch):
+    import torch
+
+    cpu_key = TINY.replace(device="cpu").key()
+    assert TINY.replace(device="auto").key() == cpu_key          # no GPU here: "auto" is this CPU run
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert TINY.replace(device="auto").key() != cpu_key          # with a GPU, "auto" is another run

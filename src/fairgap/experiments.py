@@ -25,7 +25,7 @@ PROFILES = {
     # Tuned so that ERM interpolates (100% train accuracy) within the epochs on a 2-core CPU:
     # 1,000 training faces at 32 px, small CNN at half width (18k parameters), batches of 64.
     "default": dict(dataset="synthetic_faces", data={}, model="small_cnn", width=0.5, epochs=30,
-                    batch_size=64, lr=2e-3, device="cpu"),
+                    batch_size=64, lr=2e-3, device="auto"),
     "paper": dict(dataset="celeba", data={"target": "Smiling", "sensitive": "Male", "image_size": 64},
                   model="resnet18", width=1.0, epochs=30, batch_size=256, lr=1e-3, device="auto", precision="bf16"),
 }
@@ -73,38 +73,55 @@ def dataset_overrides(dataset: str | None = None, data: dict | None = None) -> d
     return {"data": dict(data or {}), **({"dataset": dataset} if dataset is not None else {})}
 
 
+# Notebook 01's seeds per profile: every epoch of every method is evaluated, so fewer than the sweeps.
+OVERFITS_SEEDS = {"smoke": [0], "default": [0, 1, 2], "paper": [0, 1, 2]}
+
+
 def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | None = None, data: dict | None = None,
-                      seed: int = 0, epochs: int | None = None, executor: str = "auto") -> dict[str, RunResult]:
-    """Notebook 01: one run per labelled method spec, every epoch evaluated on every split."""
-    overrides = {**dataset_overrides(dataset, data), "seed": seed}
+                      seeds: list[int] | None = None, epochs: int | None = None,
+                      executor: str = "auto") -> dict[tuple[str, int], RunResult]:
+    """Notebook 01: one run per labelled method spec and seed (None: the profile's ``OVERFITS_SEEDS``),
+    every epoch evaluated on every split. Keys are (label, seed)."""
+    check_profile(profile)
+    seeds = OVERFITS_SEEDS[profile] if seeds is None else list(seeds)
+    if not seeds or not all(isinstance(s, int) for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of integers (e.g. [0, 1, 2]), got {seeds!r}.")
+    overrides = dataset_overrides(dataset, data)
     if epochs is not None:
         overrides["epochs"] = epochs
     base = base_config(profile, **overrides)
-    configs = {label: method_config(base, spec) for label, spec in methods.items()}
+    configs = {(label, seed): method_config(base, {**spec, "seed": seed})
+               for label, spec in methods.items() for seed in seeds}
     return run_labelled(configs, progress=profile != "smoke", executor=sweep_executor(profile, executor))
 
 
-def combined_history(results: dict[str, RunResult]) -> pd.DataFrame:
-    """All histories in one tidy table with a ``method`` label and the run's ``seed``."""
-    frames = [r.history.assign(method=label, seed=r.config.seed) for label, r in results.items()]
+def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
+    """All histories in one tidy table with a ``method`` label, the run's ``seed`` and ``run`` key."""
+    frames = [r.history.assign(method=label, seed=r.config.seed, run=r.config.key())
+              for (label, _), r in results.items()]
     return pd.concat(frames, ignore_index=True)
 
 
-def final_table(results: dict[str, RunResult], disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """Per method at the last epoch: train and test disparity, accuracy per group, collapse flag."""
+def final_table(results: dict[tuple[str, int], RunResult], disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Per method at the last epoch, mean over seeds: train and test disparity and accuracy per group;
+    ``collapsed`` counts the seeds whose final model is a constant predictor on that split."""
     rows = []
-    for label, result in results.items():
+    for (label, seed), result in results.items():
         final = result.final()
-        row = {"method": label}
+        row = {"method": label, "seed": seed}
         for split in ("train", "test"):
             part = final[final.split == split]
             get = lambda metric, group="all": float(part[(part.metric == metric) & (part.group == group)].value.iloc[0])  # noqa: E731
             row[f"{split} {disparity}"] = get(disparity)
             for group in result.info["group_labels"]:
                 row[f"{split} accuracy ({group})"] = get("accuracy", group)
-            row[f"{split} collapsed"] = bool(get("collapsed"))
+            row[f"{split} collapsed"] = int(get("collapsed"))
         rows.append(row)
-    return pd.DataFrame(rows).set_index("method")
+    per_run = pd.DataFrame(rows).drop(columns="seed").groupby("method", sort=False)
+    table = per_run.mean()
+    collapsed = [c for c in table.columns if c.endswith("collapsed")]
+    table[collapsed] = per_run[collapsed].sum()
+    return table.assign(seeds=per_run.size())
 
 
 # --- sweeps (notebooks 02-04): a cheaper run per cell, repeated over seeds ---

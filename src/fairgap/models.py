@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision import models as tv_models
 
 MODELS = ("small_cnn", "resnet18", "densenet121")
 
@@ -49,6 +48,8 @@ def resnet18(in_channels: int, width: float = 1.0) -> Classifier:
     """
     if width != 1.0:
         raise ValueError(f"resnet18 has a fixed width (got width={width}); use model='small_cnn' to vary width.")
+    from torchvision import models as tv_models  # imported here: torchvision costs seconds at import
+
     net = tv_models.resnet18(weights=None, num_classes=1)
     net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
     net.maxpool = nn.Identity()
@@ -61,6 +62,8 @@ def densenet121(in_channels: int, width: float = 1.0) -> Classifier:
     """torchvision DenseNet-121 (the CheXpert baseline architecture), any number of input channels."""
     if width != 1.0:
         raise ValueError(f"densenet121 has a fixed width (got width={width}); use model='small_cnn' to vary width.")
+    from torchvision import models as tv_models
+
     net = tv_models.densenet121(weights=None, num_classes=1)
     stem = net.features.conv0
     net.features.conv0 = nn.Conv2d(in_channels, stem.out_channels, kernel_size=3, stride=1, padding=1, bias=False)

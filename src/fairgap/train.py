@@ -1,9 +1,15 @@
 """One training run: a RunConfig in, a per-epoch history table out (cached by config hash).
 
 The history is tidy: one row per (epoch, split, group, metric). Epoch 0 is the untrained
-model. Splits are "train", "val" (where present) and "test", evaluated on the full split
-after every epoch; the optimisation's own per-batch quantities (task loss, penalty) are
-averaged over the epoch under split "optimization".
+model. Splits "train" and "test" are evaluated on the full split after every evaluated epoch;
+"val" (where present) at the last epoch, and every epoch only when early stopping reads it. The
+optimisation's own per-batch quantities (task loss, penalty) are averaged over the epoch under
+split "optimization".
+
+Scheduling does not change the numbers: a run on the CPU always uses ``config.threads`` intra-op
+threads (1 by default), whether it is trained in this process, in a worker process or on a Dask
+worker. Float reductions are ordered by the thread count, so this is what makes a sweep's numbers
+independent of how many runs share the machine. Throughput comes from running one run per core.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ LR_SCHEDULES = ("cosine", "constant")
 FAIRNESS_DATA = ("train", "val")
 PRECISIONS = ("fp32", "bf16")
 # Bump when a change to the training code changes results, so old cache entries are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -66,7 +72,8 @@ class RunConfig:
     fairness_data: str = "train"                   # "val": the fairness term on held-out batches
     last_layer: dict | None = None                 # {"method": ..., params, "epochs", "lr"}: retrain the head on val
     seed: int = 0
-    device: str = "cpu"                            # "cpu", "cuda", "cuda:1", or "auto"
+    device: str = "cpu"                            # "cpu", "cuda", "cuda:1", or "auto" (a GPU when present)
+    threads: int = 1                               # CPU intra-op threads of this run (the numbers depend on it)
     precision: str = "fp32"                        # "bf16": bfloat16 autocast (GPU path of the paper profile)
 
     def validate(self) -> "RunConfig":
@@ -94,7 +101,7 @@ class RunConfig:
             head = {k: v for k, v in self.last_layer.items() if k not in ("epochs", "lr", "batch_size")}
             validate_params(head.pop("method", "erm"), head)
         positive = {"width": self.width, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "eval_every": self.eval_every}
+                    "eval_every": self.eval_every, "threads": self.threads}
         if self.n_train is not None:
             positive["n_train"] = self.n_train
         for name, value in positive.items():
@@ -111,9 +118,13 @@ class RunConfig:
         return self
 
     def key(self) -> str:
-        """Stable hash of the config (and the cache version): the run's name in the cache."""
-        text = json.dumps({"config": dataclasses.asdict(self), "cache_version": CACHE_VERSION},
-                          sort_keys=True, default=str)
+        """Stable hash of the config (and the cache version): the run's name in the cache.
+
+        The device enters resolved ("auto" becomes "cpu" or "cuda"), so a CPU run and a GPU run of
+        the same config never share a cache entry.
+        """
+        config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
+        text = json.dumps({"config": config, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def replace(self, **changes) -> "RunConfig":
@@ -151,6 +162,7 @@ def seed_everything(seed: int) -> None:
 
 
 def resolve_device(name: str) -> torch.device:
+    """"auto" is the GPU when PyTorch sees one, else the CPU."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
@@ -193,14 +205,15 @@ class Normalizer:
         return ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 512,
-                   precision: str = "fp32") -> np.ndarray:
+                   precision: str = "fp32") -> torch.Tensor:
+    """Sigmoid scores of every image, a float32 tensor on the model's device."""
     model.eval()
     with autocast(normalize.device, precision):
         scores = [torch.sigmoid(model(normalize(images[i:i + batch_size])).float())
                   for i in range(0, len(images), batch_size)]
-    return torch.cat(scores).cpu().numpy() if scores else np.zeros(0)
+    return torch.cat(scores) if scores else torch.zeros(0, device=normalize.device)
 
 
 def check_groups(dataset: FairDataset, split: str) -> None:
@@ -232,9 +245,25 @@ def prepare_dataset(config: RunConfig) -> FairDataset:
     return dataset
 
 
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """Run the block with ``count`` torch intra-op threads, then restore the caller's setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool = False) -> RunResult:
     """Train one model from scratch and record the history. No caching here (see ``run``)."""
     config.validate()
+    with torch_threads(config.threads):
+        return _train(config, dataset, progress)
+
+
+def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> RunResult:
     dataset = dataset if dataset is not None else prepare_dataset(config)
     device = resolve_device(config.device)
     seed_everything(config.seed)
@@ -261,7 +290,7 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
         if config.early_stopping else None
 
     rows: list[dict] = []
-    record_evaluation(rows, 0, model, dataset, normalize, config)
+    last_scores = record_evaluation(rows, 0, model, dataset, normalize, config)
     epochs = range(1, config.epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -295,24 +324,29 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
         rows += [{"epoch": epoch, "split": "optimization", "group": "all", "metric": name,
                   "value": float(total) / len(batches)} for name, total in sums.items()]
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            record_evaluation(rows, epoch, model, dataset, normalize, config)
+            last_scores = record_evaluation(rows, epoch, model, dataset, normalize, config,
+                                            every_split=epoch == config.epochs)
             if stopper is not None:
                 stopper.observe(epoch, rows, model)
 
     selected = None
     if stopper is not None:  # no eligible epoch (all collapsed): the last epoch stands
         selected = stopper.restore(model) or config.epochs
+        last_scores = {}  # the restored weights are not the last evaluated ones
     if config.last_layer is not None:
         retrain_last_layer(model, heldout, normalize, config.last_layer, len(dataset.group_labels), config.seed)
         selected = config.epochs + 1
-        record_evaluation(rows, selected, model, dataset, normalize, config)
+        last_scores = record_evaluation(rows, selected, model, dataset, normalize, config, every_split=True)
     if selected is not None:
         rows.append({"epoch": selected, "split": SELECTION, "group": "all", "metric": "selected_epoch",
                      "value": float(selected)})
 
     scores = {}
     for split_name, split in dataset.splits.items():
-        scores[split_name] = {"score": predict_scores(model, split.images, normalize, precision=config.precision),
+        score = last_scores.get(split_name)
+        if score is None:
+            score = predict_scores(model, split.images, normalize, precision=config.precision)
+        scores[split_name] = {"score": score.cpu().numpy(),
                               "target": split.target.cpu().numpy(), "group": split.group.cpu().numpy()}
     info = {"parameters": count_parameters(model), "objective": objective.describe(),
             "group_labels": list(dataset.group_labels), "target_name": dataset.target_name,
@@ -326,12 +360,24 @@ def build_optimizer(config: RunConfig, parameters):
     return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
 
-def record_evaluation(rows, epoch, model, dataset, normalize, config: RunConfig) -> None:
-    for split_name, split in dataset.splits.items():
-        score = predict_scores(model, split.images, normalize, precision=config.precision)
-        for row in evaluate(split.target.cpu().numpy(), score, split.group.cpu().numpy(), config.threshold,
-                            dataset.group_labels):
+def evaluated_splits(dataset: FairDataset, config: RunConfig, every_split: bool) -> list[str]:
+    """Train and test every evaluated epoch; val only when early stopping reads it, or ``every_split``
+    (the last epoch): nothing else reads per-epoch validation metrics, and they cost forward passes."""
+    if every_split or config.early_stopping:
+        return list(dataset.splits)
+    return [name for name in dataset.splits if name != "val"]
+
+
+def record_evaluation(rows, epoch, model, dataset, normalize, config: RunConfig,
+                      every_split: bool = True) -> dict[str, torch.Tensor]:
+    """Evaluate the model on the splits of this epoch into ``rows``; returns the scores per split."""
+    scores = {}
+    for split_name in evaluated_splits(dataset, config, every_split):
+        split = dataset[split_name]
+        scores[split_name] = score = predict_scores(model, split.images, normalize, precision=config.precision)
+        for row in evaluate(split.target, score, split.group, config.threshold, dataset.group_labels):
             rows.append({"epoch": epoch, "split": split_name, **row})
+    return scores
 
 
 # --- cache: results/runs/<key>/{config.json, history.csv, scores.npz, info.json} ---
