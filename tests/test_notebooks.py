@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from fairgap import run_notebooks
-from fairgap.paths import figures_dir, project_root
+from fairgap.paths import project_root
 
 NOTEBOOKS = sorted((project_root() / "notebooks").glob("[0-9]*.ipynb"))
 
@@ -23,12 +23,12 @@ def test_notebooks_exist_are_stripped_and_parametrized():
 
 
 @pytest.mark.slow
-def test_every_notebook_runs_in_smoke_profile_and_writes_its_figures(capsys):
-    assert run_notebooks.main(["--profile", "smoke"]) == 0
-    out = capsys.readouterr().out
-    assert f"{len(NOTEBOOKS)} passed, 0 failed" in out
+def test_every_notebook_runs_in_smoke_profile_and_writes_its_figures(smoke_run):
+    assert smoke_run.code == 0, smoke_run.output
+    assert f"{len(NOTEBOOKS)} passed, 0 failed" in smoke_run.output
+    assert (smoke_run.report / "index.html").is_file()
     for path in NOTEBOOKS:
-        folder = figures_dir("smoke") / path.stem
+        folder = smoke_run.figures / path.stem
         pngs = sorted(folder.glob("*.png"))
         assert pngs, f"{path.name} wrote no figure into {folder}"
         for png in pngs:
@@ -49,10 +49,15 @@ def _notebook(path: Path, body: str) -> None:
 def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsys):
     _notebook(tmp_path / "01_fails.ipynb", "raise RuntimeError('deliberate failure')")
     _notebook(tmp_path / "02_works.ipynb", "assert profile == 'smoke'\nresult = 1 + 1")
-    code = run_notebooks.main(["--profile", "smoke", "--notebooks", str(tmp_path), "--executed", str(tmp_path / "out")])
+    code = run_notebooks.main(["--profile", "smoke", "--notebooks", str(tmp_path), "--executed", str(tmp_path / "out"),
+                               "--jobs", "2", "--report", str(tmp_path / "report")])
     out = capsys.readouterr().out
     assert code == 1
     assert "1 passed, 1 failed" in out
+    summary = out[out.index("Summary"):]  # in the notebooks' order, whichever finished first
+    assert summary.index("01_fails") < summary.index("02_works")
+    assert [e["status"] for e in run_notebooks.read_summary(tmp_path / "out")] == ["FAILED", "ok"]
+    assert "RuntimeError: deliberate failure" in (tmp_path / "report" / "index.html").read_text()
     assert "RuntimeError: deliberate failure" in out and "starts `raise RuntimeError" in out
     executed = tmp_path / "out" / "02_works.ipynb"
     assert json.loads(executed.read_text())["cells"][-1]["execution_count"] is not None

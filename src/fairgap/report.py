@@ -50,7 +50,7 @@ class ReportError(RuntimeError):
 @dataclass
 class Entry:
     notebook: str
-    status: str = "not in the run summary"
+    status: str = "not recorded"               # executed, but not in summary.json
     seconds: float | None = None
     error: str = ""
     finished: str = ""
@@ -135,6 +135,7 @@ def _widgets_to_static(nb) -> None:
                     "to use it.</em></p>")
             tags = "".join(f'<img src="data:image/{fmt};base64,{data}" alt="widget image"/>' for fmt, data in images)
             output["data"] = {"text/html": tags + note}
+    nb.metadata.pop("widgets", None)  # shown above; the page would only carry it unused
 
 
 def _widget_images(state: dict, model_id: str, seen: set) -> list[tuple[str, str]]:
@@ -220,7 +221,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { font-weight: 600; padding: 1px 8px; border-radius: 10px; }
 .status.ok { background: #dff3e1; color: #1b5e20; } .status.failed { background: #fde0dc; color: #b71c1c; }
 .status.unknown { background: #eee; color: #555; }
-.verdict { padding: 1px 8px; border-radius: 10px; }
+.verdict, .status, td.num { white-space: nowrap; } .verdict { padding: 1px 8px; border-radius: 10px; }
 .verdict.shown { background: #dff3e1; color: #1b5e20; font-weight: 600; }
 .verdict.not-shown { background: #fff3cd; color: #7a5b00; }
 section { border-top: 2px solid #eee; padding-top: 8px; margin-top: 24px; }
@@ -241,12 +242,13 @@ def _index_html(profile: str, entries: list[Entry]) -> str:
         link = f"<a href='{e.page}'>{name}</a>" if e.page else f"{name} <span class='muted'>(no executed copy)</span>"
         seconds = f"{e.seconds:.1f}" if isinstance(e.seconds, (int, float)) else ""
         status = f"<span class='status {_status_css(e.status)}'>{html.escape(e.status)}</span>"
-        toc.append(f"<tr><td>{link}</td><td>{html.escape(e.title)}</td><td>{status}</td>"
+        claims = "" if e.claims is None else f"{sum(c.get('verdict') == 'shown' for c in e.claims)} of {len(e.claims)}"
+        toc.append(f"<tr><td>{link}</td><td><a href='#{name}'>{html.escape(e.title) or 'details'}</a></td><td>{status}</td>"
                    f"<td class='num'>{seconds}</td><td class='num'>{len(e.figures)}</td>"
-                   f"<td class='num'>{'' if e.claims is None else len(e.claims)}</td></tr>")
+                   f"<td class='num'>{claims}</td></tr>")
         error = f"<pre class='error'>{html.escape(e.error)}</pre>" if e.error else ""
         figures = "".join(
-            f"<figure><a href='{image}'><img src='{thumb}' alt='{html.escape(Path(image).stem)}' loading='lazy'/></a>"
+            f"<figure><a href='{image}'><img src='{thumb}' alt='{html.escape(Path(image).stem)}'/></a>"
             f"<figcaption>{html.escape(Path(image).stem)}{f' (<a href={chr(39)}{data}{chr(39)}>data</a>)' if data else ''}"
             f"</figcaption></figure>" for image, thumb, data in e.figures) or "<p class='muted'>no figures</p>"
         page = f" &middot; <a href='{e.page}'>the executed notebook</a>" if e.page else ""
@@ -263,7 +265,7 @@ def _index_html(profile: str, entries: list[Entry]) -> str:
 <p class="muted">Deep networks overfit to fairness objectives: the executed notebooks, their figures and
 claims. {passed} passed, {failed} failed; built {built}. A claim is <span class="verdict shown">shown</span>
 when its 95% interval (percentile bootstrap over seeds) excludes the null.</p>
-<table class="toc"><tr><th>notebook</th><th>title</th><th>status</th><th>seconds</th><th>figures</th><th>claims</th></tr>
+<table class="toc"><tr><th>notebook</th><th>title</th><th>status</th><th>seconds</th><th>figures</th><th>claims shown</th></tr>
 {''.join(toc)}</table>
 {''.join(sections)}
 </body></html>
