@@ -102,7 +102,9 @@ def test_unknown_dataset_lists_valid_ones():
 
 def test_cache_roundtrip_and_corrupt_entry_is_rebuilt():
     first = load_dataset("synthetic_faces", **SMALL, seed=7)
-    options = dataclasses.asdict(FaceConfig(**SMALL, seed=7))
+    from fairgap.data.synthetic_faces import GENERATOR_VERSION
+
+    options = {**dataclasses.asdict(FaceConfig(**SMALL, seed=7)), "generator_version": GENERATOR_VERSION}
     folder = data_dir() / "cache" / f"synthetic_faces-{options_hash('synthetic_faces', options)}"
     assert (folder / "dataset.json").is_file()
     again = FairDataset.load(folder)

@@ -10,7 +10,7 @@ import dataclasses
 
 from .base import FairDataset, Split  # noqa: F401
 from .cache import cached
-from .synthetic_faces import FaceConfig, make_synthetic_faces
+from .synthetic_faces import GENERATOR_VERSION, FaceConfig, make_synthetic_faces
 
 DATASETS = ("synthetic_faces", "celeba", "synthetic_identities", "celeba_identities", "synthetic_xray",
             "chexpert")
@@ -56,7 +56,8 @@ def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -
     """
     if name == "synthetic_faces":
         config = _options_dataclass(name, FaceConfig, options)
-        return cached(name, dataclasses.asdict(config), lambda: make_synthetic_faces(config), cache)
+        key = {**dataclasses.asdict(config), "generator_version": GENERATOR_VERSION}
+        return cached(name, key, lambda: make_synthetic_faces(config), cache)
     if name == "celeba":
         from .celeba import load_celeba
         return load_celeba(cache=cache, **options)
