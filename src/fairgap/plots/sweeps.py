@@ -7,30 +7,37 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..claims.sweeps import leveling_down
 from ..evidence import bootstrap_interval
 from ..sweep import final_epoch, train_test_gap
 from ..metrics import check_disparity
-from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, set_style
+from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, seeds_note, set_style
+
+BANDS = "bands: 95% percentile bootstrap over seeds"
 
 
-def leveling_down(final: pd.DataFrame) -> pd.DataFrame:
-    """Each group's test accuracy minus ERM's at the same seed, for every constrained run."""
-    acc = final[(final.metric == "accuracy") & (final.split == "test") & (final.group != "all")]
-    erm = acc[acc.method == "erm"].set_index(["seed", "group"]).value.rename("erm_accuracy")
-    out = acc[acc.method != "erm"].join(erm, on=["seed", "group"])
-    return out.assign(change=out.value - out.erm_accuracy)
+def collapse_panel(ax, collapsed: pd.DataFrame) -> pd.DataFrame:
+    """Share of seeds whose final model is a constant predictor, per weight, each point labelled k/n."""
+    share = collapsed.groupby("weight").value.agg(share="mean", k="sum", n="count").reset_index()
+    ax.plot(share.weight, share.share, marker="s", color="black")
+    for _, row in share.iterrows():
+        ax.annotate(f"{int(row.k)}/{int(row.n)}", (row.weight, row.share), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=8)
+    ax.set(title="collapsed to a constant predictor", ylabel="share of seeds (test split)", ylim=(-0.05, 1.15))
+    return share
 
 
 def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """F2: per method (rows): disparity on train and test, accuracy per group, and each group's
-    change in test accuracy relative to ERM, against the constraint weight (log axis)."""
+    """F2: per method (rows): disparity on train and test, accuracy per group, each group's change in
+    test accuracy relative to ERM, and the share of seeds collapsed to a constant predictor, against
+    the constraint weight (log axis). Returns (figure, data)."""
     check_disparity(disparity)
     set_style()
     final = final_epoch(table)
     methods = [m for m in final.method.unique() if m != "erm"]
     erm = final[final.method == "erm"]
     drop = leveling_down(final)
-    fig, axes = plt.subplots(len(methods), 3, figsize=(15, 4.0 * len(methods)), squeeze=False)
+    fig, axes = plt.subplots(len(methods), 4, figsize=(19, 4.0 * len(methods)), squeeze=False)
     frames = []
     for row, method in zip(axes, methods):
         mine = final[final.method == method]
@@ -52,11 +59,16 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
         sns.lineplot(data=mine_drop, x="weight", y="change", hue="group", marker="o", errorbar=bootstrap_interval, ax=row[2])
         row[2].axhline(0, color="black", lw=0.8)
         row[2].set(title="leveling down: test accuracy change vs ERM", ylabel="Δ test accuracy (same seed)")
+
+        collapsed = mine[(mine.metric == "collapsed") & (mine.split == "test")]
+        collapse_panel(row[3], collapsed)
         for ax in row:
             log_axis(ax, mine.weight.unique())
             ax.set_xlabel("constraint weight λ (log scale)")
-        frames += [disp, acc, mine_drop.assign(metric="accuracy_change_vs_erm", value=mine_drop.change)]
-    fig.suptitle("Stronger constraints buy train fairness, little test fairness, and cost accuracy", y=1.0)
+        frames += [disp, acc, mine_drop.assign(metric="accuracy_change_vs_erm", value=mine_drop.change), collapsed]
+    n = final[final.metric == disparity].groupby(["method", "weight"], dropna=False).seed.nunique()
+    fig.suptitle("Disparity, accuracy per group, change vs ERM and collapse against the constraint weight "
+                 f"(ERM: grey lines); {seeds_note(n)} per point, {BANDS}", y=1.0)
     fig.tight_layout()
     data = pd.concat(frames, ignore_index=True).drop(columns=["change", "erm_accuracy"], errors="ignore")
     return fig, data
@@ -84,8 +96,8 @@ def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized
         log_axis(ax, final[x].unique())
         ax.set_xlabel(xlabel)
     axes[0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title, y=1.02)
+    n = gap.groupby(["label", x], dropna=False).seed.nunique()
+    fig.suptitle(f"{title + '; ' if title else ''}{seeds_note(n)} per point, {BANDS}", y=1.02)
     fig.tight_layout()
     data = pd.concat([acc, disp, gap.melt(id_vars=[c for c in gap.columns if c not in ("train", "test", "gap")],
                                           value_vars=["gap"], var_name="split").assign(metric=f"{disparity}_gap")],

@@ -1,0 +1,327 @@
+"""Claims of notebooks 02 (constraint strength), 03 (model capacity) and 04 (training-set size).
+
+Each ``*_claims`` function takes a sweep's results table (``fairgap.sweep.run_sweep``) and returns
+a claims table (``fairgap.evidence.claims_table``); each ``*_prose`` function turns the table and
+its claims into the Markdown of the notebook's "what you see", so that every number and every
+verdict in that text comes from the results. Settings are chosen from the data by rules stated
+here, never by looking at the quantity a claim tests:
+
+* a setting **fits its training set** (interpolates) when its mean train accuracy over seeds is at
+  least ``INTERPOLATING``; it is **under-parameterised** when it is below ``UNDERFIT``;
+* the **representative weight** of a constraint (notebook 02) is the strongest weight at which the
+  network still fits its training set: the regime the paper is about;
+* the **leveling-down weight** is the first weight (ascending) whose mean test disparity lies below
+  the lower end of ERM's 95% interval: the weakest constraint that measurably makes the model fairer
+  on test data. (ERM interpolates on the default data, so its *train* disparity is already ~0 and no
+  constraint can lower it: the drop that can be measured is on test data.)
+
+Paired claims bootstrap per-seed differences (``fairgap.evidence``); with one seed nothing is shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..evidence import NOT_SHOWN, SHOWN, Claim, bootstrap_interval, claim, claims_table, fmt
+from ..sweep import final_epoch, final_metric, train_test_gap
+
+INTERPOLATING = 0.99
+UNDERFIT = 0.95
+
+
+RULES = {
+    "fit": (f"A setting *fits its training set* (interpolates) when its mean train accuracy over seeds is at least "
+            f"{INTERPOLATING}, and is *under-parameterised* below {UNDERFIT}."),
+    "strength": ("The *representative weight* of a constraint is the strongest weight at which the network still "
+                 "fits its training set. The *leveling-down weight* is the first weight whose mean test disparity lies "
+                 "below the lower end of ERM's 95% interval: the weakest constraint that measurably makes the model "
+                 "fairer on test data (when ERM interpolates its train disparity is already zero, so a drop can only "
+                 "be measured on test data)."),
+    "capacity": ("The gap at the widths that fit the training set is compared with the gap at the under-parameterised "
+                 "widths (each averaged over its widths); widths in between are in neither class."),
+    "size": "The smallest training set is compared with the largest.",
+    "paired": "Claims over settings pair the runs by seed and bootstrap the per-seed differences.",
+}
+
+
+def rules(notebook: str) -> str:
+    """The rules that choose the settings a notebook's claims compare, in words (for its Markdown);
+    ``notebook``: "strength" (02), "capacity" (03) or "size" (04)."""
+    if notebook not in ("strength", "capacity", "size"):
+        raise ValueError(f"notebook must be 'strength', 'capacity' or 'size', got {notebook!r}.")
+    return " ".join(RULES[k] for k in ("fit", notebook, "paired"))
+
+
+# --- per-run quantities ---
+
+def per_run(table: pd.DataFrame, disparity: str) -> pd.DataFrame:
+    """One row per run: its labels, seed, train and test ``disparity``, the gap test − train, train
+    and test accuracy, and whether the final model is constant on test (``collapsed``, 0 or 1)."""
+    runs = train_test_gap(table, disparity)
+    accuracy = final_metric(table, "accuracy").pivot_table(index="run", columns="split", values="value")
+    collapsed = final_metric(table, "collapsed")
+    collapsed = collapsed[collapsed.split == "test"].set_index("run").value.rename("collapsed")
+    return runs.join(accuracy[["train", "test"]].add_suffix("_accuracy"), on="run").join(collapsed, on="run")
+
+
+def setting_means(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean over seeds of every per-run quantity, per setting, with the number of seeds ``n``."""
+    columns = ["train", "test", "gap", "train_accuracy", "test_accuracy", "collapsed", "parameters"]
+    columns = [c for c in columns if c in runs.columns and c not in by]
+    means = runs.groupby(by)[columns].mean()
+    return means.assign(n=runs.groupby(by).seed.nunique())
+
+
+def per_seed_mean(runs: pd.DataFrame, column: str, values, value: str = "gap") -> pd.Series:
+    """Per seed: the mean of ``value`` over the rows whose ``column`` is in ``values``."""
+    return runs[runs[column].isin(list(values))].groupby("seed")[value].mean()
+
+
+def paired_difference(first: pd.Series, second: pd.Series) -> pd.Series:
+    """``first − second`` over the seeds present in both (each indexed by seed)."""
+    both = first.index.intersection(second.index)
+    return first.loc[both] - second.loc[both]
+
+
+def untestable(text: str, statistic: str) -> Claim:
+    """A claim the data cannot test (no setting meets its rule): not shown, no estimate."""
+    return Claim(text, statistic, float("nan"), float("nan"), float("nan"), 0, NOT_SHOWN)
+
+
+def numbers(row) -> str:
+    """A claim's estimate, 95% interval, n and verdict: '0.31 [0.22, 0.40]; n = 5; shown'."""
+    return f"{fmt(row['estimate'], row['lower'], row['upper'])}; n = {int(row['n'])}; {row['verdict']}"
+
+
+def said(row, shown: str, not_shown: str) -> str:
+    """The sentence a claim's verdict allows, followed by its numbers in parentheses."""
+    return f"{shown if row['verdict'] == SHOWN else not_shown} ({numbers(row)})"
+
+
+def find(claims: pd.DataFrame, prefix: str) -> pd.Series:
+    """The claim whose text starts with ``prefix``."""
+    rows = claims[claims.claim.str.startswith(prefix)]
+    if len(rows) != 1:
+        raise KeyError(f"Expected one claim starting with {prefix!r}, found {len(rows)}.")
+    return rows.iloc[0]
+
+
+def seeds_text(n) -> str:
+    return f"n = {int(n)} seed{'' if int(n) == 1 else 's'}"
+
+
+def values_list(values) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+# --- notebook 02: constraint strength ---
+
+def leveling_down(final: pd.DataFrame) -> pd.DataFrame:
+    """Each group's test accuracy minus ERM's at the same seed, for every constrained run (``change``)."""
+    acc = final[(final.metric == "accuracy") & (final.split == "test") & (final.group != "all")]
+    erm = acc[acc.method == "erm"].set_index(["seed", "group"]).value.rename("erm_accuracy")
+    out = acc[acc.method != "erm"].join(erm, on=["seed", "group"])
+    return out.assign(change=out.value - out.erm_accuracy)
+
+
+def representative_weight(means: pd.DataFrame) -> tuple[float, bool]:
+    """``means`` of one method indexed by weight: the strongest weight whose mean train accuracy is at
+    least ``INTERPOLATING``, and True; else the weakest weight, and False."""
+    fitting = means.index[means.train_accuracy >= INTERPOLATING]
+    return (float(fitting.max()), True) if len(fitting) else (float(means.index.min()), False)
+
+
+def fairer_weight(means: pd.DataFrame, erm_test) -> float | None:
+    """The first weight whose mean test disparity is below the lower end of ERM's 95% interval (ERM's
+    per-seed test disparities ``erm_test``), or None."""
+    erm_low, _ = bootstrap_interval(erm_test)
+    below = means.index[means.test < erm_low]
+    return float(below.min()) if len(below) else None
+
+
+def group_order(final: pd.DataFrame) -> tuple[str, str]:
+    """(better-off, worse-off) group: by ERM's mean test accuracy."""
+    acc = final[(final.metric == "accuracy") & (final.split == "test") & (final.group != "all") & (final.method == "erm")]
+    ranked = acc.groupby("group").value.mean().sort_values(ascending=False).index
+    return str(ranked[0]), str(ranked[-1])
+
+
+def accuracy_changes(final: pd.DataFrame, method: str, weight: float) -> dict[str, Claim]:
+    """Per group, "better-off" and "worse-off": its change in test accuracy vs ERM at ``weight``,
+    paired by seed, as a claim that it is below 0."""
+    better, worse = group_order(final)
+    change = leveling_down(final)
+    change = change[(change.method == method) & np.isclose(change.weight, weight)]
+    return {role: claim(f"{group} loses test accuracy vs ERM", f"Δ test accuracy of {group} vs ERM, paired by seed",
+                        change[change.group == group].change, "<")
+            for role, group in (("better-off", better), ("worse-off", worse))}
+
+
+def leveling_down_claim(final: pd.DataFrame, method: str, weight: float | None) -> Claim:
+    """Leveling down at ``weight``: the better-off group's test accuracy change vs ERM (paired by seed)
+    is below 0 *and* the worse-off group's interval reaches 0 or below (it gains nothing measurable)."""
+    better, worse = group_order(final)
+    text = (f"leveling down ({method}): at the first weight that lowers test disparity below ERM's interval, "
+            f"the better-off group ({better}) loses test accuracy vs ERM and the worse-off group ({worse}) gains none")
+    statistic = f"Δ test accuracy of {better} vs ERM, paired by seed"
+    if weight is None:
+        return untestable(text + " (no weight lowers test disparity below ERM's interval)", statistic)
+    changes = accuracy_changes(final, method, weight)
+    loses, other = changes["better-off"], changes["worse-off"]
+    gains_none = other.n > 1 and other.lower <= 0
+    return Claim(text + f" (λ = {weight:g})",
+                 f"{statistic}; the verdict also needs {worse}'s interval to reach 0 or below: "
+                 f"{fmt(other.estimate, other.lower, other.upper)}",
+                 loses.estimate, loses.lower, loses.upper, loses.n,
+                 SHOWN if loses.verdict == SHOWN and gains_none else NOT_SHOWN)
+
+
+def strength_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Notebook 02's claims: ERM's gap; per method, the gap and the test disparity vs ERM at the
+    representative weight; leveling down at the leveling-down weight."""
+    runs = per_run(table, disparity)
+    final = final_epoch(table)
+    erm = runs[runs.method == "erm"].set_index("seed")
+    name = disparity.replace("_", " ")
+    claims = [claim("ERM: test − train disparity > 0", f"{name}, test − train, per seed", erm.gap)]
+    for method in [m for m in runs.method.unique() if m != "erm"]:
+        mine = runs[runs.method == method]
+        means = setting_means(mine, ["weight"])
+        weight, fits = representative_weight(means)
+        where = (f"the strongest weight at which the network still fits its training set (λ = {weight:g})" if fits
+                 else f"the weakest weight, as no weight fits the training set (λ = {weight:g})")
+        at = mine[np.isclose(mine.weight, weight)].set_index("seed")
+        claims.append(claim(f"{method}: test − train disparity > 0 at {where}", f"{name}, test − train, per seed", at.gap))
+        claims.append(claim(f"{method}: test disparity below ERM's at {where}", f"{name} on test minus ERM's, paired by seed",
+                            paired_difference(at.test, erm.test), "<"))
+        claims.append(leveling_down_claim(final, method, fairer_weight(means, erm.test)))
+    return claims_table(claims)
+
+
+def leveling_down_sentence(final: pd.DataFrame, method: str, weight: float | None, level, means: pd.DataFrame) -> str:
+    """Leveling down in words: where it is tested, each group's change vs ERM, and the verdict."""
+    if weight is None:
+        return "Leveling down cannot be tested: no weight lowers the mean test disparity below ERM's 95% interval."
+    changes = accuracy_changes(final, method, weight)
+    better, worse = group_order(final)
+    each = (f"the better-off group ({better}) changes by {numbers(changes['better-off'].as_row())} and the worse-off "
+            f"group ({worse}) by {fmt(changes['worse-off'].estimate, changes['worse-off'].lower, changes['worse-off'].upper)}")
+    verdict = ("Leveling down is shown: the fairer model got there by making the better-off group worse, not the "
+               "worse-off group better" if level.verdict == SHOWN else "Leveling down is not shown")
+    return (f"At λ = {weight:g}, the first weight whose mean test disparity ({means.test.loc[weight]:.2f}) is below "
+            f"ERM's 95% interval (share of seeds collapsed: {means.collapsed.loc[weight]:.0%}), {each}. {verdict}.")
+
+
+def strength_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
+    """Notebook 02's "what you see", one paragraph per method, every number from ``table`` / ``claims``."""
+    runs = per_run(table, disparity)
+    final = final_epoch(table)
+    erm = setting_means(runs[runs.method == "erm"], ["method"]).iloc[0]
+    lines = [f"ERM ({seeds_text(erm.n)}): train disparity {erm.train:.2f}, test disparity {erm.test:.2f}, "
+             f"train accuracy {erm.train_accuracy:.2f}. " +
+             said(find(claims, "ERM: test − train"), "Its test disparity is above its train disparity",
+                  "Its test − train gap is not shown to be above 0") + "."]
+    for method in [m for m in runs.method.unique() if m != "erm"]:
+        means = setting_means(runs[runs.method == method], ["weight"])
+        weight, fits = representative_weight(means)
+        at = means.loc[weight]
+        which = ("the strongest weight at which the network still fits its training set" if fits
+                 else f"the weakest weight; no weight reaches mean train accuracy {INTERPOLATING}")
+        collapsing = means.index[means.collapsed >= 0.5]
+        collapse = (f"The first weight at which at least half the seeds collapse to a constant predictor (trivially "
+                    f"'fair') is λ = {collapsing.min():g} ({means.collapsed.loc[collapsing.min()]:.0%} of seeds)."
+                    if len(collapsing) else "No weight collapses half the seeds or more.")
+        level = find(claims, f"leveling down ({method})")
+        fairer = fairer_weight(means, runs[runs.method == "erm"].test)
+        lines.append(
+            f"**{method}.** At λ = {weight:g} ({which}; mean train accuracy {at.train_accuracy:.2f}), train disparity "
+            f"{at.train:.2f}, test disparity {at.test:.2f}. "
+            + said(find(claims, f"{method}: test − train"), "Test disparity is above train disparity",
+                   "Test disparity above train disparity is not shown")
+            + "; " + said(find(claims, f"{method}: test disparity below ERM's"),
+                          "its test disparity is measurably below ERM's",
+                          "its test disparity is not shown to be below ERM's")
+            + f". {collapse} "
+            + leveling_down_sentence(final, method, fairer, level, means))
+    return "\n\n".join(lines)
+
+
+# --- notebooks 03 and 04: the gap against capacity or training-set size ---
+
+def capacity_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference", axis: str = "width") -> pd.DataFrame:
+    """Notebook 03's claims, per method: the gap at the widths that fit the training set minus the gap at
+    the under-parameterised widths (both chosen by mean train accuracy), paired by seed."""
+    runs = per_run(table, disparity)
+    claims = []
+    for label in runs.label.unique():
+        mine = runs[runs.label == label]
+        means = setting_means(mine, [axis])
+        fitting = means.index[means.train_accuracy >= INTERPOLATING]
+        under = means.index[means.train_accuracy < UNDERFIT]
+        text = f"{label}: gap at interpolating widths − gap at under-parameterised widths > 0"
+        statistic = f"{disparity.replace('_', ' ')} gap (test − train), mean over widths, difference paired by seed"
+        if len(fitting) and len(under):
+            claims.append(claim(f"{text} (widths {values_list(fitting)} vs {values_list(under)})", statistic,
+                                paired_difference(per_seed_mean(mine, axis, fitting), per_seed_mean(mine, axis, under))))
+        else:
+            missing = f"train accuracy ≥ {INTERPOLATING}" if not len(fitting) else f"train accuracy < {UNDERFIT}"
+            claims.append(untestable(f"{text} (no width with {missing}: not testable)", statistic))
+    return claims_table(claims)
+
+
+def size_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Notebook 04's claims, per method: the gap, and the test disparity, at the smallest training set
+    minus at the largest, paired by seed."""
+    runs = per_run(table, disparity)
+    name = disparity.replace("_", " ")
+    claims = []
+    for label in runs.label.unique():
+        mine = runs[runs.label == label]
+        small, large = mine.n_train.min(), mine.n_train.max()
+        where = f"({small:g} vs {large:g} examples)"
+        for value, what in (("gap", "gap"), ("test", "test disparity")):
+            claims.append(claim(f"{label}: {what} at the smallest training set − at the largest > 0 {where}",
+                                f"{name} {'test − train' if value == 'gap' else 'on test'}, difference paired by seed",
+                                paired_difference(per_seed_mean(mine, "n_train", [small], value),
+                                                  per_seed_mean(mine, "n_train", [large], value))))
+    return claims_table(claims)
+
+
+def capacity_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
+    """Notebook 03's "what you see", one paragraph per method, from ``table`` and ``claims``."""
+    runs = per_run(table, disparity)
+    lines = []
+    for label in runs.label.unique():
+        means = setting_means(runs[runs.label == label], ["width"])
+        fitting = means.index[means.train_accuracy >= INTERPOLATING]
+        per_width = "; ".join(f"width {w:g} ({r.parameters:,.0f} parameters): train accuracy "
+                              f"{r.train_accuracy:.2f}, gap {r.gap:.2f}" for w, r in means.iterrows())
+        first = (f"the network fits its training set (train accuracy ≥ {INTERPOLATING}) from width {fitting.min():g} on"
+                 if len(fitting) else f"no width reaches train accuracy {INTERPOLATING}")
+        lines.append(f"**{label}** ({seeds_text(means.n.min())}): {first}. Per width: {per_width}. "
+                     + said(find(claims, f"{label}: gap at interpolating"),
+                            "The gap is larger at the interpolating widths than at the under-parameterised ones",
+                            "A larger gap at interpolating widths than at under-parameterised ones is not shown") + ".")
+    return "\n\n".join(lines)
+
+
+def size_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
+    """Notebook 04's "what you see", one paragraph per method, from ``table`` and ``claims``."""
+    runs = per_run(table, disparity)
+    lines = []
+    for label in runs.label.unique():
+        means = setting_means(runs[runs.label == label], ["n_train"])
+        small, large = means.loc[means.index.min()], means.loc[means.index.max()]
+        still = ("still fits its training set" if large.train_accuracy >= INTERPOLATING
+                 else "does not fit its training set")
+        lines.append(
+            f"**{label}** ({seeds_text(means.n.min())}): from {means.index.min():g} to {means.index.max():g} "
+            f"training examples the test disparity goes from {small.test:.2f} to {large.test:.2f} and the train "
+            f"disparity from {small.train:.2f} to {large.train:.2f}; at the largest size the network {still} "
+            f"(train accuracy {large.train_accuracy:.2f}). "
+            + said(find(claims, f"{label}: gap at the smallest"), "The gap narrows with more data",
+                   "A narrower gap with more data is not shown")
+            + "; " + said(find(claims, f"{label}: test disparity at the smallest"),
+                          "the test disparity falls", "a fall of the test disparity is not shown") + ".")
+    return "\n\n".join(lines)
