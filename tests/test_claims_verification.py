@@ -1,0 +1,75 @@
+"""Notebook 05's claims, on small constructed final tables with a known answer."""
+
+import pandas as pd
+import pytest
+
+from fairgap.claims.verification import findings, group_changes, verification_claims
+from fairgap.evidence import NOT_SHOWN, SHOWN
+
+TAR, EER = "tar_group@0.001", "eer"
+NOISE = (-0.1, 0.12, -0.08, 0.09, -0.02)
+NAMES = {"none": "margin loss only", "loss_gap": "loss-gap penalty", "adversarial": "adversarial"}
+
+
+def final_table(seeds=range(5)) -> pd.DataFrame:
+    """fv.final_table's format. Every run fits its training photos (TAR 1, EER 0 for both groups).
+    Unseen identities: the plain loss leaves the darker group behind; the loss-gap penalty narrows the gap at
+    every seed by making the lighter group worse (leveling down); the adversary's gap moves either way."""
+    rows = []
+
+    def add(method_id, weight, seed, split, lighter, darker):
+        for group, (tar, eer) in (("lighter", lighter), ("darker", darker)):
+            rows.append(dict(method=NAMES[method_id], method_id=method_id, weight=weight, seed=seed, split=split,
+                             group=group, **{TAR: tar, EER: eer, "far_global@0.001": 0.001}))
+        rows.append(dict(method=NAMES[method_id], method_id=method_id, weight=weight, seed=seed, split=split,
+                         group="gap", **{TAR: abs(lighter[0] - darker[0]), EER: abs(lighter[1] - darker[1]),
+                                         "far_global@0.001": 0.0}))
+
+    for seed in seeds:
+        s = 0.01 * seed
+        for method_id, weight in (("none", 0.0), ("loss_gap", 0.3), ("adversarial", 1.0)):
+            add(method_id, weight, seed, "train", (1.0, 0.0), (1.0, 0.0))
+            add(method_id, weight, seed, "val", (0.5, 0.05), (0.2, 0.1))
+        add("none", 0.0, seed, "test", (0.5 + s, 0.05), (0.2, 0.10 + s))
+        add("loss_gap", 0.3, seed, "test", (0.4 + s, 0.07), (0.2, 0.10 + s))
+        add("adversarial", 1.0, seed, "test", (0.5 + s + NOISE[seed], 0.05), (0.2, 0.10 + s + NOISE[seed] / 10))
+    return pd.DataFrame(rows)
+
+
+def verdicts(claims: pd.DataFrame) -> dict:
+    return claims.set_index("claim").verdict.to_dict()
+
+
+def test_verification_claims_find_the_effect_that_is_there_and_not_the_one_that_is_not():
+    claims = verification_claims(final_table())
+    v = verdicts(claims)
+    for run in ("margin loss only", "loss-gap penalty, w=0.3", "adversarial, w=1"):
+        assert v[f"{run}: TAR@0.001 gap larger on unseen identities than on training photos"] == SHOWN
+        assert v[f"{run}: EER gap larger on unseen identities than on training photos"] == SHOWN
+    assert v["loss-gap penalty, w=0.3: smaller TAR@0.001 gap on unseen identities than the margin loss alone"] == SHOWN
+    assert v["adversarial, w=1: smaller TAR@0.001 gap on unseen identities than the margin loss alone"] == NOT_SHOWN
+    row = claims.set_index("claim").loc["loss-gap penalty, w=0.3: smaller TAR@0.001 gap on unseen identities than "
+                                        "the margin loss alone"]
+    assert row.estimate == pytest.approx(-0.1) and row.n == 5
+    assert len(claims) == 3 * 2 + 2 * 2   # per run and metric: unseen vs training; per method: vs the plain loss
+
+
+def test_one_seed_shows_nothing_and_bad_tables_are_refused():
+    assert set(verification_claims(final_table(seeds=[0])).verdict) == {NOT_SHOWN}
+    with pytest.raises(ValueError, match="no plain margin-loss runs"):
+        verification_claims(final_table().query("method_id != 'none'"))
+    with pytest.raises(ValueError, match="same far"):
+        verification_claims(final_table(), far=0.01)
+
+
+def test_group_changes_and_findings_name_the_leveling_down():
+    final = final_table()
+    changes = group_changes(final, EER).set_index(["run", "group"])
+    assert changes.loc[("loss-gap penalty, w=0.3", "lighter"), "change"] == pytest.approx(0.02)
+    assert changes.loc[("loss-gap penalty, w=0.3", "darker"), "change"] == pytest.approx(0.0)
+    text = findings(final, verification_claims(final))
+    assert "Leveling down (the lighter group's EER rises, interval above 0, while no other group's falls): " \
+           "loss-gap penalty, w=0.3." in text
+    assert "shown for loss-gap penalty, w=0.3 (TAR@0.001) -0.10 [-0.10, -0.10] (n = 5, shown)" in text
+    one = findings(final_table(seeds=[0]), verification_claims(final_table(seeds=[0])))
+    assert "Leveling down (the lighter group's EER rises, interval above 0, while no other group's falls): none" in one
