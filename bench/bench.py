@@ -1,14 +1,22 @@
 """Benchmarks, side by side in one run (not part of the tests; nothing here asserts a time).
 
-    .venv/bin/python bench/bench.py [--quick] [--run-all]
+    .venv/bin/python bench/bench.py [--quick] [--only NAME ...] [--run-all]
 
-1. engine: fairgap.train.train against a bare PyTorch loop on the same model, tensors,
-   optimizer and batch size; both evaluate the full train and test splits every epoch
-   (forward passes); the engine also computes the fairlearn metrics and writes the history.
-2. sweep: K configurations through fairgap.sweep.run_sweep (processes) against the same K
-   run one after another in this process.
-3. data: generating the default synthetic faces against loading them from the cache.
-4. run_all (with --run-all): wall time of ./run_all.sh in the smoke and default profiles.
+Every figure is printed with the 1-minute load average at the moment it was taken: on a 2-core
+machine one other busy process changes a ratio by 2-4x, so only numbers taken at a load near the
+benchmark's own (about 1-2) are comparable. Sections:
+
+1. metrics: ``fairgap.metrics.evaluate`` (bincount counts, rank AUC) against the fairlearn
+   MetricFrame reference, per call on 2,000 examples.
+2. engine: ``fairgap.train.train`` against a bare PyTorch loop on the same model, tensors,
+   optimizer, batch size and thread count; both evaluate the full train and test splits every epoch.
+3. sweep: K configurations through ``run_sweep`` on local processes (one per core, one thread
+   each) against the same K one after another in this process.
+4. ensemble: K small CNNs trained one after another against the same K as one grouped
+   (vectorised) network, one process and one thread: what a torch.func/vmap ensemble could buy.
+5. data: generating the default synthetic faces, loading them from the cache; 20,000 faces at 64 px.
+6. startup: a fresh interpreter importing what a notebook imports; ``run_all.sh`` refusing a bad profile.
+7. run_all (``--run-all``): ``./run_all.sh`` in the smoke and default profiles from an empty results cache.
 Results go to stdout; copy them into bench/README.md with the date and the machine.
 """
 
@@ -25,10 +33,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load() -> float:
+    return os.getloadavg()[0]
+
+
 def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     out = fn(*args, **kwargs)
     return time.perf_counter() - start, out
+
+
+def bench_metrics(quick: bool) -> dict:
+    import numpy as np
+
+    from fairgap.metrics import evaluate, reference_evaluate
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    group = rng.integers(0, 2, n)
+    y = (rng.random(n) < 0.4).astype(np.int64)
+    score = rng.random(n).astype(np.float32)
+    evaluate(y, score, group), reference_evaluate(y, score, group)  # warm-up
+    reps = 20 if quick else 100
+    t_fast, _ = timed(lambda: [evaluate(y, score, group) for _ in range(reps)])
+    t_ref, _ = timed(lambda: [reference_evaluate(y, score, group) for _ in range(max(2, reps // 10))])
+    fast, ref = t_fast / reps * 1000, t_ref / max(2, reps // 10) * 1000
+    return {"evaluate, 2,000 examples (ms)": fast, "fairlearn MetricFrame reference (ms)": ref,
+            "reference / evaluate": ref / fast}
 
 
 def bare_loop(config, dataset) -> None:
@@ -37,32 +68,38 @@ def bare_loop(config, dataset) -> None:
     import torch.nn.functional as F
 
     from fairgap.models import build_model
-    from fairgap.train import Normalizer, seed_everything
+    from fairgap.train import Normalizer, seed_everything, torch_threads
 
-    seed_everything(config.seed)
-    train, test = dataset["train"], dataset["test"]
-    model = build_model(config.model, train.images.shape[1], config.width).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
-    normalize = Normalizer(train.images, torch.device("cpu"))
-    generator = torch.Generator().manual_seed(config.seed)
-    for _ in range(config.epochs):
-        model.train()
-        for index in torch.randperm(len(train), generator=generator).split(config.batch_size):
-            loss = F.binary_cross_entropy_with_logits(model(normalize(train.images[index])), train.target[index].float())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            for split in (train, test):
-                for i in range(0, len(split), 512):
-                    torch.sigmoid(model(normalize(split.images[i:i + 512])))
+    with torch_threads(config.threads):
+        seed_everything(config.seed)
+        train, test = dataset["train"], dataset["test"]
+        model = build_model(config.model, train.images.shape[1], config.width).to(memory_format=torch.channels_last)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+        normalize = Normalizer(train.images, torch.device("cpu"))
+        generator = torch.Generator().manual_seed(config.seed)
+        for _ in range(config.epochs):
+            model.train()
+            for index in torch.randperm(len(train), generator=generator).split(config.batch_size):
+                loss = F.binary_cross_entropy_with_logits(model(normalize(train.images[index])),
+                                                          train.target[index].float())
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            schedule.step()
+            model.eval()
+            with torch.inference_mode():
+                for split in (train, test):
+                    for i in range(0, len(split), 512):
+                        torch.sigmoid(model(normalize(split.images[i:i + 512])))
 
 
 def bench_engine(quick: bool) -> dict:
-    from fairgap.train import RunConfig, prepare_dataset, train
+    from fairgap.experiments import base_config
+    from fairgap.train import prepare_dataset, train
 
-    config = RunConfig(data={"n_val": 0}, epochs=3 if quick else 8)
+    # The default profile's run (1,000 faces at 32 px, small CNN at width 0.5, batches of 64, 1 thread).
+    config = base_config("default", data={"n_val": 0}, epochs=3 if quick else 8)
     dataset = prepare_dataset(config)
     bare_loop(config.replace(epochs=1), dataset)  # warm-up: oneDNN primitive creation
     t_bare, _ = timed(bare_loop, config, dataset)
@@ -72,7 +109,7 @@ def bench_engine(quick: bool) -> dict:
 
 def bench_sweep(quick: bool) -> dict:
     from fairgap.experiments import sweep_base
-    from fairgap.sweep import plan, product, run_sweep
+    from fairgap.sweep import default_workers, plan, product, run_sweep
 
     base = sweep_base("default", epochs=2 if quick else 6)
     runs = plan(base, product(method=["equalized_odds_max_penalty"], weight=[0.1, 0.3, 1.0, 3.0]), seeds=[0])
@@ -81,7 +118,62 @@ def bench_sweep(quick: bool) -> dict:
         t_seq, _ = timed(run_sweep, runs, executor="sequential", progress=False)
         os.environ["FAIRGAP_RESULTS"] = b
         t_par, _ = timed(run_sweep, runs, executor="processes", progress=False)
-    return {"K": len(runs), "sequential (s)": t_seq, "processes (s)": t_par, "throughput ratio": t_seq / t_par}
+    return {"K runs": len(runs), "workers": default_workers(), "sequential (s)": t_seq, "processes (s)": t_par,
+            "throughput, processes / sequential": t_seq / t_par}
+
+
+def grouped_small_cnn(k: int, width: float):
+    """K independent small CNNs as one network: every conv has groups=K, so model i sees only its own
+    input channels; BatchNorm, ReLU and pooling act per channel, hence per model."""
+    import torch
+    from torch import nn
+
+    channels = [max(1, round(c * width)) for c in (16, 32, 64)]
+    layers, previous = [], 3
+    for c in channels:
+        layers += [nn.Conv2d(k * previous, k * c, 3, padding=1, bias=False, groups=k), nn.BatchNorm2d(k * c),
+                   nn.ReLU(inplace=True), nn.Conv2d(k * c, k * c, 3, padding=1, bias=False, groups=k),
+                   nn.BatchNorm2d(k * c), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+        previous = c
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(k * previous, k, 1, groups=k), nn.Flatten()]
+    return nn.Sequential(*layers).to(memory_format=torch.channels_last)
+
+
+def bench_ensemble(quick: bool) -> dict:
+    import torch
+    import torch.nn.functional as F
+
+    from fairgap.models import build_model
+    from fairgap.train import torch_threads
+
+    k, steps, width, batch = 5, 8 if quick else 32, 0.5, 64
+    x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 2, (batch,)).float()
+
+    def separate():
+        for _ in range(k):
+            model = build_model("small_cnn", 3, width).to(memory_format=torch.channels_last)
+            opt = torch.optim.AdamW(model.parameters(), 1e-3)
+            for _ in range(steps):
+                opt.zero_grad()
+                F.binary_cross_entropy_with_logits(model(x), y).backward()
+                opt.step()
+
+    def grouped():
+        model = grouped_small_cnn(k, width)
+        opt = torch.optim.AdamW(model.parameters(), 1e-3)
+        xs = x.repeat(1, k, 1, 1).contiguous(memory_format=torch.channels_last)  # model i's batch in channels 3i..3i+2
+        for _ in range(steps):
+            opt.zero_grad()
+            F.binary_cross_entropy_with_logits(model(xs), y[:, None].expand(-1, k), reduction="sum").backward()
+            opt.step()
+
+    with torch_threads(1):
+        separate(), grouped()  # warm-up
+        t_sep, _ = timed(separate)
+        t_grp, _ = timed(grouped)
+    return {"K models": k, f"{k} separate models, {steps} steps each (s)": t_sep,
+            f"one grouped network of {k} (s)": t_grp, "separate / grouped": t_sep / t_grp}
 
 
 def bench_data() -> dict:
@@ -96,32 +188,56 @@ def bench_data() -> dict:
             "generate / cached": t_first / t_cached, "20k images at 64 px (s)": t_20k}
 
 
+def bench_startup() -> dict:
+    imports = "import fairgap.experiments, fairgap.sweep, fairgap.plots, fairgap.figures, fairgap.widgets, sys; " \
+              "print('torchvision' in sys.modules)"
+    t_import, proc = timed(subprocess.run, [sys.executable, "-c", imports], capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as folder:
+        venv = Path(folder) / "venv"
+        t_bad, bad = timed(subprocess.run, [str(ROOT / "run_all.sh"), "--profile", "nonsense"], cwd=ROOT,
+                           capture_output=True, text=True, env={**os.environ, "FAIRGAP_VENV": str(venv)})
+        created = venv.exists()
+    return {"import a notebook's modules, fresh interpreter (s)": t_import,
+            "torchvision imported": proc.stdout.strip(),
+            "run_all.sh --profile nonsense, no venv (s)": t_bad, "its exit code": bad.returncode,
+            "a venv was created": created}
+
+
 def bench_run_all() -> dict:
     out = {}
     for profile in ("smoke", "default"):
-        t, proc = timed(subprocess.run, [str(ROOT / "run_all.sh"), "--profile", profile], cwd=ROOT,
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        out[f"run_all.sh --profile {profile} (s)"] = t
+        with tempfile.TemporaryDirectory() as results:
+            t, proc = timed(subprocess.run, [str(ROOT / "run_all.sh"), "--profile", profile], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "FAIRGAP_RESULTS": results})
+        out[f"run_all.sh --profile {profile}, empty cache (s)"] = t
         out[f"run_all.sh --profile {profile} exit"] = proc.returncode
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer epochs (checks the script, not the numbers)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (checks the script, not the numbers)")
+    parser.add_argument("--only", nargs="+", help="run only these sections")
     parser.add_argument("--run-all", action="store_true", help="also time ./run_all.sh (smoke and default)")
     args = parser.parse_args()
     import torch
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, python {sys.version.split()[0]}")
-    sections = {"engine": lambda: bench_engine(args.quick), "sweep": lambda: bench_sweep(args.quick), "data": bench_data}
+    print(f"torch {torch.__version__}, {os.cpu_count()} cores, python {sys.version.split()[0]}, "
+          f"load average at start {load():.2f}")
+    sections = {"metrics": lambda: bench_metrics(args.quick), "engine": lambda: bench_engine(args.quick),
+                "sweep": lambda: bench_sweep(args.quick), "ensemble": lambda: bench_ensemble(args.quick),
+                "data": bench_data, "startup": bench_startup}
     if args.run_all:
         sections["run_all"] = bench_run_all
     for name, fn in sections.items():
+        if args.only and name not in args.only:
+            continue
+        before = load()
         results = fn()
-        print(f"\n[{name}]")
+        print(f"\n[{name}]  load average before {before:.2f}, after {load():.2f}")
         for key, value in results.items():
-            print(f"  {key:<34} {value:.3f}" if isinstance(value, float) else f"  {key:<34} {value}")
+            print(f"  {key:<52} {value:.3f}" if isinstance(value, float) else f"  {key:<52} {value}")
 
 
 if __name__ == "__main__":
