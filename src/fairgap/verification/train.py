@@ -40,7 +40,7 @@ from ..data import FairDataset, load_dataset
 from ..io import read_run_entry, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
-from ..train import HISTORY_COLUMNS, Normalizer, resolve_device, seed_everything
+from ..train import HISTORY_COLUMNS, Normalizer, resolve_device, seed_everything, torch_threads
 from .losses import LOSSES, GroupAdversary, MarginHead, group_loss_gap
 from .metrics import FARS, pair_scores, roc_table, sample_pairs, verification_metrics
 from .model import EmbeddingNet
@@ -49,7 +49,7 @@ METHODS = ("none", "loss_gap", "adversarial", "group_margin")
 EVAL_SPLITS = ("train", "val", "test")
 OPTIMIZERS = ("adam", "sgd")
 # Bump when a change to this code changes results, so old cache entries are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -82,6 +82,7 @@ class VerificationConfig:
     fars: tuple = FARS
     seed: int = 0
     device: str = "cpu"
+    threads: int = 1                             # CPU intra-op threads (the numbers depend on it; see fairgap.train)
 
     def validate(self) -> "VerificationConfig":
         from ..data import DATASETS
@@ -98,7 +99,7 @@ class VerificationConfig:
                     "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
                     "eval_max_images": self.eval_max_images, "max_genuine": self.max_genuine,
                     "max_impostor": self.max_impostor, "adversary_hidden": self.adversary_hidden,
-                    "eval_every": self.eval_every}
+                    "eval_every": self.eval_every, "threads": self.threads}
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}.")
@@ -114,8 +115,8 @@ class VerificationConfig:
 
     def key(self) -> str:
         """Stable hash of the config and the cache version: the run's folder in the cache."""
-        text = json.dumps({"config": dataclasses.asdict(self), "cache_version": CACHE_VERSION},
-                          sort_keys=True, default=str)
+        config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
+        text = json.dumps({"config": config, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def replace(self, **changes) -> "VerificationConfig":
@@ -182,6 +183,11 @@ def train_verification(config: VerificationConfig, dataset: FairDataset | None =
                        progress: bool = False) -> VerificationResult:
     """Train one embedding network from scratch and record its history. No caching here (see ``run_verification``)."""
     config.validate()
+    with torch_threads(config.threads):
+        return _train_verification(config, dataset, progress)
+
+
+def _train_verification(config: VerificationConfig, dataset: FairDataset | None, progress: bool) -> VerificationResult:
     dataset = dataset if dataset is not None else prepare_dataset(config)
     device = resolve_device(config.device)
     seed_everything(config.seed)
