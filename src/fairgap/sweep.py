@@ -113,10 +113,17 @@ def _payload(r: SweepRun):
 
 
 def _run_processes(todo, workers, bar) -> None:
+    run_in_processes(_run_one, [(r, _payload(r)) for r in todo], workers, bar)
+
+
+def run_in_processes(function, jobs: list[tuple], workers: int, bar=None) -> None:
+    """Call ``function(*arguments)`` for each (job, arguments) of ``jobs`` on ``workers``
+    spawned processes. Each job caches its own result, so an interrupted pool loses nothing finished;
+    a failure names the job's labels."""
     import multiprocessing
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_one, *_payload(r)): r for r in todo}
+        futures = {pool.submit(function, *arguments): job for job, arguments in jobs}
         try:
             for future in as_completed(futures):
                 _raise_with_labels(future, futures[future])
@@ -151,13 +158,14 @@ def _run_dask(todo, workers, bar, client) -> None:
             client.cluster.close()
 
 
-def _raise_with_labels(future, r: SweepRun) -> None:
+def _raise_with_labels(future, job) -> None:
     try:
         future.result()
     except BrokenProcessPool:
         raise
     except Exception as err:
-        raise RuntimeError(f"Sweep run {r.labels} failed: {type(err).__name__}: {err}") from err
+        labels = getattr(job, "labels", job)
+        raise RuntimeError(f"Sweep run {labels} failed: {type(err).__name__}: {err}") from err
 
 
 def results_table(runs: list[SweepRun]) -> pd.DataFrame:
