@@ -36,12 +36,12 @@ except ImportError:  # tests/ is not a package: pytest puts this folder on sys.p
     from celeba_fixture import write_celeba_identity_fixture
     from chexpert_fixture import write_chexpert_fixture
 
-TWO_METHODS = {"ERM": {"method": "erm"}, "EO penalty": {"method": "equalized_odds_max_penalty", "weight": 0.3}}
+ERM = {"ERM": {"method": "erm"}}
+TWO_METHODS = {**ERM, "EO penalty": {"method": "equalized_odds_max_penalty", "weight": 0.3}}
 
 # run name -> (notebook prefix, profile, parameters, the data set every run it trains must use)
 RUNS = {
-    "06 paper chexpert": ("06", "paper", {"data": {"image_size": 16}, "epochs": 1, "methods": {"ERM": {"method": "erm"}}},
-                          "chexpert"),
+    "06 paper chexpert": ("06", "paper", {"data": {"image_size": 16}, "epochs": 1, "methods": ERM}, "chexpert"),
     "07 celeba": ("07", "smoke", {"dataset": "celeba"}, "celeba"),
     "01 paper celeba": ("01", "paper", {"data": {"image_size": 16}, "epochs": 1, "seeds": [0], "methods": TWO_METHODS,
                                         "executor": "sequential"}, "celeba"),
@@ -77,9 +77,11 @@ def execute(name: str, root: Path, env: dict, kernel: str) -> dict:
     env = {**env, "FAIRGAP_FIGURES": str(folder / "figures"), "FAIRGAP_RESULTS": str(folder / "results")}
     done = subprocess.run([sys.executable, "-c", EXECUTE, str(notebook(prefix)), profile, json.dumps(parameters),
                            str(folder / "executed"), kernel], env=env, capture_output=True, text=True)
+    executed = folder / "executed" / notebook(prefix).name
     if done.returncode != 0:
-        return {"status": "FAILED", "error": done.stderr[-3000:], "figures": []}
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "folder": folder / "figures" / notebook(prefix).stem,
+        return {"status": "FAILED", "error": done.stderr[-3000:], "executed": executed}
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "executed": executed,
+            "folder": folder / "figures" / notebook(prefix).stem,
             "configs": [json.loads(p.read_text()) for p in sorted((folder / "results").glob("*/*/config.json"))]}
 
 
@@ -102,7 +104,7 @@ def outcomes(tmp_path_factory):
 @pytest.mark.parametrize("name", list(RUNS))
 def test_notebook_runs_on_real_format_files_and_writes_its_figures(outcomes, name):
     outcome = outcomes[name]
-    assert outcome["status"] == "ok", f"{name} failed at {outcome['error']}"
+    assert outcome["status"] == "ok", f"{name} failed at {outcome['error']} (see {outcome['executed']})"
     folder = outcome["folder"]
     pngs = sorted(folder.glob("*.png"))
     assert pngs, f"{name} wrote no figure into {folder}"
