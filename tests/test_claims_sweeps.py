@@ -25,17 +25,18 @@ def erm_runs(seeds, test_disparity=0.40):
             for s in seeds]
 
 
-def strength_table(seeds=range(5), darker_change=(0.01, -0.01, 0.0, 0.01, -0.01)):
+def strength_table(seeds=range(5), darker_change=(0.01, -0.01, 0.0, 0.01, -0.01), lighter_change=(-0.10,) * 5):
     """ERM interpolates with test disparity 0.40. The penalty at λ = 0.1 still fits (test disparity
     unchanged); at λ = 1 it no longer fits, test disparity falls to 0.25, the lighter group loses 0.10 test
-    accuracy and the darker group changes by ``darker_change``; at λ = 10 every seed collapses."""
+    accuracy (``lighter_change``) and the darker group changes by ``darker_change``; at λ = 10 every seed
+    collapses."""
     runs = erm_runs(seeds)
     for s in seeds:
         labels = {"method": "pen", "seed": s}
         runs.append(run_rows({**labels, "weight": 0.1}, FITS, {"disparity": 0.40 + SHUFFLED[s], "lighter": 0.95 + JITTER[s],
                                                               "darker": 0.70 + JITTER[s]}))
         runs.append(run_rows({**labels, "weight": 1.0}, {"disparity": 0.1, "lighter": 0.85, "darker": 0.85},
-                             {"disparity": 0.25 + JITTER[s], "lighter": 0.85 + JITTER[s],
+                             {"disparity": 0.25 + JITTER[s], "lighter": 0.95 + lighter_change[s] + JITTER[s],
                               "darker": 0.70 + JITTER[s] + darker_change[s]}))
         runs.append(run_rows({**labels, "weight": 10.0}, {"disparity": 0.0, "lighter": 0.5, "darker": 0.5, "collapsed": 1},
                              {"disparity": 0.0, "lighter": 0.5, "darker": 0.5, "collapsed": 1}))
@@ -62,6 +63,11 @@ def test_leveling_down_needs_both_conditions():
     assert gains.estimate < 0 and gains.upper < 0  # the better-off group still loses
     assert gains.verdict == NOT_SHOWN
     assert "darker's interval to reach 0 or below: 0.05 [0.05, 0.05]" in gains.statistic
+
+
+def test_leveling_down_needs_the_better_off_group_to_lose():
+    level = find(strength_claims(strength_table(lighter_change=SHUFFLED)), "leveling down (pen)")
+    assert level.lower < 0 < level.upper and level.verdict == NOT_SHOWN
 
 
 def test_leveling_down_without_a_fairer_weight_is_not_testable():

@@ -1,0 +1,70 @@
+"""Figures of notebooks 01-04 on small made-up results: n stated, bands inside the data's range, one seed drawn."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from fairgap import plots
+
+try:
+    from .claims_fixture import run_rows, table
+    from .test_claims_sweeps import strength_table, versus_table
+except ImportError:
+    from claims_fixture import run_rows, table
+    from test_claims_sweeps import strength_table, versus_table
+
+matplotlib.use("Agg")
+
+
+def history(seeds, epochs=4):
+    """Two methods, ``seeds``, per-epoch rows whose test disparity spreads over seeds."""
+    runs = []
+    for method in ("ERM", "pen"):
+        for s in seeds:
+            for epoch in range(epochs):
+                test = {"disparity": 0.1 + 0.2 * ((s * 7 + epoch) % 5) / 4, "lighter": 0.9, "darker": 0.7}
+                runs.append(run_rows({"method": method, "seed": s}, {"disparity": 0.0, "lighter": 1.0, "darker": 1.0},
+                                     test, epoch=epoch, run=f"{method}-{s}"))
+    return table(runs)
+
+
+def band_ranges(fig):
+    """(lowest, highest) y of every band (PolyCollection) drawn in the figure."""
+    ys = [path.vertices[:, 1] for ax in fig.axes for c in ax.collections if isinstance(c, matplotlib.collections.PolyCollection)
+          for path in c.get_paths() if len(path.vertices)]
+    return (min(y.min() for y in ys), max(y.max() for y in ys)) if ys else None
+
+
+@pytest.mark.parametrize("seeds, note", [([0, 1, 2], "n = 3 seeds per method"), ([0], "n = 1 seed: no interval")])
+def test_f1_states_n_and_its_band_stays_in_range(seeds, note):
+    data = history(seeds)
+    fig, drawn = plots.fairness_overfits(data)
+    assert note in fig._suptitle.get_text() and "bootstrap" in fig._suptitle.get_text()
+    low, high = band_ranges(fig) or (0.0, 0.3)
+    assert -1e-9 <= low and high <= 0.3 + 1e-9  # train values are 0, test values in [0.1, 0.3]
+    fig_b, _ = plots.accuracy_per_group(data)
+    assert note in fig_b._suptitle.get_text()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("seeds, note", [(range(5), "n = 5 seeds per point"), ([0], "n = 1 seed: no interval")])
+def test_f2_draws_collapse_per_weight_and_states_n(seeds, note):
+    fig, drawn = plots.constraint_strength(strength_table(seeds=seeds))
+    assert note in fig._suptitle.get_text()
+    collapse_ax = fig.axes[3]
+    labels = [t.get_text() for t in collapse_ax.texts]
+    k = len(list(seeds))
+    assert labels == [f"0/{k}", f"0/{k}", f"{k}/{k}"]  # λ = 0.1, 1, 10: only the strongest collapses
+    assert set(drawn.metric) >= {"equalized_odds_difference", "accuracy", "accuracy_change_vs_erm", "collapsed"}
+    low, high = band_ranges(fig) or (0, 0)  # one seed: no band
+    assert low >= -1 and high <= 1
+    plt.close("all")
+
+
+def test_f3_states_n():
+    data = versus_table("width", [0.0625, 1.0], [0.90, 1.0], [0.02, 0.30])
+    fig, drawn = plots.versus(data, x="parameters", xlabel="parameters", title="Gap against size")
+    assert fig._suptitle.get_text().startswith("Gap against size; n = 5 seeds per point")
+    assert np.isclose(drawn[drawn.split == "gap"].value.mean(), 0.16)
+    plt.close("all")
