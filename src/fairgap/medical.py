@@ -39,6 +39,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import roc_curve
 
 from .data import profile_options
+from .evidence import bootstrap_interval, paired, rate_halfwidth
 from .experiments import base_config, method_config, run_labelled
 from .metrics import evaluate
 from .paths import check_profile
@@ -59,6 +60,10 @@ SETTINGS = {
     "paper": dict(dataset="chexpert", data={"image_size": 64, "frontal_only": True, "uncertain": "ignore"},
                   model="densenet121", width=1.0, epochs=10, batch_size=128, lr=1e-3, eval_every=1, device="auto"),
 }
+
+# Seeds per profile: one in smoke (CI time), three in default and paper. A run's seed fixes its
+# initialisation and batch order; the patients are the dataset's own (data option ``seed``).
+SEEDS = {"smoke": [0], "default": [0, 1, 2], "paper": [0, 1, 2]}
 
 DEFAULT_METHODS = {
     "ERM": {"method": "erm"},
@@ -88,6 +93,12 @@ def experiment_config(profile: str, finding: str | None = None, sensitive: str =
     options.update(data or {})
     settings["data"] = options
     return base_config(profile, **settings)
+
+
+def profile_seeds(profile: str) -> list[int]:
+    """The seeds notebook 06 runs by default (``SEEDS``)."""
+    check_profile(profile)
+    return list(SEEDS[profile])
 
 
 def method_configs(base: RunConfig, methods: dict[str, dict], seeds=(0,)) -> dict[tuple[str, int], RunConfig]:
@@ -197,12 +208,18 @@ def _tpr(target, predicted):
 def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame, reference: str = "ERM",
                  n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
     """Each group's test AUC and test TPR (at each run's own threshold) minus the reference's,
-    averaged over seeds, with a 95% paired bootstrap interval over test images.
+    averaged over seeds, with two 95% intervals of that change:
 
-    Rows: method, group, metric ("AUC" or "TPR"), change, low, high, reference_value, value.
-    Empty when ``reference`` is not among the methods.
+    * ``low``, ``high``: a paired bootstrap over test images (the same resampled patients for both
+      models): how much the sampling of test patients alone moves the change;
+    * ``seed_low``, ``seed_high``: a percentile bootstrap over seeds of the per-seed differences
+      (method − reference at the same seed; ``seeds`` of them): how much training randomness moves it.
+
+    Rows: method, group, metric ("AUC" or "TPR"), change, low, high, seed_low, seed_high, seeds,
+    reference_value, value. Empty when ``reference`` is not among the methods.
     """
-    columns = ["method", "group", "metric", "change", "low", "high", "reference_value", "value"]
+    columns = ["method", "group", "metric", "change", "low", "high", "seed_low", "seed_high", "seeds",
+               "reference_value", "value"]
     labels = list(dict.fromkeys(label for label, _ in results))
     seeds = sorted({s for _, s in results})
     if reference not in labels:
@@ -228,6 +245,7 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
                 values.append(_tpr(target[index], scores >= thresholds[(label, s)]))
         return float(np.mean(values))
 
+    per_seed = table[(table.split == "test") & table.metric.isin(["auc", "tpr"])]
     rows = []
     for label in labels:
         if label == reference:
@@ -238,9 +256,22 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
                 draws = np.array([stat(label, g, b, metric) - stat(reference, g, b, metric) for b in boots[g]])
                 draws = draws[np.isfinite(draws)]
                 low, high = (np.percentile(draws, [2.5, 97.5]) if draws.size else (np.nan, np.nan))
+                mine = per_seed[(per_seed.group == name) & (per_seed.metric == metric.lower())]
+                differences = paired(mine, "method", label, reference)
+                seed_low, seed_high = bootstrap_interval(differences)
                 rows.append({"method": label, "group": name, "metric": metric, "change": value - ref,
-                             "low": float(low), "high": float(high), "reference_value": ref, "value": value})
+                             "low": float(low), "high": float(high), "seed_low": seed_low, "seed_high": seed_high,
+                             "seeds": int(differences.notna().sum()), "reference_value": ref, "value": value})
     return pd.DataFrame(rows, columns=columns)
+
+
+def sampling_halfwidth(results: dict[tuple[str, int], RunResult], confidence: float = 0.95) -> dict[str, float]:
+    """Per group: the largest half-width of a 95% interval of a test TPR from test-set sampling alone
+    (at TPR = 0.5, over the group's test patients with the finding; ``evidence.rate_halfwidth``)."""
+    first = next(iter(results.values()))
+    test = first.scores["test"]
+    return {name: rate_halfwidth(int(((test["group"] == g) & (test["target"] == 1)).sum()), confidence=confidence)
+            for g, name in enumerate(first.info["group_labels"])}
 
 
 def collapsed_runs(table: pd.DataFrame) -> list[str]:

@@ -8,7 +8,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 
-from .common import set_style
+from ..evidence import bootstrap_interval
+from .common import seeds_note, set_style
 
 SPLIT_COLORS = {"train": "#9ecae1", "test": "#08519c"}
 
@@ -22,17 +23,17 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
                       threshold_note: str = "threshold chosen on validation"):
     """F6, four panels: AUC per group on train; AUC per group on test; the TPR gap at each run's
     validation-chosen threshold, train vs test; each group's test AUC minus the reference's (ERM),
-    with its 95% paired bootstrap interval.
+    with two 95% intervals: over seeds (black) and over test patients (grey).
 
     ``table`` is ``fairgap.medical.score_table``'s output, ``changes`` ``fairgap.medical.consequences``'s.
-    Bars are means over seeds (with a 95% CI over seeds when there are several).
+    Bars are means over seeds, whiskers 95% percentile-bootstrap intervals over seeds (zero width with one
+    seed); the title states n.
     Returns (figure, the tidy table it draws, with a ``panel`` column).
     """
     set_style()
     methods = list(dict.fromkeys(table.method))
     groups = [g for g in dict.fromkeys(table.group) if g != "all"]
     palette = _group_palette(groups)
-    errorbar = ("ci", 95) if table.seed.nunique() > 1 else None
     fig, axes = plt.subplots(1, 4, figsize=(4.6 * 4, 4.8), gridspec_kw={"width_ratios": [1, 1, 1, 1]})
     drawn = []
 
@@ -42,7 +43,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
         part = auc[auc.split == split]
         drawn.append(part.assign(panel=f"AUC per group, {split}"))
         sns.barplot(data=part, x="method", y="value", hue="group", order=methods, hue_order=groups, palette=palette,
-                    errorbar=errorbar, ax=ax, legend=False)
+                    errorbar=bootstrap_interval, ax=ax, legend=False)
         ax.set_ylim(low, 1.0)
         ax.set_title(f"AUC per group, {split}")
         ax.set_ylabel("ROC AUC (1 = perfect ranking)")
@@ -50,7 +51,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     gap = table[(table.metric == "equal_opportunity_difference") & table.split.isin(("train", "test"))]
     drawn.append(gap.assign(panel="TPR gap"))
     sns.barplot(data=gap, x="method", y="value", hue="split", order=methods, hue_order=["train", "test"],
-                palette=SPLIT_COLORS, errorbar=errorbar, ax=axes[2], legend=False)
+                palette=SPLIT_COLORS, errorbar=bootstrap_interval, ax=axes[2], legend=False)
     axes[2].set_title(f"TPR gap between groups\n({threshold_note})")
     axes[2].set_ylabel("equal opportunity difference\n(largest minus smallest group TPR)")
     axes[2].set_ylim(bottom=0)
@@ -66,15 +67,17 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
         for i, g in enumerate(groups):
             rows = delta[delta.group == g].set_index("method").reindex(others)
             x = np.arange(len(others)) - 0.4 + width * (i + 0.5)
-            err = np.vstack([rows.change - rows.low, rows.high - rows.change]).clip(min=0)
             ax.bar(x, rows.change, width=width, color=palette[g])
-            ax.errorbar(x, rows.change, yerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=3)
+            for (low, high), offset, colour in ((("seed_low", "seed_high"), -width / 6, "black"),
+                                                (("low", "high"), width / 6, "grey")):
+                err = np.vstack([rows.change - rows[low], rows[high] - rows.change]).clip(min=0)
+                ax.errorbar(x + offset, rows.change, yerr=err, fmt="none", ecolor=colour, elinewidth=1, capsize=3)
         ax.set_xticks(np.arange(len(others)), others)
         ax.axhline(0, color="black", linewidth=0.8)
     else:
         ax.text(0.5, 0.5, f"no {reference!r} run to compare with", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(f"Unintended consequences:\neach group's test AUC minus {reference}'s")
-    ax.set_ylabel("change in test AUC\n(95% paired bootstrap CI)")
+    ax.set_ylabel("change in test AUC (paired)\n95% interval: black over seeds, grey over test patients")
 
     for ax in axes:
         ax.set_xlabel("")
@@ -84,7 +87,9 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     handles = [Patch(color=palette[g], label=f"group: {g}") for g in groups]
     handles += [Patch(color=SPLIT_COLORS[s], label=f"TPR gap, {s}") for s in ("train", "test")]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
-    fig.suptitle("F6: per-group AUC and TPR gap on the training and the test patients", y=1.0)
+    n = seeds_note(table.groupby("method").seed.nunique())
+    fig.suptitle("F6: per-group AUC and TPR gap on the training and the test patients\n"
+                 f"mean and 95% percentile-bootstrap interval over seeds ({n})", y=1.04)
     fig.tight_layout(rect=(0, 0.06, 1, 1), w_pad=2.5)
     data = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
     return fig, data
