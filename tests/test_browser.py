@@ -1,4 +1,5 @@
-"""End to end: notebook 02 in a real JupyterLab, driven by headless Chromium like a reader would.
+"""End to end in headless Chromium: notebook 02 in a real JupyterLab, driven like a reader would; and the
+static report of a smoke run (build/report/<profile>/, see fairgap.report) opened from disk.
 
 Starts JupyterLab on loopback with a temporary root, prepares a smoke-profile copy of notebook 02
 there, opens it in Debian's Chromium (through Playwright), runs all cells from the Run menu, checks
@@ -356,3 +357,54 @@ def _drive(page, lab: JupyterLab, notebook: Path, tmp_path: Path, record_propert
     assert notebook.stat().st_mtime_ns != mtime, "saving the notebook from JupyterLab did not write it"
     saved_errors = _saved_error_outputs(notebook)
     assert not saved_errors, f"error outputs in the saved notebook: {saved_errors}"
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artifacts"
+IMAGES_NOT_SHOWN_JS = """() => [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
+                                            .map(img => (img.getAttribute('src') || '').slice(0, 100))"""
+
+
+def test_the_report_of_a_smoke_run_opens_in_chromium_without_errors(smoke_run, record_property):
+    """The report that run_all.sh builds (here from the shared smoke run), opened from disk like a reader would:
+    every executed notebook linked from the index, no broken image, no console error, nothing fetched from the
+    network, on the index and on notebook 02's page (figures inline, the explorer's saved image)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright Python package is missing: pip install -e '.[test]'")
+    index = smoke_run.report / "index.html"
+    assert index.is_file(), f"no report was built:\n{smoke_run.output}"
+    executed = sorted(p.stem for p in smoke_run.executed.glob("[0-9]*.ipynb"))
+    assert executed, f"nothing was executed:\n{smoke_run.output}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url[:100]} ({r.failure})"))
+            page.route(re.compile(r"^https?://"), lambda route: (problems.append(f"network: {route.request.url}"),
+                                                                 route.abort()))
+            page.goto(index.as_uri(), wait_until="load")
+            linked = page.evaluate("() => [...document.querySelectorAll('a[href^=\"notebooks/\"]')].map(a => a.getAttribute('href'))")
+            assert [f"notebooks/{name}.html" for name in executed] == list(dict.fromkeys(linked)), linked
+            thumbnails = page.locator(".figures img").count()
+            assert thumbnails > 0, "the index shows no figure"
+            assert not page.evaluate(IMAGES_NOT_SHOWN_JS), "broken images on the index"
+            page.screenshot(path=str(ARTIFACTS / "report-index.png"))
+            page.screenshot(path=str(ARTIFACTS / "report-index-full.png"), full_page=True)
+
+            page.goto((smoke_run.report / "notebooks" / f"{NOTEBOOK.stem}.html").as_uri(), wait_until="load")
+            assert page.locator("img[alt='widget image'][src^='data:image/png']").count() == 1, \
+                f"{NOTEBOOK.stem}'s page lacks the explorer's saved image"
+            assert not page.evaluate(IMAGES_NOT_SHOWN_JS), f"broken images on {NOTEBOOK.stem}'s page"
+            page.locator("img[alt='widget image']").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"report-{NOTEBOOK.stem}.png"))
+            page.get_by_text("report index").first.click()
+            page.wait_for_url(re.compile(r"index\.html$"))
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
+    record_property("report_thumbnails", thumbnails)
+    record_property("screenshot", str(ARTIFACTS / "report-index.png"))
+    print(f"report screenshots in {ARTIFACTS}")

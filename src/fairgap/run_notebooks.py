@@ -160,7 +160,10 @@ def run_all(notebooks: list[Path], profile: str, parameters: dict, output_dir: P
         done = {}
         for future in as_completed(futures):
             path = futures[future]
-            done[path] = future.result()
+            try:
+                done[path] = future.result()
+            except Exception as error:  # noqa: BLE001 - the worker itself died (killed, out of memory)
+                done[path] = NotebookOutcome(path.stem, "FAILED", 0.0, error=f"worker process: {describe_failure(error)}")
             report(path, done[path])
     return [done[path] for path in notebooks]
 

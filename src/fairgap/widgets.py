@@ -102,6 +102,10 @@ class _Snapshot:
         return _png(self.fig)
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def _groups(final: pd.DataFrame) -> list:
     return sorted(g for g in final.group.unique() if g != "all")
 
@@ -151,7 +155,7 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
                     for run, frame in runs.items() for split in ("train", "test")}
             right = {(group, split): _summary(_per_seed(selected[selected.split == split], "accuracy", group))
                      for group in _groups(final) for split in ("train", "test")}
-            title = f"{method.value}, λ = {weight.value:g}\n(mean and 95% CI over {seeds} seeds{note})"
+            title = f"{method.value}, λ = {weight.value:g}\n(mean and 95% CI over {_seeds(seeds)}{note})"
             rendered[key] = (snapshot().render(left, right, title), f"<code>{method.value}</code> λ={weight.value:g}{note}")
         image.value, status.value = rendered[key]
 
@@ -213,7 +217,7 @@ def width_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_differe
                                for label in labels for split in ("train", "test")}
                       for metric in (disparity, "accuracy")}
             params = int(at.parameters.iloc[0]) if len(at) else 0
-            title = f"width {width.value:g} ({params:,} parameters)\n(mean and 95% CI over {at.seed.nunique()} seeds)"
+            title = f"width {width.value:g} ({params:,} parameters)\n(mean and 95% CI over {_seeds(at.seed.nunique())})"
             rendered[width.value] = snapshot.render(values[disparity], values["accuracy"], title)
         image.value = rendered[width.value]
 
