@@ -63,11 +63,16 @@ def test_leveling_down_needs_both_conditions():
     assert gains.estimate < 0 and gains.upper < 0  # the better-off group still loses
     assert gains.verdict == NOT_SHOWN
     assert "darker's interval to reach 0 or below: 0.05 [0.05, 0.05]" in gains.statistic
+    prose = strength_prose(strength_table(darker_change=[0.05] * 5), strength_claims(strength_table(darker_change=[0.05] * 5)))
+    assert "Leveling down is not shown: the worse-off group gains (its interval is above 0)." in prose
 
 
 def test_leveling_down_needs_the_better_off_group_to_lose():
     level = find(strength_claims(strength_table(lighter_change=SHUFFLED)), "leveling down (pen)")
     assert level.lower < 0 < level.upper and level.verdict == NOT_SHOWN
+    data = strength_table(lighter_change=SHUFFLED)
+    assert ("Leveling down is not shown: the better-off group's interval reaches 0 or above, so a loss is not shown."
+            in strength_prose(data, strength_claims(data)))
 
 
 def test_leveling_down_without_a_fairer_weight_is_not_testable():
@@ -96,8 +101,9 @@ def test_strength_prose_quotes_the_results():
     assert "ERM (n = 5 seeds): train disparity 0.00, test disparity 0.40" in prose
     assert "at least half the seeds collapse to a constant predictor (trivially 'fair') is λ = 10 (100% of seeds)" in prose
     assert ("At λ = 1, the first weight whose mean test disparity (0.25) is below ERM's 95% interval (share of seeds "
-            "collapsed: 0%), the better-off group (lighter) changes by -0.10 [-0.10, -0.10]; n = 5; shown and the "
-            "worse-off group (darker) by 0.00 [-0.01, 0.01]. Leveling down is shown") in prose
+            "collapsed: 0%), the test accuracy of the better-off group (lighter) changes by -0.10 [-0.10, -0.10] relative "
+            "to ERM and that of the worse-off group (darker) by 0.00 [-0.01, 0.01] (n = 5 seeds, paired by seed). "
+            "Leveling down is shown") in prose
 
 
 def versus_table(axis, values, train_accuracy, gaps, labels=("pen",)):

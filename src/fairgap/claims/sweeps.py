@@ -200,17 +200,29 @@ def strength_claims(table: pd.DataFrame, disparity: str = "equalized_odds_differ
 
 
 def leveling_down_sentence(final: pd.DataFrame, method: str, weight: float | None, level, means: pd.DataFrame) -> str:
-    """Leveling down in words: where it is tested, each group's change vs ERM, and the verdict."""
+    """Leveling down in words: where it is tested, each group's change vs ERM, the verdict and, when it is
+    not shown, which condition failed."""
     if weight is None:
         return "Leveling down cannot be tested: no weight lowers the mean test disparity below ERM's 95% interval."
     changes = accuracy_changes(final, method, weight)
     better, worse = group_order(final)
-    each = (f"the better-off group ({better}) changes by {numbers(changes['better-off'].as_row())} and the worse-off "
-            f"group ({worse}) by {fmt(changes['worse-off'].estimate, changes['worse-off'].lower, changes['worse-off'].upper)}")
-    verdict = ("Leveling down is shown: the fairer model got there by making the better-off group worse, not the "
-               "worse-off group better" if level.verdict == SHOWN else "Leveling down is not shown")
-    return (f"At λ = {weight:g}, the first weight whose mean test disparity ({means.test.loc[weight]:.2f}) is below "
-            f"ERM's 95% interval (share of seeds collapsed: {means.collapsed.loc[weight]:.0%}), {each}. {verdict}.")
+    loses, other = changes["better-off"], changes["worse-off"]
+    text = (f"At λ = {weight:g}, the first weight whose mean test disparity ({means.test.loc[weight]:.2f}) is below "
+            f"ERM's 95% interval (share of seeds collapsed: {means.collapsed.loc[weight]:.0%}), the test accuracy of the "
+            f"better-off group ({better}) changes by {fmt(loses.estimate, loses.lower, loses.upper)} relative to ERM and "
+            f"that of the worse-off group ({worse}) by {fmt(other.estimate, other.lower, other.upper)} "
+            f"({seeds_text(loses.n)}, paired by seed). ")
+    if level.verdict == SHOWN:
+        return text + ("Leveling down is shown: the fairer model got there by making the better-off group worse, "
+                       "not the worse-off group better.")
+    reasons = []
+    if loses.n < 2:
+        reasons.append("one seed gives no interval")
+    elif loses.verdict != SHOWN:
+        reasons.append("the better-off group's interval reaches 0 or above, so a loss is not shown")
+    if other.n > 1 and other.lower > 0:
+        reasons.append("the worse-off group gains (its interval is above 0)")
+    return text + "Leveling down is not shown: " + "; ".join(reasons) + "."
 
 
 def strength_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
