@@ -39,11 +39,12 @@ except ImportError:  # tests/ is not a package: pytest puts this folder on sys.p
 ERM = {"ERM": {"method": "erm"}}
 TWO_METHODS = {**ERM, "EO penalty": {"method": "equalized_odds_max_penalty", "weight": 0.3}}
 
-# run name -> (notebook prefix, profile, parameters, the data set every run it trains must use)
+# run name -> (notebook prefix, profile, parameters, the data set every run it trains must use); every run
+# gets one seed (SEEDS), whatever the profile's default.
 RUNS = {
     "06 paper chexpert": ("06", "paper", {"data": {"image_size": 16}, "epochs": 1, "methods": ERM}, "chexpert"),
     "07 celeba": ("07", "smoke", {"dataset": "celeba"}, "celeba"),
-    "01 paper celeba": ("01", "paper", {"data": {"image_size": 16}, "epochs": 1, "seeds": [0], "methods": TWO_METHODS,
+    "01 paper celeba": ("01", "paper", {"data": {"image_size": 16}, "epochs": 1, "methods": TWO_METHODS,
                                         "executor": "sequential"}, "celeba"),
     "05 celeba_identities": ("05", "smoke", {"dataset": "celeba_identities", "epochs": 1,
                                              "weights": {"loss_gap": [1.0]}}, "celeba_identities"),
@@ -54,6 +55,8 @@ RUNS = {
     # The fixture's train split holds 35 photos; the smoke sizes (100, 200) fit CelebA's smoke options only.
     "04 celeba": ("04", "smoke", {"dataset": "celeba", "sizes": [12, 24]}, "celeba"),
 }
+
+SEEDS = {"seeds": [0]}
 
 EXECUTE = """
 import json, sys
@@ -73,6 +76,7 @@ def execute(name: str, root: Path, env: dict, kernel: str) -> dict:
     """One run in a fresh process, with its own figures and results folders (a kernel reads
     FAIRGAP_FIGURES and FAIRGAP_RESULTS when it starts)."""
     prefix, profile, parameters, _ = RUNS[name]
+    parameters = {**SEEDS, **parameters}
     folder = root / "runs" / name.replace(" ", "_")
     env = {**env, "FAIRGAP_FIGURES": str(folder / "figures"), "FAIRGAP_RESULTS": str(folder / "results")}
     done = subprocess.run([sys.executable, "-c", EXECUTE, str(notebook(prefix)), profile, json.dumps(parameters),
