@@ -84,3 +84,10 @@ def test_consequences_give_an_interval_over_seeds_beside_the_one_over_test_patie
     assert male.change == pytest.approx(0) and male.seed_low == male.seed_high == pytest.approx(0)
     halfwidth = medical.sampling_halfwidth(results)
     assert set(halfwidth) == {"male", "female"} and 0 < halfwidth["female"] < 0.2
+
+
+def test_notebook_06_runs_several_seeds_by_default_and_one_in_smoke():
+    assert medical.profile_seeds("smoke") == [0]
+    assert len(set(medical.profile_seeds("default"))) >= 3 and len(set(medical.profile_seeds("paper"))) >= 3
+    with pytest.raises(ValueError):
+        medical.profile_seeds("huge")

@@ -73,3 +73,10 @@ def test_group_changes_and_findings_name_the_leveling_down():
     assert "shown for loss-gap penalty, w=0.3 (TAR@0.001) -0.10 [-0.10, -0.10] (n = 5, shown)" in text
     one = findings(final_table(seeds=[0]), verification_claims(final_table(seeds=[0])))
     assert "Leveling down (the lighter group's EER rises, interval above 0, while no other group's falls): none" in one
+
+
+def test_notebook_05_runs_several_seeds_by_default_and_one_in_smoke():
+    from fairgap.verification import experiments as fv
+
+    assert fv.profile_seeds("smoke") == [0]
+    assert len(set(fv.profile_seeds("default"))) >= 3 and len(set(fv.profile_seeds("paper"))) >= 3
