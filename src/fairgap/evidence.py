@@ -136,6 +136,13 @@ def fmt(estimate: float, lower: float | None = None, upper: float | None = None,
     return text
 
 
+def fmt_mean(values, digits: int = 2) -> str:
+    """The mean of ``values`` (NaNs dropped) and its 95% bootstrap interval: '0.31 [0.22, 0.40]', or 'n/a'."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    return fmt(float(values.mean()), *bootstrap_interval(values), digits=digits) if len(values) else "n/a"
+
+
 def fmt_claim(row) -> str:
     """A claims-table row as 'estimate [lower, upper] (n = N, shown)'."""
     return f"{fmt(row['estimate'], row['lower'], row['upper'])} (n = {int(row['n'])}, {row['verdict']})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evidence import SHOWN, bootstrap_interval, claim, claims_table, fmt, fmt_claim, paired
+from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, fmt_mean, paired
 
 GAP = "equal_opportunity_difference"
 INTERPOLATING_AUC = 0.99   # a run whose training AUC reaches this in every group fits its training set
@@ -53,11 +53,6 @@ def medical_claims(table: pd.DataFrame, reference: str = "ERM") -> pd.DataFrame:
     return claims_table(claims)
 
 
-def _interval(values, digits: int = 2) -> str:
-    values = pd.Series(values, dtype=float).dropna()
-    return fmt(values.mean(), *bootstrap_interval(values), digits=digits) if len(values) else "n/a"
-
-
 def _listing(rows: pd.DataFrame) -> str:
     return "; ".join(f"{row.claim.split(':')[0]} {fmt_claim(row)}" for _, row in rows.iterrows()) or "none"
 
@@ -70,11 +65,11 @@ def findings(table: pd.DataFrame, claims: pd.DataFrame, changes: pd.DataFrame, h
     groups = [g for g in dict.fromkeys(table.group) if g != "all"]
 
     def auc(method, split):
-        return ", ".join(f"{g} {_interval(_per_seed(table[table.method == method], split, 'auc', g).value)}"
+        return ", ".join(f"{g} {fmt_mean(_per_seed(table[table.method == method], split, 'auc', g).value)}"
                          for g in groups)
 
     def gap(method, split):
-        return _interval(_per_seed(table[table.method == method], split, GAP).value)
+        return fmt_mean(_per_seed(table[table.method == method], split, GAP).value)
 
     lines = ["* **Training images.** " + "; ".join(f"{m}: AUC {auc(m, 'train')}, TPR gap {gap(m, 'train')}"
                                                   for m in methods) + "."]

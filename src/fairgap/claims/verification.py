@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evidence import SHOWN, bootstrap_interval, claim, claims_table, fmt, fmt_claim
+from ..evidence import SHOWN, bootstrap_interval, claim, claims_table, fmt, fmt_claim, fmt_mean
 
 PLAIN = "none"
 SPLITS = {"train": "training photos", "val": "new photos of the training identities", "test": "unseen identities"}
@@ -82,12 +82,6 @@ def verification_claims(final: pd.DataFrame, far: float = 1e-3, metrics=None) ->
     return claims_table(claims)
 
 
-def _interval(values, digits: int = 2) -> str:
-    """'mean [lower, upper]' over seeds."""
-    values = pd.Series(values, dtype=float).dropna()
-    return fmt(values.mean(), *bootstrap_interval(values), digits=digits) if len(values) else "n/a"
-
-
 def group_changes(final: pd.DataFrame, metric: str, split: str = "test") -> pd.DataFrame:
     """Each group's ``metric`` under each fairness-promoting setting minus under the plain margin loss of the same
     seed, on ``split``: mean, 95% bootstrap interval over seeds, n, and the plain value."""
@@ -116,11 +110,11 @@ def findings(final: pd.DataFrame, claims: pd.DataFrame, far: float = 1e-3, probe
     plain = final[final.method_id == PLAIN]
 
     def per_group(split: str, metric: str, digits: int = 2) -> str:
-        return ", ".join(f"{g} {_interval(plain[(plain.split == split) & (plain.group == g)][metric], digits)}"
+        return ", ".join(f"{g} {fmt_mean(plain[(plain.split == split) & (plain.group == g)][metric], digits)}"
                          for g in groups)
 
     def gap(split: str, metric: str, digits: int = 2) -> str:
-        return _interval(plain[(plain.split == split) & (plain.group == "gap")][metric], digits)
+        return fmt_mean(plain[(plain.split == split) & (plain.group == "gap")][metric], digits)
 
     gaps = final[final.group == "gap"].groupby(["method_id", "weight", "split"])[[tar, eer]].mean()
     train_gaps = gaps.xs("train", level="split")
@@ -168,7 +162,7 @@ def findings(final: pd.DataFrame, claims: pd.DataFrame, far: float = 1e-3, probe
         parts = []
         for method, rows in probes.groupby(level="method", sort=False):
             accuracy, auc = rows[("test", "accuracy")], rows[("test", "auc")]
-            parts.append(f"{method}: accuracy {_interval(accuracy)}, AUC {_interval(auc)}")
+            parts.append(f"{method}: accuracy {fmt_mean(accuracy)}, AUC {fmt_mean(auc)}")
         majority = probes[("test", "majority_accuracy")].mean()
         lines.append(f"* **What the embeddings reveal** (a logistic-regression probe of the group fitted on the training "
                      f"photos' embeddings, scored on unseen identities; majority-class accuracy {majority:.2f}): "
