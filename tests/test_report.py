@@ -118,8 +118,20 @@ def test_report_only_rebuilds_without_executing_and_refuses_an_empty_run(collect
 def test_an_executed_notebook_missing_from_the_summary_is_still_listed(collection):
     executed, figures, out = collection
     (executed / run_notebooks.SUMMARY_FILE).unlink()
+    (executed / "04_truncated.ipynb").write_text('{"cells": [')   # a run killed while writing it
     text = report.build_report("smoke", executed=executed, report_dir=out, figures=figures).read_text()
-    assert text.count("not recorded") == 2 * len(NOTEBOOKS)   # the contents table and each section
+    assert text.count("not recorded") == 2 * (len(NOTEBOOKS) + 1)   # the contents table and each section
+    assert "the report could not render 04_truncated.ipynb" in text
+
+
+def test_a_folder_that_is_not_a_report_is_never_replaced(collection, tmp_path):
+    executed, figures, _ = collection
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("keep me")
+    with pytest.raises(report.ReportError, match="holds no report"):
+        report.build_report("smoke", executed=executed, report_dir=precious, figures=figures)
+    assert (precious / "thesis.tex").read_text() == "keep me"
 
 
 def test_runner_arguments_are_checked_without_running(capsys):

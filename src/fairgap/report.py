@@ -77,7 +77,10 @@ def build_report(profile: str = "default", executed: Path | None = None, report_
     if not entries:
         raise ReportError(f"Nothing to report for the {profile} profile: no executed notebooks in {executed}. "
                           f"Run ./run_all.sh --profile {profile} first (without --report-only).")
-    if report_dir.exists():
+    if report_dir.is_dir() and any(report_dir.iterdir()):
+        if not (report_dir / "index.html").is_file():
+            raise ReportError(f"{report_dir} is not empty and holds no report (no index.html); the report replaces "
+                              "its folder, so give a new or empty folder, or a previous report's.")
         shutil.rmtree(report_dir)
     (report_dir / "notebooks").mkdir(parents=True)
     exporter = _exporter()
@@ -85,7 +88,10 @@ def build_report(profile: str = "default", executed: Path | None = None, report_
     for entry in ordered:
         source = executed / f"{entry.notebook}.ipynb"
         if source.is_file():
-            entry.title, entry.page = _render_notebook(exporter, source, report_dir / "notebooks")
+            try:
+                entry.title, entry.page = _render_notebook(exporter, source, report_dir / "notebooks")
+            except Exception as error:  # noqa: BLE001 - one unreadable notebook must not hide the others
+                entry.error = f"{entry.error}\n(the report could not render {source.name}: {type(error).__name__}: {error})"
         entry.figures = _copy_figures(figures / entry.notebook, report_dir / "figures" / entry.notebook, report_dir)
         entry.claims = _read_claims(figures / entry.notebook / "claims.csv")
     index = report_dir / "index.html"
@@ -253,7 +259,8 @@ def _index_html(profile: str, entries: list[Entry]) -> str:
             f"</figcaption></figure>" for image, thumb, data in e.figures) or "<p class='muted'>no figures</p>"
         page = f" &middot; <a href='{e.page}'>the executed notebook</a>" if e.page else ""
         sections.append(f"<section id='{name}'><h2>{name}</h2><p>{html.escape(e.title)}</p>"
-                        f"<p>{status} {seconds + ' s' if seconds else ''}{page}</p>{error}"
+                        f"<p>{status} {seconds + ' s' if seconds else ''}{page}"
+                        f"{f' &middot; finished {html.escape(e.finished)}' if e.finished else ''}</p>{error}"
                         f"<h3>Figures</h3><div class='figures'>{figures}</div>"
                         f"<h3>Claims</h3>{_claims_html(e.claims)}</section>")
     built = time.strftime("%Y-%m-%d %H:%M:%S %Z")
