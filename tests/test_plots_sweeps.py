@@ -57,6 +57,8 @@ def test_f2_draws_collapse_per_weight_and_states_n(seeds, note):
     k = len(list(seeds))
     assert labels == [f"0/{k}", f"0/{k}", f"{k}/{k}"]  # λ = 0.1, 1, 10: only the strongest collapses
     assert set(drawn.metric) >= {"equalized_odds_difference", "accuracy", "accuracy_change_vs_erm", "collapsed"}
+    marked = [line.get_xdata()[0] for line in fig.axes[2].lines if line.get_linestyle() == ":"]
+    assert marked == [1.0]  # the leveling-down weight: λ = 1 is the first below ERM's test disparity
     low, high = band_ranges(fig) or (0, 0)  # one seed: no band
     assert low >= -1 and high <= 1
     plt.close("all")

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ..claims.sweeps import leveling_down
+from ..claims.sweeps import fairer_weight, leveling_down, per_run, setting_means
 from ..evidence import bootstrap_interval
 from ..sweep import final_epoch, train_test_gap
 from ..metrics import check_disparity
@@ -36,6 +36,7 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
     methods = [m for m in final.method.unique() if m != "erm"]
     erm = final[final.method == "erm"]
     drop = leveling_down(final)
+    runs = per_run(table, disparity)
     fig, axes = plt.subplots(len(methods), 4, figsize=(19, 4.0 * len(methods)), squeeze=False)
     frames = []
     for row, method in zip(axes, methods):
@@ -57,6 +58,10 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
         mine_drop = drop[drop.method == method]
         sns.lineplot(data=mine_drop, x="weight", y="change", hue="group", marker="o", errorbar=bootstrap_interval, ax=row[2])
         row[2].axhline(0, color="black", lw=0.8)
+        fairer = fairer_weight(setting_means(runs[runs.method == method], ["weight"]), runs[runs.method == "erm"].test)
+        if fairer is not None:  # where notebook 02's leveling-down claim is tested
+            row[2].axvline(fairer, color="grey", ls=":", lw=1.2, label="first λ fairer on test than ERM")
+            row[2].legend(fontsize=8)
         row[2].set(title="leveling down: test accuracy change vs ERM", ylabel="Δ test accuracy (same seed)")
 
         collapsed = mine[(mine.metric == "collapsed") & (mine.split == "test")]
