@@ -1,0 +1,493 @@
+"""Notebook 00: the same fairness constraint on classical models and on networks, train vs test.
+
+Models (one spec each, ``{"model": kind, ...}``):
+
+* ``logistic_regression``, ``decision_tree`` (scikit-learn; the tree is shallow, ``max_depth=4``):
+  classical learners, unconstrained or wrapped in fairlearn's reductions ``ExponentiatedGradient`` with
+  ``reduction="equalized_odds"`` (``EqualizedOdds``) or ``"demographic_parity"`` (``DemographicParity``);
+* ``linear`` (a logistic regression in torch) and ``mlp`` (one or more wide ReLU layers) trained with
+  ``penalty=<a gap penalty of fairgap.fairness>`` at ``weight`` λ: the very objective the networks of
+  notebooks 01-07 use (``make_objective(penalty, {"weight": λ}).train_step``), so the constraint is held
+  fixed while the model class changes; no penalty is ERM;
+* the small CNN of notebooks 01-04 on the images themselves, through ``fairgap.experiments`` (cached runs).
+
+Data sources: a ``fairgap.tabular.Table`` (the bundled UCI Adult table, or your own DataFrame), split
+into stratified random train/test splits, one per seed; and the profile's face images, where the
+classical models and the MLP see fixed features (grayscale pixels projected on the training split's top
+principal components, so a linear model has far fewer features than training examples and cannot
+interpolate by sheer dimension) and the CNN sees the pixels. Each seed draws the same stratified
+training subset of the face pool for every model (``fairgap.train.prepare_dataset``), and the test split
+is the profile's test faces.
+
+Predictions are scored as the probability that the model says "positive": 0 or 1 for a deterministic
+model, the mixture weight for ExponentiatedGradient's randomized classifier (whose constraint holds in
+expectation). Disparities follow fairlearn's definitions, on those expected counts (``decision_metrics``;
+the tests compare it with ``fairlearn.metrics``).
+
+Every (source, seed) is cached under ``results/classical/`` by a hash of what determines it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+
+from .metrics import is_collapsed
+from .tabular import Table, TabularSplit
+
+MODELS = {"logistic_regression": "classical", "decision_tree": "classical", "linear": "classical", "mlp": "network"}
+REDUCTIONS = ("equalized_odds", "demographic_parity")
+CONSTRAINT_NAMES = {"equalized_odds": "equalized odds", "demographic_parity": "demographic parity",
+                    "equal_opportunity": "equal opportunity", None: "none"}
+PENALTY_CONSTRAINT = {"equalized_odds_max_penalty": "equalized_odds", "equalized_odds_sum_penalty": "equalized_odds",
+                      "demographic_parity_penalty": "demographic_parity",
+                      "equal_opportunity_penalty": "equal_opportunity"}
+TARGETED = {"equalized_odds": "equalized_odds_difference", "demographic_parity": "demographic_parity_difference",
+            "equal_opportunity": "equal_opportunity_difference"}
+RESULT_COLUMNS = ("source", "model", "family", "constraint", "seed", "split", "group", "metric", "value",
+                  "parameters", "n_train")
+CACHE_VERSION = 1
+IMAGES = "faces"   # the name of the image source (the profile's image dataset)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A classical model or MLP. Fields beyond ``model`` apply to some kinds only (see the module doc)."""
+
+    model: str
+    reduction: str | None = None        # logistic_regression / decision_tree: fairlearn reduction
+    penalty: str | None = None          # linear / mlp: a gap penalty of fairgap.fairness
+    weight: float = 1.0                 # the penalty's λ
+    eps: float = 0.01                   # ExponentiatedGradient's allowed constraint violation
+    max_iter: int = 50                  # ExponentiatedGradient's iterations (fairlearn's default)
+    max_depth: int = 4                  # decision_tree
+    width: int = 512                    # mlp: units per hidden layer
+    depth: int = 1                      # mlp: hidden layers
+    steps: int = 300                    # linear / mlp: full-batch Adam steps
+    lr: float = 1e-2
+    sources: tuple[str, ...] | None = None   # run only on these sources (None: every source)
+
+    def __post_init__(self):
+        problems = []
+        if self.model not in MODELS:
+            problems.append(f"model={self.model!r} is not one of {', '.join(MODELS)} (the CNN is given separately)")
+        if self.reduction is not None and (self.reduction not in REDUCTIONS or self.model not in
+                                           ("logistic_regression", "decision_tree")):
+            problems.append(f"reduction={self.reduction!r}: reductions ({', '.join(REDUCTIONS)}) wrap "
+                            f"logistic_regression or decision_tree")
+        if self.penalty is not None and (self.penalty not in PENALTY_CONSTRAINT or self.model not in ("linear", "mlp")):
+            problems.append(f"penalty={self.penalty!r}: gap penalties ({', '.join(PENALTY_CONSTRAINT)}) train "
+                            f"linear or mlp")
+        for name in ("width", "depth", "steps", "max_depth", "max_iter"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}={getattr(self, name)} must be at least 1")
+        if not (self.weight >= 0 and self.lr > 0 and self.eps > 0):
+            problems.append("weight must be >= 0, lr and eps > 0")
+        if problems:
+            raise ValueError("Invalid model spec: " + "; ".join(problems) + ".")
+
+    @classmethod
+    def parse(cls, label: str, spec: dict) -> "ModelSpec":
+        valid = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(spec) - set(valid))
+        if unknown or "model" not in spec:
+            raise ValueError(f"Model {label!r}: unknown key(s) {unknown} or no 'model'. Valid keys: {valid}.")
+        spec = dict(spec)
+        if spec.get("sources") is not None:
+            spec["sources"] = tuple(spec["sources"])
+        return cls(**spec)
+
+    @property
+    def family(self) -> str:
+        return MODELS[self.model]
+
+    @property
+    def constraint(self) -> str | None:
+        return self.reduction or PENALTY_CONSTRAINT.get(self.penalty)
+
+
+# --- metrics: fairlearn's definitions on the expected counts of a (possibly randomized) classifier ---
+
+def decision_metrics(y, p_positive, group, group_labels) -> list[dict]:
+    """Tidy rows {group, metric, value}: accuracy (per group and overall), selection rate, TPR, FPR per
+    group, the disparities, and whether the model is constant, for a classifier that says "positive"
+    with probability ``p_positive``.
+
+    The rates are the randomized classifier's expected rates (each example counts as a positive
+    prediction with weight p and a negative one with weight 1 - p); for p in {0, 1} they are the usual
+    counts. Computed with vectorised weighted counts; the definitions are fairlearn's (between-group
+    differences; equalized odds = the worse of the TPR and FPR differences), which the tests check
+    against ``fairlearn.metrics`` with the same sample weights.
+    """
+    y, p, group = np.asarray(y).astype(int), np.clip(np.asarray(p_positive, dtype=float), 0, 1), np.asarray(group)
+    rows, per_group = [], {"accuracy": [], "selection_rate": [], "tpr": [], "fpr": []}
+    for code in np.unique(group):
+        mine = group == code
+        yg, pg = y[mine], p[mine]
+        values = {"accuracy": float(np.mean(np.where(yg == 1, pg, 1 - pg))), "selection_rate": float(pg.mean()),
+                  "tpr": float(pg[yg == 1].mean()) if (yg == 1).any() else float("nan"),
+                  "fpr": float(pg[yg == 0].mean()) if (yg == 0).any() else float("nan")}
+        rows += [{"group": str(group_labels[int(code)]), "metric": k, "value": v} for k, v in values.items()]
+        for k, v in values.items():
+            per_group[k].append(v)
+    spread = {k: float(np.nanmax(v) - np.nanmin(v)) for k, v in per_group.items()}
+    rows += [
+        {"group": "all", "metric": "accuracy", "value": float(np.mean(np.where(y == 1, p, 1 - p)))},
+        {"group": "all", "metric": "equalized_odds_difference", "value": max(spread["tpr"], spread["fpr"])},
+        {"group": "all", "metric": "demographic_parity_difference", "value": spread["selection_rate"]},
+        {"group": "all", "metric": "equal_opportunity_difference", "value": spread["tpr"]},
+        {"group": "all", "metric": "collapsed", "value": float(is_collapsed(p))},
+    ]
+    return rows
+
+
+# --- the models ---
+
+@contextmanager
+def torch_threads(n: int):
+    """Fix torch's thread count for a fit (results depend on it), then restore it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def torch_model(spec: ModelSpec, n_features: int):
+    import torch
+    from torch import nn
+
+    class Logit(nn.Module):
+        def __init__(self, body: nn.Module):
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):
+            return self.body(x).squeeze(-1)
+
+    if spec.model == "linear":
+        return Logit(nn.Linear(n_features, 1))
+    layers, previous = [], n_features
+    for _ in range(spec.depth):
+        layers += [nn.Linear(previous, spec.width), nn.ReLU()]
+        previous = spec.width
+    return Logit(nn.Sequential(*layers, nn.Linear(previous, 1)))
+
+
+def fit_torch(spec: ModelSpec, split: TabularSplit, seed: int):
+    """Full-batch Adam on BCE (+ λ · the gap penalty): returns (p_positive on train, on test, parameters)."""
+    import torch
+
+    from .fairness import make_objective
+
+    with torch_threads(1):
+        torch.manual_seed(seed)
+        x, y, g = (torch.as_tensor(a) for a in split.part("train"))
+        model = torch_model(spec, x.shape[1])
+        objective = make_objective(spec.penalty or "erm", {"weight": spec.weight} if spec.penalty else {},
+                                   n_groups=len(split.group_labels))
+        optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+        model.train()
+        for _ in range(spec.steps):
+            objective.train_step(model, optimizer, x, y, g)
+        model.eval()
+        with torch.no_grad():
+            decide = lambda a: (model(torch.as_tensor(a)) >= 0).double().numpy()  # noqa: E731 - sigmoid >= 0.5
+            return decide(split.x_train), decide(split.x_test), sum(p.numel() for p in model.parameters())
+
+
+def sklearn_estimator(spec: ModelSpec, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    if spec.model == "logistic_regression":
+        return LogisticRegression(solver="liblinear", max_iter=1000)
+    return DecisionTreeClassifier(max_depth=spec.max_depth, random_state=seed)
+
+
+def n_parameters(estimator) -> int:
+    if hasattr(estimator, "coef_"):
+        return int(estimator.coef_.size + estimator.intercept_.size)
+    return int(estimator.tree_.node_count)   # a tree: one split or leaf value per node
+
+
+def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
+    """The estimator, or fairlearn's ExponentiatedGradient around it: (p_positive train, test, parameters).
+
+    The reduction's randomized classifier says "positive" with probability sum_h weight_h * h(x), from
+    its fitted ``predictors_`` and ``weights_``. Its parameter count is that of the largest predictor in
+    the mixture.
+    """
+    x, y, g = split.part("train")
+    if spec.reduction is None:
+        model = sklearn_estimator(spec, seed).fit(x, y)
+        return model.predict(split.x_train).astype(float), model.predict(split.x_test).astype(float), n_parameters(model)
+    from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient
+
+    moment = EqualizedOdds() if spec.reduction == "equalized_odds" else DemographicParity()
+    reduction = ExponentiatedGradient(sklearn_estimator(spec, seed), moment, eps=spec.eps, max_iter=spec.max_iter)
+    reduction.fit(x, y, sensitive_features=g)
+    used = [(w, h) for w, h in zip(reduction.weights_, reduction.predictors_) if w > 0]
+    pmf = lambda a: sum(w * h.predict(a) for w, h in used)  # noqa: E731
+    return pmf(split.x_train), pmf(split.x_test), max(n_parameters(h) for _, h in used)
+
+
+def fit(spec: ModelSpec, split: TabularSplit, seed: int):
+    return (fit_torch if spec.model in ("linear", "mlp") else fit_sklearn)(spec, split, seed)
+
+
+def evaluate_spec(label: str, spec: ModelSpec, split: TabularSplit, source: str) -> pd.DataFrame:
+    """Fit one model on one split; tidy rows (RESULT_COLUMNS) for train and test."""
+    p_train, p_test, parameters = fit(spec, split, split.seed)
+    rows = []
+    for name, p in (("train", p_train), ("test", p_test)):
+        _, y, g = split.part(name)
+        rows += [{"split": name, **row} for row in decision_metrics(y, p, g, split.group_labels)]
+    frame = pd.DataFrame(rows)
+    return frame.assign(source=source, model=label, family=spec.family, constraint=CONSTRAINT_NAMES[spec.constraint],
+                        seed=split.seed, parameters=parameters, n_train=len(split.y_train))[list(RESULT_COLUMNS)]
+
+
+# --- data sources ---
+
+def image_features(train_images, test_images, n_components: int, seed: int = 0, fit_rows: int = 5000):
+    """Grayscale pixels in [0, 1], projected on the top ``n_components`` principal components of (at most
+    ``fit_rows`` of) the training images, then standardised with the training statistics."""
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    gray = lambda images: images.float().mean(dim=1).flatten(1).numpy() / 255.0  # noqa: E731
+    train, test = gray(train_images), gray(test_images)
+    n_components = min(n_components, len(train) - 1, train.shape[1])
+    rows = np.random.default_rng(seed).permutation(len(train))[:fit_rows]
+    pca = PCA(n_components, svd_solver="randomized", random_state=seed).fit(train[rows])
+    scaler = StandardScaler().fit(pca.transform(train))
+    project = lambda a: scaler.transform(pca.transform(a)).astype(np.float32)  # noqa: E731
+    return project(train), project(test)
+
+
+def image_split(config, n_components: int) -> TabularSplit:
+    """The training subset and test split the CNN of ``config`` sees, as PCA features (see image_features)."""
+    from .train import prepare_dataset
+
+    dataset = prepare_dataset(config)
+    train, test = dataset["train"], dataset["test"]
+    x_train, x_test = image_features(train.images, test.images, n_components, seed=config.seed)
+    return TabularSplit(x_train, train.target.numpy(), train.group.numpy(), x_test, test.target.numpy(),
+                        test.group.numpy(), [f"pc{i + 1}" for i in range(x_train.shape[1])],
+                        tuple(dataset.group_labels), config.seed, dataset.name)
+
+
+def _key(payload: dict) -> str:
+    text = json.dumps({**payload, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _run_task(source: str, make_split, labelled: dict[str, ModelSpec], describe: dict, seed: int) -> pd.DataFrame:
+    """All models of one (source, seed), each from the cache or fitted (the split is built only if needed)."""
+    from .io import CorruptCacheEntry, read_csv, write_csv
+    from .paths import results_dir
+
+    frames, split = [], None
+    for label, spec in labelled.items():
+        path = results_dir() / "classical" / f"{_key({**describe, 'seed': seed, 'spec': dataclasses.asdict(spec)})}.csv"
+        try:
+            cached = read_csv(path, RESULT_COLUMNS)
+            frames.append(cached.assign(model=label, source=source, group=cached.group.astype(str)))
+            continue
+        except (CorruptCacheEntry, FileNotFoundError):
+            pass
+        split = split if split is not None else make_split(seed)
+        frame = evaluate_spec(label, spec, split, source)
+        write_csv(path, frame)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+class _TableSplitter:
+    """Picklable ``seed -> TabularSplit`` of a Table (for worker processes)."""
+
+    def __init__(self, table: Table, train_size, test_size):
+        self.table, self.train_size, self.test_size = table, train_size, test_size
+
+    def __call__(self, seed: int) -> TabularSplit:
+        return self.table.split(seed, self.train_size, self.test_size)
+
+
+class _ImageSplitter:
+    def __init__(self, base, n_components: int):
+        self.base, self.n_components = base, n_components
+
+    def __call__(self, seed: int) -> TabularSplit:
+        return image_split(self.base.replace(seed=seed), self.n_components)
+
+
+# --- profiles and the notebook's call ---
+
+SCALE = {
+    # smoke: seconds, numbers meaningless. The CNN runs are the profile's sweep runs at n_train (as notebook 04).
+    "smoke": dict(seeds=[0], cnn_seeds=[0], image_n_train=200, n_components=16, table_n_train=400,
+                  table_n_test=3000, shrink={"mlp": {"width": 64, "steps": 40}, "reduction": {"max_iter": 10}}),
+    # default: 10 random splits; the CNN at 3 seeds (each ~10-20 s of CPU on this machine's 2 cores).
+    "default": dict(seeds=list(range(10)), cnn_seeds=[0, 1, 2], image_n_train=1000, n_components=64,
+                    table_n_train=1000, table_n_test=None, shrink={}),
+    "paper": dict(seeds=list(range(20)), cnn_seeds=[0, 1, 2], image_n_train=10000, n_components=128,
+                  table_n_train=4000, table_n_test=None, shrink={}),
+}
+
+
+def scale(profile: str) -> dict:
+    from .paths import check_profile
+
+    check_profile(profile)
+    return SCALE[profile]
+
+
+def parse_models(models: dict[str, dict], profile: str) -> dict[str, ModelSpec]:
+    """Labelled specs; on the smoke profile MLPs and reductions are shrunk (SCALE["smoke"]["shrink"]:
+    width, steps, iterations) unless a spec sets those keys itself, so that CI stays fast."""
+    shrink = scale(profile)["shrink"]
+    parsed = {}
+    for label, spec in models.items():
+        kinds = [k for k in ("mlp",) if spec.get("model") == k] + (["reduction"] if spec.get("reduction") else [])
+        for kind in kinds:
+            spec = {**shrink.get(kind, {}), **spec}
+        parsed[label] = ModelSpec.parse(label, spec)
+    return parsed
+
+
+def image_base(profile: str, n_train: int, dataset: str | None = None, data: dict | None = None):
+    """The CNN's sweep config at ``n_train`` training images (notebook 04's pool and runs)."""
+    from .experiments import PROFILES, dataset_overrides, sweep_base, sweep_scale
+
+    overrides = dataset_overrides(dataset, data)
+    if overrides.get("dataset", PROFILES[profile]["dataset"]) == PROFILES[profile]["dataset"]:
+        overrides["data"] = {**sweep_scale(profile)["size_pool"], **overrides["data"]}
+    return sweep_base(profile, n_train=n_train, **overrides).validate()
+
+
+def cnn_runs(profile: str, cnn: dict[str, dict], seeds: list[int], n_train: int, dataset: str | None = None,
+             data: dict | None = None, executor: str = "auto") -> pd.DataFrame:
+    """The CNN's final-epoch train/test metrics, in the tidy format of ``evaluate_spec``."""
+    from .experiments import capacity_or_size
+    from .fairness.base import REGISTRY
+    from .sweep import final_epoch
+
+    if not cnn:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    table = capacity_or_size(profile, "n_train", [n_train], cnn, seeds, executor=executor, dataset=dataset, data=data)
+    final = final_epoch(table)
+    final = final[final.split.isin(["train", "test"])]
+    targets = {label: REGISTRY[spec["method"]].targets for label, spec in cnn.items()}
+    constraint = {label: next((c for c, metric in TARGETED.items() if metric == target), None)
+                  for label, target in targets.items()}
+    keep = final.metric.isin(["accuracy", "selection_rate", "tpr", "fpr", *TARGETED.values(), "collapsed"])
+    out = final[keep].assign(source=IMAGES, model=final.label, family="network",
+                             constraint=final.label.map(lambda label: CONSTRAINT_NAMES[constraint[label]]))
+    return out[list(RESULT_COLUMNS)].reset_index(drop=True)
+
+
+def table_sizes(rows: int, n_train: int, n_test: int | None) -> tuple:
+    """The profile's training rows (half the table when it is smaller than that allows) and test rows
+    (every remaining row when ``n_test`` is None or more than remain)."""
+    if n_train > 0.8 * rows:
+        return 0.5, None
+    return n_train, (n_test if n_test is not None and n_test <= rows - n_train else None)
+
+
+def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict] | None = None,
+                      table: Table | str | None = "adult", images: bool = True, seeds: list[int] | None = None,
+                      cnn_seeds: list[int] | None = None, dataset: str | None = None, data: dict | None = None,
+                      executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
+    """F0's data: every model of ``models`` on every source and seed, plus the CNN on the images.
+
+    table: a Table (your DataFrame through fairgap.tabular.from_dataframe), the name of a bundled one, or
+        None for no tabular source. images: also run on the profile's images (``dataset``/``data`` as in
+        notebooks 01-04). Returns the tidy table (RESULT_COLUMNS).
+    """
+    from .tabular import load_table
+
+    settings = scale(profile)
+    seeds = list(settings["seeds"] if seeds is None else seeds)
+    cnn_seeds = list(settings["cnn_seeds"] if cnn_seeds is None else cnn_seeds)
+    labelled = parse_models(models, profile)
+    tasks = []
+    if table is not None:
+        table = load_table(table) if isinstance(table, str) else table
+        n_train, n_test = table_sizes(len(table), settings["table_n_train"], settings["table_n_test"])
+        splitter = _TableSplitter(table, n_train, n_test)
+        describe = {"source": table.name, "rows": len(table), "features": list(table.features.columns),
+                    "target": table.target_name, "sensitive": table.group_name,
+                    "content": str(pd.util.hash_pandas_object(table.features.assign(y_=table.y, g_=table.group)).sum()),
+                    "n_train": n_train, "n_test": n_test}
+        tasks += [(table.name, splitter, describe)]
+    frames = []
+    if images:
+        base = image_base(profile, settings["image_n_train"], dataset, data)
+        from .train import prepare_dataset
+        prepare_dataset(base)  # generate (and cache) the images once, before any worker needs them
+        describe = {"source": IMAGES, "config": dataclasses.asdict(base.replace(seed=0)),
+                    "n_components": settings["n_components"]}
+        tasks += [(IMAGES, _ImageSplitter(base, settings["n_components"]), describe)]
+        frames.append(cnn_runs(profile, cnn or {}, cnn_seeds, settings["image_n_train"], dataset, data, executor))
+    jobs = []
+    for source, splitter, describe in tasks:
+        mine = {label: spec for label, spec in labelled.items() if spec.sources is None or source in spec.sources}
+        jobs += [(source, splitter, mine, describe, seed) for seed in seeds]
+    from .experiments import sweep_executor
+
+    frames += _run_jobs(jobs, sweep_executor(profile, executor), workers)
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
+
+
+def _run_jobs(jobs: list[tuple], executor: str, workers: int | None) -> list[pd.DataFrame]:
+    from .sweep import default_workers
+
+    workers = min(workers or default_workers(), len(jobs))
+    if executor == "sequential" or workers <= 1:  # (smoke profile: sweep_executor makes "auto" sequential)
+        return [_run_task(*job) for job in jobs]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=workers)(delayed(_run_task)(*job) for job in jobs)
+
+
+# --- summaries for the notebook ---
+
+def targeted_disparity(results: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Per model, source and seed: train and test values of the disparity the model's constraint targets
+    (``disparity`` for unconstrained models), their gap test − train, and train accuracy."""
+    rows = results[results.group == "all"]
+    target = rows.constraint.map({CONSTRAINT_NAMES[c]: m for c, m in TARGETED.items()}).fillna(disparity)
+    chosen = rows[rows.metric == target]
+    wide = chosen.pivot_table(index=["source", "model", "family", "constraint", "seed", "parameters", "n_train",
+                                     "metric"], columns="split", values="value").reset_index()
+    accuracy = rows[rows.metric == "accuracy"].pivot_table(index=["source", "model", "seed"], columns="split",
+                                                           values="value")
+    wide = wide.join(accuracy.add_suffix("_accuracy"), on=["source", "model", "seed"])
+    wide["gap"] = wide["test"] - wide["train"]
+    return wide.rename(columns={"metric": "disparity"})
+
+
+def gap_table(per_run: pd.DataFrame) -> pd.DataFrame:
+    """Per source and model: mean train and test disparity, the gap with its 95% bootstrap interval over
+    seeds, mean train accuracy, n."""
+    from .evidence import bootstrap_interval
+
+    rows = []
+    for (source, model), part in per_run.groupby(["source", "model"], sort=False):
+        low, high = bootstrap_interval(part.gap.to_numpy())
+        rows.append({"source": source, "model": model, "family": part.family.iloc[0],
+                     "constraint": part.constraint.iloc[0], "disparity": part.disparity.iloc[0],
+                     "train": part.train.mean(), "test": part.test.mean(), "gap": part.gap.mean(),
+                     "gap_low": low, "gap_high": high, "train_accuracy": part.train_accuracy.mean(),
+                     "test_accuracy": part.test_accuracy.mean(), "parameters": int(part.parameters.median()),
+                     "n": len(part)})
+    return pd.DataFrame(rows)
