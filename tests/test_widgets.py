@@ -26,26 +26,35 @@ def _find(box, cls):
     return [c for c in _children(box) if isinstance(c, cls)]
 
 
+def _more_weights(table, weights=(100.0, 1000.0)):
+    """The table with copies of its λ=10 runs relabelled as larger weights: more slider stops, no training."""
+    import pandas as pd
+
+    top = table[table.weight == 10.0]
+    return pd.concat([table] + [top.assign(weight=w, run=top.run.astype(str) + f"@{w:g}") for w in weights],
+                     ignore_index=True)
+
+
 def test_strength_slider_redraws_from_the_table(strength_table, monkeypatch):
     import ipywidgets
 
-    explorer = widgets.strength_explorer(strength_table)
-    slider = _find(explorer, ipywidgets.SelectionSlider)[0]
-    image = _find(explorer, ipywidgets.Image)[0]
-    assert list(slider.options) == [0.1, 1.0, 10.0]
-    before, first = image.value, slider.value
-    assert before[:4] == b"\x89PNG"
     renders = []
     real_png = widgets._png
     monkeypatch.setattr(widgets, "_png", lambda fig: renders.append(fig) or real_png(fig))
-    assert first == 1.0
-    slider.value = 10.0
-    assert image.value != before and len(renders) == 1
-    slider.value = first                    # seen before: its PNG is reused, nothing is drawn
-    assert image.value == before and len(renders) == 1
-    slider.value = 0.1
-    assert len(renders) == 2 and image.value != before
-    assert renders[0] is renders[1]         # one figure whose artists are updated, not a new figure per move
+    explorer = widgets.strength_explorer(_more_weights(strength_table))
+    slider = _find(explorer, ipywidgets.SelectionSlider)[0]
+    image = _find(explorer, ipywidgets.Image)[0]
+    assert list(slider.options) == [0.1, 1.0, 10.0, 100.0, 1000.0] and slider.value == 10.0
+    before = image.value
+    assert before[:4] == b"\x89PNG"
+    assert len(renders) == 3                 # the setting shown and its two neighbours, ready for a step
+    slider.value = 100.0                     # a step: its PNG was ready; then 1000 is prefetched
+    assert image.value != before and len(renders) == 4
+    slider.value = 10.0                      # seen before: nothing is drawn
+    assert image.value == before and len(renders) == 4
+    slider.value = 1000.0
+    assert len(renders) == 4 and image.value != before
+    assert all(fig is renders[0] for fig in renders)  # one figure whose artists are updated, not one per move
 
 
 def test_train_button_adds_a_weight(strength_table):
@@ -84,10 +93,10 @@ def test_width_slider_redraws():
 def test_a_failing_redraw_is_shown_in_the_explorer(strength_table, monkeypatch):
     import ipywidgets
 
-    explorer = widgets.strength_explorer(strength_table)
+    explorer = widgets.strength_explorer(_more_weights(strength_table))
     status = _find(explorer, ipywidgets.HTML)[0]
     monkeypatch.setattr(widgets, "_png", lambda fig: (_ for _ in ()).throw(RuntimeError("no backend")))
     slider = _find(explorer, ipywidgets.SelectionSlider)[0]
     with pytest.raises(RuntimeError):
-        slider.value = 0.1 if slider.value != 0.1 else 10.0
+        slider.value = 0.1                   # two steps away from the start: not prefetched, so drawn now
     assert "RuntimeError: no backend" in status.value

@@ -2,9 +2,10 @@
 
 Each explorer draws its figure once (plain bars at fixed positions, seaborn's theme and palette) and,
 on a slider move, only changes the bars' heights, their 95% intervals and the titles, renders the
-figure to PNG bytes and swaps them into an ``ipywidgets.Image``; each setting's PNG is kept, so a
-setting seen before is shown without drawing. Building a figure (seaborn's barplot, layout) on every
-move cost most of a second; updating artists costs one render. This works in JupyterLab without
+figure to PNG bytes and swaps them into an ``ipywidgets.Image``. Each setting's PNG is kept, and
+after each move the neighbouring settings are rendered too (once the new image has gone out), so a
+step of the slider shows a ready PNG. Building a figure (seaborn's barplot, layout) on every move
+cost most of a second; updating artists costs one render. This works in JupyterLab without
 front-end extensions, and is inert when papermill executes the notebook headless.
 """
 
@@ -102,6 +103,18 @@ class _Snapshot:
         return _png(self.fig)
 
 
+def _prefetch(render, slider) -> None:
+    """Render the slider's neighbouring settings too, after the current image has gone out: a step of the
+    slider then finds its PNG ready. A failure here is left for the reader's own move to that setting to show."""
+    options = list(slider.options)
+    at = options.index(slider.value)
+    for value in options[max(0, at - 1):at + 2]:
+        try:
+            render(value)
+        except Exception:  # noqa: BLE001, S112 - shown by redraw if the reader moves there
+            continue
+
+
 def _seeds(n: int) -> str:
     return f"{n} seed" if n == 1 else f"{n} seeds"
 
@@ -126,7 +139,7 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
                                      layout=widgets.Layout(width="420px"))
     image = widgets.Image(format="png")
     status = widgets.HTML()
-    rendered = {}   # (method, weight) -> (PNG, status): a setting seen before is shown without drawing
+    rendered = {}   # (method, weight) -> (PNG, status): a setting seen (or prefetched) before is shown without drawing
 
     def weights_of(name):
         final = state["final"]
@@ -141,12 +154,11 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
                      title="accuracy per group (selected)", ylabel="accuracy"))
         return state["snapshot"]
 
-    @_reporting_errors(status)
-    def redraw(*_):
-        key = (method.value, weight.value)
-        if key not in rendered:
+    def render(name, value):
+        """The PNG and status line of one setting, drawn the first time it is asked for."""
+        if (name, value) not in rendered:
             final = state["final"]
-            selected = final[(final.method == method.value) & (final.weight == weight.value)]
+            selected = final[(final.method == name) & (final.weight == value)]
             seeds = selected.seed.nunique()
             collapsed = selected[(selected.metric == "collapsed") & (selected.split == "test")].value.sum()
             note = f"; {int(collapsed)}/{seeds} collapsed to a constant predictor" if collapsed else ""
@@ -155,9 +167,14 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
                     for run, frame in runs.items() for split in ("train", "test")}
             right = {(group, split): _summary(_per_seed(selected[selected.split == split], "accuracy", group))
                      for group in _groups(final) for split in ("train", "test")}
-            title = f"{method.value}, λ = {weight.value:g}\n(mean and 95% CI over {_seeds(seeds)}{note})"
-            rendered[key] = (snapshot().render(left, right, title), f"<code>{method.value}</code> λ={weight.value:g}{note}")
-        image.value, status.value = rendered[key]
+            title = f"{name}, λ = {value:g}\n(mean and 95% CI over {_seeds(seeds)}{note})"
+            rendered[name, value] = (snapshot().render(left, right, title), f"<code>{name}</code> λ={value:g}{note}")
+        return rendered[name, value]
+
+    @_reporting_errors(status)
+    def redraw(*_):
+        image.value, status.value = render(method.value, weight.value)
+        _prefetch(lambda value: render(method.value, value), weight)
 
     def on_method(*_):
         options = weights_of(method.value)
@@ -210,16 +227,20 @@ def width_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_differe
                          dict(categories=labels, hues=["train", "test"], title="accuracy"))
     rendered = {}
 
-    def redraw(*_):
-        if width.value not in rendered:
-            at = part[part.width == width.value]
+    def render(value):
+        if value not in rendered:
+            at = part[part.width == value]
             values = {metric: {(label, split): _summary(_per_seed(at[(at.label == label) & (at.split == split)], metric))
                                for label in labels for split in ("train", "test")}
                       for metric in (disparity, "accuracy")}
             params = int(at.parameters.iloc[0]) if len(at) else 0
-            title = f"width {width.value:g} ({params:,} parameters)\n(mean and 95% CI over {_seeds(at.seed.nunique())})"
-            rendered[width.value] = snapshot.render(values[disparity], values["accuracy"], title)
-        image.value = rendered[width.value]
+            title = f"width {value:g} ({params:,} parameters)\n(mean and 95% CI over {_seeds(at.seed.nunique())})"
+            rendered[value] = snapshot.render(values[disparity], values["accuracy"], title)
+        return rendered[value]
+
+    def redraw(*_):
+        image.value = render(width.value)
+        _prefetch(render, width)
 
     width.observe(redraw, "value")
     redraw()
