@@ -280,3 +280,23 @@ def test_evaluation_subsample_keeps_whole_identities():
     subset = _EvalSet("test", split, {}, VerificationConfig(eval_max_images=30), 0)
     assert len(subset.images) == 28 and (np.bincount(subset.identity)[np.unique(subset.identity)] == 4).all()
     assert subset.labels is None and subset.pairs.genuine.sum() == 7 * 6
+
+
+@pytest.mark.slow
+def test_grid_on_processes_gives_the_runs_sequential_training_gives(tmp_path, monkeypatch):
+    from fairgap.verification import experiments as fv
+
+    smoke = fv.base_config("smoke", dataset=None, data=None, loss=None, epochs=1, seed=0)
+    grid = fv.experiment_grid(smoke, {"loss_gap": [1.0]})
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # this process differs from the workers; each run sets its own
+    try:
+        parallel = fv.run_grid(grid, progress=False, executor="auto")
+    finally:
+        torch.set_num_threads(before)
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
+    sequential = fv.run_grid(grid, progress=False, executor="sequential")
+    for key in grid:
+        pd.testing.assert_frame_equal(parallel[key].history, sequential[key].history)
+    with pytest.raises(ValueError, match="Valid: auto, sequential"):
+        fv.run_grid(grid, executor="dask")

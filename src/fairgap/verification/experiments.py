@@ -18,11 +18,12 @@ import dataclasses
 import pandas as pd
 
 from ..data import profile_options
-from ..paths import check_profile
+from ..paths import check_profile, data_dir, results_dir
+from ..sweep import default_workers, run_in_processes
 
 NOTEBOOK = "05_face_verification"
 from .probe import probe_table
-from .train import VerificationConfig, VerificationResult, run_verification
+from .train import VerificationConfig, VerificationResult, load_cached, run_verification, run_verification_in_worker
 
 METHOD_LABELS = {
     "none": "margin loss only",
@@ -129,13 +130,29 @@ def experiment_grid(base: VerificationConfig, weights: dict[str, list[float]],
     return grid
 
 
-def run_grid(configs: dict, progress: bool = True) -> dict:
-    """Run (or load from the cache) each config, in order."""
-    items = configs.items()
+def run_grid(configs: dict, progress: bool = True, executor: str = "auto") -> dict:
+    """Run (or load from the cache) each config; with ``executor="auto"`` the runs not yet cached are
+    spread over local processes, one per core (a run's numbers do not depend on where it ran: its
+    thread count is part of its config), ``"sequential"`` trains them here one after another."""
+    if executor not in ("auto", "sequential"):
+        raise ValueError(f"Unknown executor {executor!r}. Valid: auto, sequential.")
+    todo = list({c.key(): c for c in configs.values() if load_cached(c) is None}.values())
+    workers = min(max(1, default_workers() // max([c.threads for c in todo], default=1)), len(todo))
+    bar = None
     if progress:
         from tqdm.auto import tqdm
-        items = tqdm(items, total=len(configs), desc="verification runs")
-    return {key: run_verification(config, progress=progress) for key, config in items}
+        bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc="verification runs")
+    try:
+        if executor == "auto" and workers > 1:
+            jobs = [(c, (dataclasses.asdict(c), str(results_dir()), str(data_dir()))) for c in todo]
+            run_in_processes(run_verification_in_worker, jobs, workers, bar)
+        else:
+            for config in todo:
+                run_verification(config, progress=progress)
+                bar and bar.update()
+    finally:
+        bar and bar.close()
+    return {key: load_cached(config) for key, config in configs.items()}
 
 
 def _label(key) -> dict:

@@ -330,3 +330,11 @@ def run_verification(config: VerificationConfig, cache: bool = True, progress: b
     if cache:
         save_result(result)
     return result
+
+
+def run_verification_in_worker(config: dict, results: str, data: str) -> str:
+    """Process-pool entry point: train one config into the shared cache; returns its key."""
+    import os
+
+    os.environ["FAIRGAP_RESULTS"], os.environ["FAIRGAP_DATA"] = results, data
+    return run_verification(VerificationConfig(**config)).config.key()
