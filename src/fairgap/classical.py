@@ -471,7 +471,10 @@ def targeted_disparity(results: pd.DataFrame, disparity: str = "equalized_odds_d
                                      "metric"], columns="split", values="value").reset_index()
     accuracy = rows[rows.metric == "accuracy"].pivot_table(index=["source", "model", "seed"], columns="split",
                                                            values="value")
+    collapsed = rows[rows.metric == "collapsed"].pivot_table(index=["source", "model", "seed"], columns="split",
+                                                             values="value")
     wide = wide.join(accuracy.add_suffix("_accuracy"), on=["source", "model", "seed"])
+    wide = wide.join(collapsed["test"].rename("collapsed"), on=["source", "model", "seed"])
     wide["gap"] = wide["test"] - wide["train"]
     return wide.rename(columns={"metric": "disparity"})
 
@@ -489,5 +492,46 @@ def gap_table(per_run: pd.DataFrame) -> pd.DataFrame:
                      "train": part.train.mean(), "test": part.test.mean(), "gap": part.gap.mean(),
                      "gap_low": low, "gap_high": high, "train_accuracy": part.train_accuracy.mean(),
                      "test_accuracy": part.test_accuracy.mean(), "parameters": int(part.parameters.median()),
-                     "n": len(part)})
+                     "collapsed_share": part.collapsed.mean(), "n": len(part)})
     return pd.DataFrame(rows)
+
+
+def contrast_claims(per_run: pd.DataFrame, reference: str) -> list:
+    """The claims of notebook 00: per source and model, the test disparity exceeds the training disparity
+    (gap > 0); and per source, each constrained network's gap exceeds that of the classical ``reference``
+    model on the same splits (paired by seed)."""
+    from .evidence import claim
+
+    claims = []
+    for (source, model), part in per_run.groupby(["source", "model"], sort=False):
+        metric = part.disparity.iloc[0].replace("_", " ")
+        claims.append(claim(f"{source}: {model} is less fair on test than on train", f"test − train {metric}",
+                            part.gap.to_numpy(), ">"))
+    for source, mine in per_run.groupby("source", sort=False):
+        ref = mine[mine.model == reference].set_index("seed").gap
+        if ref.empty:
+            continue
+        networks = mine[(mine.family == "network") & (mine.constraint != "none")]
+        for model, part in networks.groupby("model", sort=False):
+            paired = part.set_index("seed").gap.sub(ref).dropna()
+            claims.append(claim(f"{source}: {model}'s gap exceeds {reference}'s (same splits)",
+                                "difference of test − train gaps, paired by split", paired.to_numpy(), ">"))
+    return claims
+
+
+def contrast_markdown(summary: pd.DataFrame, source_titles: dict | None = None) -> str:
+    """What the figure shows, per source, in numbers: each constrained model's train and test disparity,
+    gap [95% CI] and training accuracy, classical models first."""
+    from .evidence import fmt
+
+    titles = source_titles or {}
+    lines = []
+    for source, mine in summary.groupby("source", sort=False):
+        lines.append(f"**{titles.get(source, source)}**")
+        for _, row in mine.sort_values(["family", "constraint"], ascending=[True, False]).iterrows():
+            collapsed = f"; constant predictor in {row.collapsed_share:.0%} of splits" if row.collapsed_share > 0 else ""
+            lines.append(f"* {row.family} · {row.model}: {row.disparity.replace('_', ' ')} {row.train:.3f} on train, "
+                         f"{row.test:.3f} on test, gap {fmt(row.gap, row.gap_low, row.gap_high, 3)}; training accuracy "
+                         f"{row.train_accuracy:.3f} (n = {row.n}{collapsed})")
+        lines.append("")
+    return "\n".join(lines)

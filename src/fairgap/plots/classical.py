@@ -59,8 +59,8 @@ def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_title
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if axes[0, 0].get_legend() is not None:
         axes[0, 0].get_legend().remove()
-    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 8), bbox_to_anchor=(0.5, 1.0), fontsize=9)
-    fig.suptitle("The same fairness constraint: classical models keep their training fairness on test data; "
-                 "interpolating networks do not", y=1.03)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 8), bbox_to_anchor=(0.5, 0.98), fontsize=9)
+    fig.suptitle("The same fairness constraint on classical models and on networks: fairness on the training set "
+                 "vs on the test set", y=1.0)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig, per_run
