@@ -43,6 +43,7 @@ TWO_METHODS = {**ERM, "EO penalty": {"method": "equalized_odds_max_penalty", "we
 # gets one seed (SEEDS), whatever the profile's default.
 RUNS = {
     "06 paper chexpert": ("06", "paper", {"data": {"image_size": 16}, "epochs": 1, "methods": ERM}, "chexpert"),
+    "06 chexpert": ("06", "smoke", {"dataset": "chexpert", "epochs": 1, "methods": ERM}, "chexpert"),
     "07 celeba": ("07", "smoke", {"dataset": "celeba"}, "celeba"),
     "01 paper celeba": ("01", "paper", {"data": {"image_size": 16}, "epochs": 1, "methods": TWO_METHODS,
                                         "executor": "sequential"}, "celeba"),
