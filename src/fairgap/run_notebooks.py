@@ -27,6 +27,11 @@ from pathlib import Path
 
 from .paths import PROFILES, check_profile, figures_dir, project_root
 
+# nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
+# when installed (jupyter-events pulls it in) and builds dozens of parsers on import: about 2 s in every
+# runner and --jobs worker process. Nothing here validates IRIs, so the runner goes without it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 KERNEL_NAME = "fairgap"
 SUMMARY_FILE = "summary.json"
 
