@@ -126,3 +126,20 @@ def test_experiment_on_a_table_is_tidy_cached_and_shrinks_networks_in_smoke(tmp_
     assert set(summary.columns) >= {"train", "test", "gap", "gap_low", "gap_high", "train_accuracy", "n"}
     assert (summary.n == 2).all() and (summary.gap_low <= summary.gap).all() and (summary.gap <= summary.gap_high).all()
     np.testing.assert_allclose(per_run.gap, per_run.test - per_run.train)
+
+
+def test_contrast_claims_pair_each_constrained_network_with_each_classical_reference():
+    rows = []
+    for seed in range(6):
+        for model, family, constraint, gap in (("lin", "classical", "equalized odds", 0.01 * (seed % 2)),
+                                               ("net", "network", "equalized odds", 0.10 + 0.01 * seed),
+                                               ("erm-net", "network", "none", 0.2)):
+            rows.append({"source": "s", "model": model, "family": family, "constraint": constraint, "seed": seed,
+                         "disparity": "equalized_odds_difference", "train": 0.0, "test": gap, "gap": gap})
+    table = pd.DataFrame(rows)
+    claims = {c.claim: c for c in classical.contrast_claims(table, ["lin", "absent"])}
+    assert set(claims) == {"s: lin is less fair on test than on train", "s: net is less fair on test than on train",
+                           "s: erm-net is less fair on test than on train", "s: net's gap exceeds lin's (same splits)"}
+    paired = claims["s: net's gap exceeds lin's (same splits)"]
+    assert paired.verdict == "shown" and paired.n == 6 and paired.estimate == pytest.approx(0.125 - 0.005)
+    assert claims["s: lin is less fair on test than on train"].verdict == "shown"
