@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -148,19 +147,6 @@ def decision_metrics(y, p_positive, group, group_labels) -> list[dict]:
 
 # --- the models ---
 
-@contextmanager
-def torch_threads(n: int):
-    """Fix torch's thread count for a fit (results depend on it), then restore it."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def torch_model(spec: ModelSpec, n_features: int):
     import torch
     from torch import nn
@@ -187,6 +173,7 @@ def fit_torch(spec: ModelSpec, split: TabularSplit, seed: int):
     import torch
 
     from .fairness import make_objective
+    from .train import torch_threads
 
     with torch_threads(1):
         torch.manual_seed(seed)
