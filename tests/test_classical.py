@@ -120,6 +120,11 @@ def test_experiment_on_a_table_is_tidy_cached_and_shrinks_networks_in_smoke(tmp_
     assert len(list((tmp_path / "classical").glob("*.csv"))) == 4
     again = classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="sequential")
     pd.testing.assert_frame_equal(first, again, check_dtype=False)
+    # Worker processes (joblib) give the same numbers: one torch thread per fit, whoever runs it.
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "parallel"))
+    parallel = classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="processes",
+                                           workers=2)
+    pd.testing.assert_frame_equal(first, parallel, check_dtype=False)
 
     per_run = classical.targeted_disparity(first)
     summary = classical.gap_table(per_run)

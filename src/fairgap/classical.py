@@ -514,6 +514,15 @@ def contrast_markdown(summary: pd.DataFrame, source_titles: dict | None = None) 
     lines = []
     for source, mine in summary.groupby("source", sort=False):
         lines.append(f"**{titles.get(source, source)}**")
+        constrained = mine[mine.constraint != "none"]
+        ranges = []
+        for family, part in constrained.groupby("family"):
+            ranges.append(f"constrained {family} models: gap {part.gap.min():.3f} to {part.gap.max():.3f}, training "
+                          f"accuracy {part.train_accuracy.min():.3f} to {part.train_accuracy.max():.3f}")
+        if ranges:
+            lines.append("Mean test − train gap of the disparity each model was constrained on — " + "; ".join(ranges)
+                         + ".")
+            lines.append("")
         for _, row in mine.sort_values(["family", "constraint"], ascending=[True, False]).iterrows():
             collapsed = f"; constant predictor in {row.collapsed_share:.0%} of splits" if row.collapsed_share > 0 else ""
             lines.append(f"* {row.family} · {row.model}: {row.disparity.replace('_', ' ')} {row.train:.3f} on train, "

@@ -54,7 +54,7 @@ def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_title
                             fontsize=7)
         bottom.axhline(0, color="black", lw=0.8)
         bottom.set(xlabel="training accuracy", ylabel="disparity gap (test − train)",
-                   title=f"{titles.get(source, source)}: the gap grows as models fit their training set\n"
+                   title=f"{titles.get(source, source)}: train–test gap against training accuracy\n"
                          f"(mean and 95% bootstrap interval; {_n_text(per_run[per_run.source == source])})")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if axes[0, 0].get_legend() is not None:
