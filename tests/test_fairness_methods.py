@@ -427,7 +427,9 @@ INTEGRATION = {
     "loss_gap_penalty": {"weight": 10.0},
     "mindiff": {"weight": 0.3, "bandwidth": 0.3},
     "fairalm": {"eta": 0.1},
-    "adversarial": {"alpha": 0.3, "adversary_lr": 0.01, "adversary_steps": 5},
+    # alpha 0.1: on this tiny set it lowered the train disparity at seeds 0, 1 and 2 (0.07/0.02/0.09 vs ERM's
+    # 0.30/0.21/0.41); at alpha 0.3 the projected update was unstable here (0.43/0.23 at seeds 0/1).
+    "adversarial": {"alpha": 0.1, "adversary_lr": 0.01, "adversary_steps": 5},
     "gradient_reversal": {"alpha": 0.3, "adversary_lr": 0.01, "adversary_steps": 5},
     "group_dro": {"step_size": 0.3},
 }
