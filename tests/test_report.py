@@ -139,7 +139,7 @@ def test_runner_arguments_are_checked_without_running(capsys):
         run_notebooks.main(["--jobs", "0", "--check-arguments"])
     assert "--jobs" in capsys.readouterr().err
     assert run_notebooks.main(["--only", "99", "--check-arguments"]) == 2
-    assert "Notebooks there: 01_" in capsys.readouterr().err
+    assert "Notebooks there: 00_classical_vs_deep, 01_fairness_overfits" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         run_notebooks.main(["--report-only", "--only", "01"])
     assert run_notebooks.main(["--profile", "smoke", "--only", "01", "--jobs", "3", "--check-arguments"]) == 0
