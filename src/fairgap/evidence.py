@@ -104,8 +104,13 @@ def paired(frame: pd.DataFrame, column: str, first, second, on: str = "seed", va
     """
     a = frame[frame[column] == first].groupby(on)[value].mean()
     b = frame[frame[column] == second].groupby(on)[value].mean()
-    both = a.index.intersection(b.index)
-    return (a.loc[both] - b.loc[both]).rename(f"{first} - {second}")
+    return seed_difference(a, b).rename(f"{first} - {second}")
+
+
+def seed_difference(first: pd.Series, second: pd.Series) -> pd.Series:
+    """``first − second`` over the seeds present in both (each a Series indexed by seed)."""
+    both = first.index.intersection(second.index)
+    return first.loc[both] - second.loc[both]
 
 
 def claims_table(claims: list[Claim]) -> pd.DataFrame:

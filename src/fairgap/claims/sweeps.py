@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..evidence import NOT_SHOWN, SHOWN, Claim, bootstrap_interval, claim, claims_table, fmt
+from ..evidence import (NOT_SHOWN, SHOWN, Claim, bootstrap_interval, claim, claims_table, fmt,
+                        seed_difference)
 from ..sweep import final_epoch, final_metric, train_test_gap
 
 INTERPOLATING = 0.99
@@ -76,12 +77,6 @@ def setting_means(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def per_seed_mean(runs: pd.DataFrame, column: str, values, value: str = "gap") -> pd.Series:
     """Per seed: the mean of ``value`` over the rows whose ``column`` is in ``values``."""
     return runs[runs[column].isin(list(values))].groupby("seed")[value].mean()
-
-
-def paired_difference(first: pd.Series, second: pd.Series) -> pd.Series:
-    """``first − second`` over the seeds present in both (each indexed by seed)."""
-    both = first.index.intersection(second.index)
-    return first.loc[both] - second.loc[both]
 
 
 def untestable(text: str, statistic: str) -> Claim:
@@ -194,7 +189,7 @@ def strength_claims(table: pd.DataFrame, disparity: str = "equalized_odds_differ
         at = mine[np.isclose(mine.weight, weight)].set_index("seed")
         claims.append(claim(f"{method}: test − train disparity > 0 at {where}", f"{name}, test − train, per seed", at.gap))
         claims.append(claim(f"{method}: test disparity below ERM's at {where}", f"{name} on test minus ERM's, paired by seed",
-                            paired_difference(at.test, erm.test), "<"))
+                            seed_difference(at.test, erm.test), "<"))
         claims.append(leveling_down_claim(final, method, fairer_weight(means, erm.test)))
     return claims_table(claims)
 
@@ -275,7 +270,7 @@ def capacity_claims(table: pd.DataFrame, disparity: str = "equalized_odds_differ
         statistic = f"{disparity.replace('_', ' ')} gap (test − train), mean over widths, difference paired by seed"
         if len(fitting) and len(under):
             claims.append(claim(f"{text} (widths {values_list(fitting)} vs {values_list(under)})", statistic,
-                                paired_difference(per_seed_mean(mine, axis, fitting), per_seed_mean(mine, axis, under))))
+                                seed_difference(per_seed_mean(mine, axis, fitting), per_seed_mean(mine, axis, under))))
         else:
             missing = f"train accuracy ≥ {INTERPOLATING}" if not len(fitting) else f"train accuracy < {UNDERFIT}"
             claims.append(untestable(f"{text} (no width with {missing}: not testable)", statistic))
@@ -295,8 +290,8 @@ def size_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference
         for value, what in (("gap", "gap"), ("test", "test disparity")):
             claims.append(claim(f"{label}: {what} at the smallest training set − at the largest > 0 {where}",
                                 f"{name} {'test − train' if value == 'gap' else 'on test'}, difference paired by seed",
-                                paired_difference(per_seed_mean(mine, "n_train", [small], value),
-                                                  per_seed_mean(mine, "n_train", [large], value))))
+                                seed_difference(per_seed_mean(mine, "n_train", [small], value),
+                                                per_seed_mean(mine, "n_train", [large], value))))
     return claims_table(claims)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evidence import SHOWN, bootstrap_interval, claim, claims_table, fmt, fmt_claim, fmt_mean
+from ..evidence import (SHOWN, bootstrap_interval, claim, claims_table, fmt, fmt_claim, fmt_mean,
+                        seed_difference)
 
 PLAIN = "none"
 SPLITS = {"train": "training photos", "val": "new photos of the training identities", "test": "unseen identities"}
@@ -41,11 +42,6 @@ def _values(final: pd.DataFrame, method_id: str, weight: float, split: str, grou
     return rows.set_index("seed")[metric]
 
 
-def _paired(a: pd.Series, b: pd.Series) -> pd.Series:
-    both = a.index.intersection(b.index)
-    return a.loc[both] - b.loc[both]
-
-
 def default_metrics(far: float) -> tuple[str, str]:
     return f"tar_group@{far:g}", "eer"
 
@@ -68,14 +64,14 @@ def verification_claims(final: pd.DataFrame, far: float = 1e-3, metrics=None) ->
     claims = []
     for method_id, weight, label in settings:
         for metric in metrics:
-            gap = _paired(_values(final, method_id, weight, "test", "gap", metric),
-                          _values(final, method_id, weight, "train", "gap", metric))
+            gap = seed_difference(_values(final, method_id, weight, "test", "gap", metric),
+                                  _values(final, method_id, weight, "train", "gap", metric))
             claims.append(claim(f"{label}: {metric_name(metric)} gap larger on unseen identities than on training photos",
                                 f"{metric_name(metric)} gap: unseen identities − training photos (same run)", gap))
     for method_id, weight, label in settings[1:]:
         for metric in metrics:
-            change = _paired(_values(final, method_id, weight, "test", "gap", metric),
-                             _values(final, PLAIN, 0.0, "test", "gap", metric))
+            change = seed_difference(_values(final, method_id, weight, "test", "gap", metric),
+                                     _values(final, PLAIN, 0.0, "test", "gap", metric))
             claims.append(claim(f"{label}: smaller {metric_name(metric)} gap on unseen identities than the margin loss alone",
                                 f"{metric_name(metric)} gap on unseen identities: method − margin loss only (same seed)",
                                 change, direction="<"))
@@ -90,7 +86,7 @@ def group_changes(final: pd.DataFrame, metric: str, split: str = "test") -> pd.D
     for method_id, weight, label in _settings(final)[1:]:
         for group in groups:
             plain = _values(final, PLAIN, 0.0, split, group, metric)
-            change = _paired(_values(final, method_id, weight, split, group, metric), plain).dropna()
+            change = seed_difference(_values(final, method_id, weight, split, group, metric), plain).dropna()
             low, high = bootstrap_interval(change)
             rows.append({"run": label, "group": group, "plain": float(plain.mean()), "change": float(change.mean()),
                          "lower": low, "upper": high, "n": len(change)})
