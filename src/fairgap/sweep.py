@@ -82,48 +82,56 @@ def _run_one(config: dict, results: str, data: str) -> str:
 def run_sweep(runs: list[SweepRun], executor: str = "auto", workers: int | None = None, progress: bool = True,
               client=None) -> pd.DataFrame:
     """Run (or load) every run; return the tidy table of all histories with the runs' labels."""
+    train_pending([(r.labels, r.config) for r in runs], load_cached, run, _run_one, executor=executor,
+                  workers=workers, progress=progress, client=client, desc="sweep runs")
+    return results_table(runs)
+
+
+def train_pending(jobs: list[tuple], load, train_one, worker, executor: str = "auto", workers: int | None = None,
+                  progress: bool = True, client=None, desc: str = "runs") -> None:
+    """Train every config of ``jobs`` ((labels, config) pairs) that ``load`` finds no cached result for,
+    identical configs once, each caching its own result.
+
+    ``train_one(config)`` trains here (executor "sequential"); ``worker(config_dict, results, data)`` is the
+    module-level function that trains one in a worker process ("processes", "dask"). "auto" picks processes
+    when more than one run is left and the cores allow more than one worker (``cores // threads``).
+    """
     if executor not in EXECUTORS:
         raise ValueError(f"Unknown executor {executor!r}. Valid executors: {', '.join(EXECUTORS)}.")
-    todo = [r for r in runs if load_cached(r.config) is None]
-    todo = list({r.config.key(): r for r in todo}.values())  # identical configs train once
-    threads = max([r.config.threads for r in todo], default=1)
+    todo = list({config.key(): (labels, config) for labels, config in jobs if load(config) is None}.values())
+    threads = max([config.threads for _, config in todo], default=1)
     workers = min(workers or max(1, default_workers() // threads), max(1, len(todo)))
     if executor == "auto":
         executor = "processes" if workers > 1 and len(todo) > 1 else "sequential"
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="sweep runs")
+        bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc)
     try:
         if executor == "sequential":
-            for r in todo:
-                run(r.config)
+            for _, config in todo:
+                train_one(config)
                 bar and bar.update()
         elif executor == "processes":
-            _run_processes(todo, workers, bar)
+            run_in_processes(worker, [(labels, _payload(config)) for labels, config in todo], workers, bar)
         else:
-            _run_dask(todo, workers, bar, client)
+            _run_dask(worker, todo, workers, bar, client)
     finally:
         bar and bar.close()
-    return results_table(runs)
 
 
-def _payload(r: SweepRun):
-    return dataclasses.asdict(r.config), str(results_dir()), str(data_dir())
-
-
-def _run_processes(todo, workers, bar) -> None:
-    run_in_processes(_run_one, [(r, _payload(r)) for r in todo], workers, bar)
+def _payload(config):
+    return dataclasses.asdict(config), str(results_dir()), str(data_dir())
 
 
 def run_in_processes(function, jobs: list[tuple], workers: int, bar=None) -> None:
-    """Call ``function(*arguments)`` for each (job, arguments) of ``jobs`` on ``workers``
+    """Call ``function(*arguments)`` for each (labels, arguments) of ``jobs`` on ``workers``
     spawned processes. Each job caches its own result, so an interrupted pool loses nothing finished;
     a failure names the job's labels."""
     import multiprocessing
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(function, *arguments): job for job, arguments in jobs}
+        futures = {pool.submit(function, *arguments): labels for labels, arguments in jobs}
         try:
             for future in as_completed(futures):
                 _raise_with_labels(future, futures[future])
@@ -139,7 +147,7 @@ def run_in_processes(function, jobs: list[tuple], workers: int, bar=None) -> Non
             raise
 
 
-def _run_dask(todo, workers, bar, client) -> None:
+def _run_dask(worker, todo, workers, bar, client) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
     except ImportError as err:
@@ -148,7 +156,7 @@ def _run_dask(todo, workers, bar, client) -> None:
     if own:
         client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
     try:
-        futures = {client.submit(_run_one, *_payload(r), pure=False): r for r in todo}
+        futures = {client.submit(worker, *_payload(config), pure=False): labels for labels, config in todo}
         for future in dask_completed(list(futures)):
             _raise_with_labels(future, futures[future])
             bar and bar.update()
@@ -158,13 +166,12 @@ def _run_dask(todo, workers, bar, client) -> None:
             client.cluster.close()
 
 
-def _raise_with_labels(future, job) -> None:
+def _raise_with_labels(future, labels) -> None:
     try:
         future.result()
     except BrokenProcessPool:
         raise
     except Exception as err:
-        labels = getattr(job, "labels", job)
         raise RuntimeError(f"Sweep run {labels} failed: {type(err).__name__}: {err}") from err
 
 

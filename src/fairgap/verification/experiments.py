@@ -18,8 +18,8 @@ import dataclasses
 import pandas as pd
 
 from ..data import profile_options
-from ..paths import check_profile, data_dir, results_dir
-from ..sweep import default_workers, run_in_processes
+from ..paths import check_profile
+from ..sweep import train_pending
 
 NOTEBOOK = "05_face_verification"
 from .probe import probe_table
@@ -136,22 +136,8 @@ def run_grid(configs: dict, progress: bool = True, executor: str = "auto") -> di
     thread count is part of its config), ``"sequential"`` trains them here one after another."""
     if executor not in ("auto", "sequential"):
         raise ValueError(f"Unknown executor {executor!r}. Valid: auto, sequential.")
-    todo = list({c.key(): c for c in configs.values() if load_cached(c) is None}.values())
-    workers = min(max(1, default_workers() // max([c.threads for c in todo], default=1)), len(todo))
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc="verification runs")
-    try:
-        if executor == "auto" and workers > 1:
-            jobs = [(c, (dataclasses.asdict(c), str(results_dir()), str(data_dir()))) for c in todo]
-            run_in_processes(run_verification_in_worker, jobs, workers, bar)
-        else:
-            for config in todo:
-                run_verification(config, progress=progress)
-                bar and bar.update()
-    finally:
-        bar and bar.close()
+    train_pending(list(configs.items()), load_cached, lambda config: run_verification(config, progress=progress),
+                  run_verification_in_worker, executor=executor, progress=progress, desc="verification runs")
     return {key: load_cached(config) for key, config in configs.items()}
 
 
