@@ -156,16 +156,15 @@ def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) ->
     loss_sums = torch.cat([loss_sums, loss_sums.sum().view(1)])
     n = cells.sum(dim=(1, 2))
     positives, negatives = cells[:, 1].sum(1), cells[:, 0].sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table = {
-            "n": n,
-            "loss": -loss_sums / n,
-            "accuracy": (cells[:, 0, 0] + cells[:, 1, 1]) / n,
-            "tpr": cells[:, 1, 1] / positives,    # 0/0 = NaN: no positives
-            "fpr": cells[:, 0, 1] / negatives,
-            "selection_rate": (cells[:, 0, 1] + cells[:, 1, 1]) / n,
-        }
-        table = {name: values.cpu().numpy() for name, values in table.items()}
+    table = {
+        "n": n,
+        "loss": -loss_sums / n,
+        "accuracy": (cells[:, 0, 0] + cells[:, 1, 1]) / n,
+        "tpr": cells[:, 1, 1] / positives,    # 0/0 = NaN (torch does not warn): no positives
+        "fpr": cells[:, 0, 1] / negatives,
+        "selection_rate": (cells[:, 0, 1] + cells[:, 1, 1]) / n,
+    }
+    table = {name: values.cpu().numpy() for name, values in table.items()}
     table["auc"] = np.array([rank_auc(y[g == i], s[g == i]) for i in range(k)] + [rank_auc(y, s)])
     label = (lambda c: str(group_labels[int(c)])) if group_labels is not None else (lambda c: str(c.item()))
     rows = [{"group": label(codes[i]), "metric": m, "value": float(table[m][i])}
