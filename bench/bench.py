@@ -114,7 +114,8 @@ def bench_engine(quick: bool) -> dict:
 
 def bench_sweep(quick: bool) -> dict:
     from fairgap.experiments import sweep_base
-    from fairgap.sweep import default_workers, plan, product, run_sweep
+    from fairgap.paths import available_cores
+    from fairgap.sweep import plan, product, run_sweep
 
     # Full-length default runs: workers start (spawn, imports) once per sweep, which short runs overstate.
     base = sweep_base("default", epochs=2 if quick else 30)
@@ -124,7 +125,7 @@ def bench_sweep(quick: bool) -> dict:
         t_seq, _ = timed(run_sweep, runs, executor="sequential", progress=False)
         os.environ["FAIRGAP_RESULTS"] = b
         t_par, _ = timed(run_sweep, runs, executor="processes", progress=False)
-    return {"K runs": len(runs), "workers": default_workers(), "sequential (s)": t_seq, "processes (s)": t_par,
+    return {"K runs": len(runs), "workers": available_cores(), "sequential (s)": t_seq, "processes (s)": t_par,
             "throughput, processes / sequential": t_seq / t_par}
 
 

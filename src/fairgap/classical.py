@@ -436,9 +436,9 @@ def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict
 
 
 def _run_jobs(jobs: list[tuple], executor: str, workers: int | None) -> list[pd.DataFrame]:
-    from .sweep import default_workers
+    from .paths import available_cores
 
-    workers = min(workers or default_workers(), len(jobs))
+    workers = min(workers or available_cores(), len(jobs))
     if executor == "sequential" or workers <= 1:  # (smoke profile: sweep_executor makes "auto" sequential)
         return [_run_task(*job) for job in jobs]
     from joblib import Parallel, delayed

@@ -42,6 +42,14 @@ def figures_dir(profile: str = "default") -> Path:
     return root / "figures" if profile == "default" else root / "build" / f"figures-{profile}"
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports one), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile {profile!r}. Valid profiles: {', '.join(PROFILES)} "

@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import PROFILES, check_profile, figures_dir, project_root
+from .paths import PROFILES, available_cores, check_profile, figures_dir, project_root
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
 # when installed (jupyter-events pulls it in) and builds dozens of parsers on import: about 2 s in every
@@ -112,13 +112,6 @@ def format_summary(outcomes: list[NotebookOutcome], profile: str) -> str:
     failed = sum(o.status != "ok" for o in outcomes)
     lines.append(f"  {len(outcomes) - failed} passed, {failed} failed; figures in {figures_dir(profile)}")
     return "\n".join(lines)
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def parse_jobs(text: str) -> str | int:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .experiments import method_config
-from .paths import data_dir, results_dir
+from .paths import available_cores, data_dir, results_dir
 from .train import SELECTION, RunConfig, load_cached, run
 
 EXECUTORS = ("auto", "sequential", "processes", "dask")
@@ -69,10 +69,6 @@ def plan(base: RunConfig, specs: list[dict], seeds=(0,)) -> list[SweepRun]:
     return runs
 
 
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 def _run_one(config: dict, results: str, data: str) -> str:
     """Worker entry point: train one config into the shared cache; returns its key."""
     os.environ["FAIRGAP_RESULTS"], os.environ["FAIRGAP_DATA"] = results, data
@@ -100,7 +96,7 @@ def train_pending(jobs: list[tuple], load, train_one, worker, executor: str = "a
         raise ValueError(f"Unknown executor {executor!r}. Valid executors: {', '.join(EXECUTORS)}.")
     todo = list({config.key(): (labels, config) for labels, config in jobs if load(config) is None}.values())
     threads = max([config.threads for _, config in todo], default=1)
-    workers = min(workers or max(1, default_workers() // threads), max(1, len(todo)))
+    workers = min(workers or max(1, available_cores() // threads), max(1, len(todo)))
     if executor == "auto":
         executor = "processes" if workers > 1 and len(todo) > 1 else "sequential"
     bar = None

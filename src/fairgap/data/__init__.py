@@ -19,7 +19,7 @@ DATASETS = ("synthetic_faces", "celeba", "synthetic_identities", "celeba_identit
 # (the paper profile's real datasets come with their options in its settings). Without them the
 # smoke profile would decode all of CelebA's 200,000 photos at 64 px for a seconds-long check.
 # max_per_split / max_identities / max_patients keep quick runs quick; each is large enough for the
-# profile's sweep sizes (notebook 04: up to 200 training images in smoke, 4,000 in default).
+# profile's sweep sizes (notebook 04: up to 200 training images in smoke, 2,000 in default).
 PROFILE_OPTIONS = {
     "smoke": {"celeba": {"image_size": 16, "max_per_split": 240},
               "celeba_identities": {"image_size": 16, "max_identities": 24},
