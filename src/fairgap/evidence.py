@@ -46,14 +46,23 @@ def bootstrap_interval(values, confidence: float = CONFIDENCE, n_resamples: int 
     return float(low), float(high)
 
 
+def mean_and_interval(values) -> tuple[float, float, float, int]:
+    """The mean of ``values`` (NaNs dropped), its 95% bootstrap interval and the number of values;
+    NaNs and 0 when there are none."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return float("nan"), float("nan"), float("nan"), 0
+    return (float(values.mean()), *bootstrap_interval(values), len(values))
+
+
 def mean_interval(frame: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
     """Per cell of ``by``: mean, 95% bootstrap interval (ci_low, ci_high) and n of ``value``."""
     rows = []
     for keys, part in frame.groupby(by, dropna=False)[value]:
         keys = keys if isinstance(keys, tuple) else (keys,)
-        low, high = bootstrap_interval(part.to_numpy())
-        rows.append({**dict(zip(by, keys)), "mean": float(part.mean()), "n": int(part.notna().sum()),
-                     "ci_low": low, "ci_high": high})
+        mean, low, high, n = mean_and_interval(part.to_numpy())
+        rows.append({**dict(zip(by, keys)), "mean": mean, "n": n, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows, columns=[*by, "mean", "n", "ci_low", "ci_high"])
 
 
@@ -89,12 +98,9 @@ def claim(claim: str, statistic: str, values, direction: str = ">", null: float 
     """
     if direction not in (">", "<"):
         raise ValueError(f"direction must be '>' or '<', got {direction!r}.")
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    low, high = bootstrap_interval(values)
-    estimate = float(values.mean()) if len(values) else float("nan")
-    shown = len(values) > 1 and (low > null if direction == ">" else high < null)
-    return Claim(claim, statistic, estimate, low, high, int(len(values)), SHOWN if shown else NOT_SHOWN)
+    estimate, low, high, n = mean_and_interval(values)
+    shown = n > 1 and (low > null if direction == ">" else high < null)
+    return Claim(claim, statistic, estimate, low, high, n, SHOWN if shown else NOT_SHOWN)
 
 
 def paired(frame: pd.DataFrame, column: str, first, second, on: str = "seed", value: str = "value") -> pd.Series:
@@ -143,9 +149,8 @@ def fmt(estimate: float, lower: float | None = None, upper: float | None = None,
 
 def fmt_mean(values, digits: int = 2) -> str:
     """The mean of ``values`` (NaNs dropped) and its 95% bootstrap interval: '0.31 [0.22, 0.40]', or 'n/a'."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    return fmt(float(values.mean()), *bootstrap_interval(values), digits=digits) if len(values) else "n/a"
+    mean, low, high, n = mean_and_interval(values)
+    return fmt(mean, low, high, digits=digits) if n else "n/a"
 
 
 def fmt_claim(row) -> str:

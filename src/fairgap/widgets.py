@@ -22,7 +22,7 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .evidence import bootstrap_interval
+from .evidence import mean_and_interval
 from .plots.common import set_style
 from .sweep import final_epoch
 
@@ -49,11 +49,7 @@ def _png(fig) -> bytes:
 
 def _summary(values) -> tuple[float, float, float]:
     """Mean and 95% percentile-bootstrap interval over seeds (nan when there are none)."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return math.nan, math.nan, math.nan
-    return (float(values.mean()), *bootstrap_interval(values))
+    return mean_and_interval(values)[:3]
 
 
 class _GroupedBars:
