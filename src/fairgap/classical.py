@@ -196,7 +196,7 @@ def sklearn_estimator(spec: ModelSpec, seed: int):
     from sklearn.tree import DecisionTreeClassifier
 
     if spec.model == "logistic_regression":
-        return LogisticRegression(solver="liblinear", max_iter=1000)
+        return LogisticRegression(solver="liblinear", max_iter=1000, random_state=seed)
     return DecisionTreeClassifier(max_depth=spec.max_depth, random_state=seed)
 
 
@@ -211,7 +211,8 @@ def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
 
     The reduction's randomized classifier says "positive" with probability sum_h weight_h * h(x), from
     its fitted ``predictors_`` and ``weights_``. Its parameter count is that of the largest predictor in
-    the mixture.
+    the mixture. The expected prediction draws nothing: ``ExponentiatedGradient.predict`` is not used, which
+    without a ``random_state`` would draw from numpy's global generator (fairlearn issue #1261).
     """
     x, y, g = split.part("train")
     if spec.reduction is None:
@@ -228,7 +229,12 @@ def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
 
 
 def fit(spec: ModelSpec, split: TabularSplit, seed: int):
-    return (fit_torch if spec.model in ("linear", "mlp") else fit_sklearn)(spec, split, seed)
+    """Fit and predict with one BLAS/OpenMP thread, so the result does not depend on how many threads the
+    process (or a joblib worker) happens to have: byte-reproducible (the torch side pins its own threads)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return (fit_torch if spec.model in ("linear", "mlp") else fit_sklearn)(spec, split, seed)
 
 
 def evaluate_spec(label: str, spec: ModelSpec, split: TabularSplit, source: str) -> pd.DataFrame:
@@ -280,6 +286,8 @@ def _key(payload: dict) -> str:
 
 def _run_task(source: str, make_split, labelled: dict[str, ModelSpec], describe: dict, seed: int) -> pd.DataFrame:
     """All models of one (source, seed), each from the cache or fitted (the split is built only if needed)."""
+    from threadpoolctl import threadpool_limits
+
     from .io import CorruptCacheEntry, read_csv, write_csv
     from .paths import results_dir
 
@@ -292,7 +300,9 @@ def _run_task(source: str, make_split, labelled: dict[str, ModelSpec], describe:
             continue
         except (CorruptCacheEntry, FileNotFoundError):
             pass
-        split = split if split is not None else make_split(seed)
+        if split is None:
+            with threadpool_limits(1):   # the encoders / PCA of the split, as each fit (see fit)
+                split = make_split(seed)
         frame = evaluate_spec(label, spec, split, source)
         write_csv(path, frame)
         frames.append(frame)
