@@ -2,6 +2,7 @@
 
 import multiprocessing
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,12 @@ from fairgap.io import CorruptCacheEntry, read_arrays, read_json, write_arrays, 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "fairgap"
 
 
-def _hammer(path: str, value: int) -> None:
-    for i in range(40):
+def _hammer(path: str, value: int, stop) -> None:
+    """Rewrite the entry at least 40 times, then until the reader has checked enough reads (``stop``); at
+    most 2,000 times, so that a reader that never reads ends the test (and fails it) instead of hanging it."""
+    for i in range(2000):
+        if i >= 40 and stop.is_set():
+            break
         write_json(Path(path), {"writer": value, "i": i, "payload": [value] * 2000})
         write_arrays(Path(path).with_suffix(".npz"), data=np.full(5000, value))
 
@@ -21,13 +26,19 @@ def _hammer(path: str, value: int) -> None:
 def test_two_processes_writing_the_same_entry_never_leave_a_torn_file(tmp_path):
     target = tmp_path / "entry.json"
     context = multiprocessing.get_context("spawn")
-    writers = [context.Process(target=_hammer, args=(str(target), v)) for v in (1, 2)]
+    stop = context.Event()
+    writers = [context.Process(target=_hammer, args=(str(target), v, stop)) for v in (1, 2)]
     for w in writers:
         w.start()
+    checked, deadline = 0, time.monotonic() + 60
     while any(w.is_alive() for w in writers):
         if target.exists():
             entry = read_json(target)  # must always parse whole
             assert entry["payload"] == [entry["writer"]] * 2000
+            checked += 1
+        if checked >= 50 or time.monotonic() > deadline:
+            stop.set()
+    assert checked > 0, "no read happened while the writers were writing: the torn-read check checked nothing"
     for w in writers:
         w.join()
         assert w.exitcode == 0
