@@ -150,8 +150,11 @@ def sweep_scale(profile: str) -> dict:
 
 
 def sweep_executor(profile: str, executor: str) -> str:
-    """Smoke runs take a fraction of a second: starting worker processes would cost more than it saves."""
-    return "sequential" if executor == "auto" and profile == "smoke" else executor
+    """Smoke runs take a fraction of a second: starting worker processes would cost more than it saves
+    (a Dask scheduler named by DASK_SCHEDULER_ADDRESS is already running: "auto" goes there)."""
+    from .sweep import scheduler_address
+
+    return "sequential" if executor == "auto" and profile == "smoke" and not scheduler_address() else executor
 
 
 def sweep_base(profile: str, **overrides) -> RunConfig:

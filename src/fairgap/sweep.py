@@ -8,8 +8,14 @@ training only the rest. Execution:
 * ``"processes"``: local worker processes (spawned, so it works from Jupyter), one per core
   (each run uses ``config.threads`` torch threads, 1 by default: ``cores // threads`` workers).
 * ``"dask"``: a Dask distributed cluster (``pip install -e '.[distributed]'``): pass a
-  ``dask.distributed.Client`` to use yours, or get a LocalCluster. Workers must see the
-  same results folder (a shared file system) because runs are exchanged through the cache.
+  ``dask.distributed.Client`` to use yours, or get a LocalCluster on this machine.
+* a scheduler address (``"tcp://host:8786"``), or ``DASK_SCHEDULER_ADDRESS`` set (Dask's own
+  configuration variable) with executor "auto" or "dask": the runs go to that existing cluster.
+
+On Dask, results come back through Dask, not through a shared disk: a worker trains the run into its
+own cache (its ``FAIRGAP_RESULTS``; data from its ``FAIRGAP_DATA``), or finds it there, and returns the
+entry's files as bytes (``train.export_entry``); the client writes them into its own cache atomically
+(``train.import_entry``). So resume and the tables work whatever the workers' disks are.
 
 A run's numbers depend only on its config and seed: the torch thread count, which orders float
 reductions, is part of the config (``RunConfig.threads``) and set by ``train`` itself, so the three
@@ -35,9 +41,10 @@ import pandas as pd
 
 from .experiments import method_config
 from .paths import available_cores, data_dir, results_dir
-from .train import SELECTION, RunConfig, load_cached, run
+from .train import SELECTION, RunConfig, export_entry, import_entry, load_cached, run, run_folder
 
 EXECUTORS = ("auto", "sequential", "processes", "dask")
+SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"  # Dask's own configuration variable (config "scheduler-address")
 
 
 @dataclass
@@ -78,26 +85,42 @@ def _run_one(config: dict, results: str, data: str) -> str:
 def run_sweep(runs: list[SweepRun], executor: str = "auto", workers: int | None = None, progress: bool = True,
               client=None) -> pd.DataFrame:
     """Run (or load) every run; return the tidy table of all histories with the runs' labels."""
-    train_pending([(r.labels, r.config) for r in runs], load_cached, run, _run_one, executor=executor,
+    train_pending([(r.labels, r.config) for r in runs], load_cached, run, _run_one, run_folder, executor=executor,
                   workers=workers, progress=progress, client=client, desc="sweep runs")
     return results_table(runs)
 
 
-def train_pending(jobs: list[tuple], load, train_one, worker, executor: str = "auto", workers: int | None = None,
-                  progress: bool = True, client=None, desc: str = "runs") -> None:
+def scheduler_address(executor: str = "auto") -> str | None:
+    """The Dask scheduler that ``executor`` sends runs to: the executor itself when it is an address
+    ("tcp://host:8786"), else ``DASK_SCHEDULER_ADDRESS`` for executor "auto" or "dask"; None: no cluster."""
+    if "://" in executor:
+        return executor
+    return (os.environ.get(SCHEDULER_VARIABLE) or None) if executor in ("auto", "dask") else None
+
+
+def train_pending(jobs: list[tuple], load, train_one, worker, folder, executor: str = "auto",
+                  workers: int | None = None, progress: bool = True, client=None, desc: str = "runs") -> None:
     """Train every config of ``jobs`` ((labels, config) pairs) that ``load`` finds no cached result for,
     identical configs once, each caching its own result.
 
     ``train_one(config)`` trains here (executor "sequential"); ``worker(config_dict, results, data)`` is the
-    module-level function that trains one in a worker process ("processes", "dask"). "auto" picks processes
-    when more than one run is left and the cores allow more than one worker (``cores // threads``).
+    module-level function that trains one in a worker process ("processes", Dask) into the results folder
+    it is given; ``folder(config)`` is a run's cache folder (the entry a Dask worker sends back). "auto"
+    picks a configured Dask scheduler (``scheduler_address``), else processes when more than one run is
+    left and the cores allow more than one worker (``cores // threads``).
     """
-    if executor not in EXECUTORS:
-        raise ValueError(f"Unknown executor {executor!r}. Valid executors: {', '.join(EXECUTORS)}.")
+    address = scheduler_address(executor)
+    if executor not in EXECUTORS and address is None:
+        raise ValueError(f"Unknown executor {executor!r}. Valid executors: {', '.join(EXECUTORS)}, or a Dask "
+                         "scheduler address such as 'tcp://host:8786'.")
     todo = list({config.key(): (labels, config) for labels, config in jobs if load(config) is None}.values())
-    threads = max([config.threads for _, config in todo], default=1)
-    workers = min(workers or max(1, available_cores() // threads), max(1, len(todo)))
-    if executor == "auto":
+    if not todo:
+        return
+    threads = max(config.threads for _, config in todo)
+    workers = min(workers or max(1, available_cores() // threads), len(todo))
+    if address is not None or client is not None:
+        executor = "dask"
+    elif executor == "auto":
         executor = "processes" if workers > 1 and len(todo) > 1 else "sequential"
     bar = None
     if progress:
@@ -111,7 +134,7 @@ def train_pending(jobs: list[tuple], load, train_one, worker, executor: str = "a
         elif executor == "processes":
             run_in_processes(worker, [(labels, _payload(config)) for labels, config in todo], workers, bar)
         else:
-            _run_dask(worker, todo, workers, bar, client)
+            _run_dask(worker, folder, load, todo, workers, bar, client, address)
     finally:
         bar and bar.close()
 
@@ -143,28 +166,78 @@ def run_in_processes(function, jobs: list[tuple], workers: int, bar=None) -> Non
             raise
 
 
-def _run_dask(worker, todo, workers, bar, client) -> None:
+def _run_dask(worker, folder, load, todo, workers, bar, client, address) -> None:
+    """Submit each run to Dask (``client``, else the scheduler at ``address``, else a new LocalCluster);
+    write each run's returned cache entry into this process's results folder as it arrives."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
     except ImportError as err:
-        raise ImportError("executor='dask' needs Dask distributed: pip install -e '.[distributed]'") from err
+        raise ImportError("Running sweeps on Dask needs Dask distributed: pip install -e '.[distributed]' "
+                          f"(or unset {SCHEDULER_VARIABLE} / pass executor='processes').") from err
     own = client is None
     if own:
-        client = Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
+        client = _connect(Client, address) if address else \
+            Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True))
     try:
-        futures = {client.submit(worker, *_payload(config), pure=False): labels for labels, config in todo}
+        futures = {client.submit(_train_on_worker, worker, folder, config, pure=False): (labels, config)
+                   for labels, config in todo}
         for future in dask_completed(list(futures)):
-            _raise_with_labels(future, futures[future])
+            labels, config = futures[future]
+            files = _raise_with_labels(future, labels)
+            if load(config) is None:  # else this client shares the worker's disk (a LocalCluster)
+                import_entry(folder(config), files)
+                if load(config) is None:
+                    raise RuntimeError(f"Sweep run {labels}: the entry the Dask worker returned is not a readable "
+                                       f"cache entry ({sorted(files)}); rerun the sweep to train it again.")
             bar and bar.update()
     finally:
         if own:
+            cluster = None if address else client.cluster
             client.close()
-            client.cluster.close()
+            cluster and cluster.close()
 
 
-def _raise_with_labels(future, labels) -> None:
+def _connect(Client, address: str):
+    """A Client of the scheduler at ``address``; an unreachable one is named with what to do."""
+    source = f"{SCHEDULER_VARIABLE}={address}" if os.environ.get(SCHEDULER_VARIABLE) == address else \
+        f"executor={address!r}"
     try:
-        future.result()
+        client = Client(address)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConnectionError(
+            f"Cannot reach the Dask scheduler at {address} (from {source}): {err}. Start one (`dask scheduler`, "
+            f"then `dask worker {address}` on each worker machine), fix the address, or unset "
+            f"{SCHEDULER_VARIABLE} / pass executor='processes' to run on this machine.") from err
+    if not client.scheduler_info().get("workers"):
+        import warnings
+
+        warnings.warn(f"The Dask scheduler at {address} has no workers yet; the runs wait until one connects "
+                      f"(`dask worker {address}`).", stacklevel=4)
+    return client
+
+
+def _train_on_worker(worker, folder, config) -> dict[str, bytes]:
+    """Dask task: train ``config`` into this worker's own cache (its FAIRGAP_RESULTS, data from its
+    FAIRGAP_DATA), or find it there already trained, and return the entry's files as bytes. An error
+    names the worker, since the cause (a missing dataset, say) is on that machine."""
+    try:
+        worker(dataclasses.asdict(config), str(results_dir()), str(data_dir()))
+        return export_entry(folder(config))
+    except Exception as err:
+        from dask.distributed import get_worker
+
+        message = f"on Dask worker {get_worker().address}: {err}"
+        try:
+            named = type(err)(message)
+        except Exception:
+            named = RuntimeError(f"{type(err).__name__} {message}")
+        raise named from err
+
+
+def _raise_with_labels(future, labels):
+    """The future's result; a failure is re-raised naming the run's labels."""
+    try:
+        return future.result()
     except BrokenProcessPool:
         raise
     except Exception as err:

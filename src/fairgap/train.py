@@ -20,6 +20,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ import torch
 
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
-from .io import read_run_entry, write_run_entry
+from .io import atomic_path, read_run_entry, write_run_entry
 from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters
 from .paths import results_dir
@@ -398,6 +399,32 @@ def load_cached(config: RunConfig) -> RunResult | None:
 def save_result(result: RunResult) -> None:
     write_run_entry(run_folder(result.config), dataclasses.asdict(result.config), result.config.key(), result.info,
                     {"history": result.history}, "scores.npz", result.scores)
+
+
+ENTRY_MARKER = "info.json"  # written last by io.write_run_entry: its presence marks a complete entry
+
+
+def export_entry(folder) -> dict[str, bytes]:
+    """The files of a complete cache entry (a run's folder) as {relative path: bytes}: what a Dask worker
+    sends back to the client (data files only, nothing pickled). Temporary files are left out."""
+    folder = Path(folder)
+    files = {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+             if path.is_file() and not path.name.startswith(".")}
+    if ENTRY_MARKER not in files:
+        raise FileNotFoundError(f"{folder} is not a complete cache entry (no {ENTRY_MARKER}).")
+    return files
+
+
+def import_entry(folder, files: dict[str, bytes]) -> None:
+    """Write an exported entry into ``folder``, each file atomically, the entry marker last, so that a
+    reader (or an interrupted import) never sees a partial entry as complete."""
+    folder = Path(folder).resolve()
+    for name in sorted(files, key=lambda n: n == ENTRY_MARKER):
+        target = (folder / name).resolve()
+        if folder not in target.parents:
+            raise ValueError(f"Cache entry file {name!r} would be written outside {folder}.")
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(files[name])
 
 
 def run(config: RunConfig, cache: bool = True, progress: bool = False) -> RunResult:

@@ -23,7 +23,8 @@ from ..sweep import train_pending
 
 NOTEBOOK = "05_face_verification"
 from .probe import probe_table
-from .train import VerificationConfig, VerificationResult, load_cached, run_verification, run_verification_in_worker
+from .train import (VerificationConfig, VerificationResult, load_cached, run_folder, run_verification,
+                    run_verification_in_worker)
 
 METHOD_LABELS = {
     "none": "margin loss only",
@@ -133,11 +134,13 @@ def experiment_grid(base: VerificationConfig, weights: dict[str, list[float]],
 def run_grid(configs: dict, progress: bool = True, executor: str = "auto") -> dict:
     """Run (or load from the cache) each config; with ``executor="auto"`` the runs not yet cached are
     spread over local processes, one per core (a run's numbers do not depend on where it ran: its
-    thread count is part of its config), ``"sequential"`` trains them here one after another."""
+    thread count is part of its config), or on the Dask scheduler that DASK_SCHEDULER_ADDRESS names;
+    ``"sequential"`` trains them here one after another."""
     if executor not in ("auto", "sequential"):
         raise ValueError(f"Unknown executor {executor!r}. Valid: auto, sequential.")
     train_pending(list(configs.items()), load_cached, lambda config: run_verification(config, progress=progress),
-                  run_verification_in_worker, executor=executor, progress=progress, desc="verification runs")
+                  run_verification_in_worker, run_folder, executor=executor, progress=progress,
+                  desc="verification runs")
     return {key: load_cached(config) for key, config in configs.items()}
 
 
