@@ -112,15 +112,18 @@ def test_a_killed_sweep_resumes_and_ends_with_the_uninterrupted_table(sig, tmp_p
     pd.testing.assert_frame_equal(resumed, uninterrupted)
 
 
-def test_mean_ci_is_a_bootstrap_interval_inside_the_values_range():
+def test_mean_ci_is_the_claims_t_interval_per_cell():
+    from fairgap.evidence import t_interval
+
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"cell": ["a"] * 5 + ["b"] * 3 + ["c"], "value": rng.uniform(size=9)})
     out = mean_ci(frame, ["cell"]).set_index("cell")
     for cell in ("a", "b"):
         values = frame[frame.cell == cell].value
-        assert values.min() <= out.loc[cell, "ci_low"] < values.mean() < out.loc[cell, "ci_high"] <= values.max()
+        assert (out.loc[cell, "ci_low"], out.loc[cell, "ci_high"]) == pytest.approx(t_interval(values))
+        assert out.loc[cell, "ci_low"] < values.mean() < out.loc[cell, "ci_high"]
         assert out.loc[cell, "n"] == len(values)
-    assert out.loc["c", "ci_low"] == out.loc["c", "ci_high"] == out.loc["c", "mean"]
+    assert np.isnan(out.loc["c", "ci_low"]) and out.loc["c", "n"] == 1   # one seed: no interval
 
 
 def test_unknown_executor_is_refused():

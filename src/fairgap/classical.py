@@ -477,13 +477,13 @@ def targeted_disparity(results: pd.DataFrame, disparity: str = "equalized_odds_d
 
 
 def gap_table(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Per source and model: mean train and test disparity, the gap with its 95% bootstrap interval over
+    """Per source and model: mean train and test disparity, the gap with its 95% t-interval over
     seeds, mean train accuracy, n."""
-    from .evidence import bootstrap_interval
+    from .evidence import t_interval
 
     rows = []
     for (source, model), part in per_run.groupby(["source", "model"], sort=False):
-        low, high = bootstrap_interval(part.gap.to_numpy())
+        low, high = t_interval(part.gap.to_numpy())
         rows.append({"source": source, "model": model, "family": part.family.iloc[0],
                      "constraint": part.constraint.iloc[0], "disparity": part.disparity.iloc[0],
                      "train": part.train.mean(), "test": part.test.mean(), "gap": part.gap.mean(),
@@ -503,7 +503,7 @@ def contrast_claims(per_run: pd.DataFrame, references: list[str]) -> list:
     for (source, model), part in per_run.groupby(["source", "model"], sort=False):
         metric = part.disparity.iloc[0].replace("_", " ")
         claims.append(claim(f"{source}: {model} is less fair on test than on train", f"test − train {metric}",
-                            part.gap.to_numpy(), ">"))
+                            part.set_index("seed").gap, ">"))
     for source, mine in per_run.groupby("source", sort=False):
         networks = mine[(mine.family == "network") & (mine.constraint != "none")]
         for reference in references:
@@ -511,7 +511,7 @@ def contrast_claims(per_run: pd.DataFrame, references: list[str]) -> list:
             for model, part in (networks.groupby("model", sort=False) if len(ref) else []):
                 paired = part.set_index("seed").gap.sub(ref).dropna()
                 claims.append(claim(f"{source}: {model}'s gap exceeds {reference}'s (same splits)",
-                                    "difference of test − train gaps, paired by split", paired.to_numpy(), ">"))
+                                    "difference of test − train gaps, paired by split", paired, ">"))
     return claims
 
 

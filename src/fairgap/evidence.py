@@ -1,63 +1,123 @@
-"""Evidence: intervals over seeds that stay in range, and the claims table every notebook ends with.
+"""Evidence: intervals over seeds (or splits) that cover at the n we run, claims, and their verdicts.
 
-Intervals are **percentile bootstrap** intervals of the mean over runs (seeds, or random splits):
-resample the n values with replacement, take the mean of each resample, and report the 2.5th and
-97.5th percentiles of those means. Every resampled mean is a mean of observed values, so the interval
-cannot leave the range the metric lives in (a rate stays in [0, 1], a difference of rates in
-[-1, 1]); a Student-t interval can. With few runs a percentile bootstrap is somewhat narrow (it
-under-covers at n = 3-5), which is why every figure and claim states its n.
+**Interval.** Every interval in the collection, in the figures and in the claims tables, is the
+two-sided 95% **Student-t interval of the mean** of the per-unit values (one value per seed, or per
+random split; a paired claim's values are the per-seed differences): mean ± t(0.975, n−1) · s/√n.
+It is not clipped: a disparity near 0 can have a lower end below 0 (it says the seeds cannot tell the
+mean from 0, which is the point).
 
-A **claim** is a sentence about the results, a statistic (what is averaged over runs), its estimate
-(the mean), the 95% bootstrap interval, n, and a verdict: "shown" when the interval excludes the null
-value in the claimed direction, else "not shown". Paired claims (a difference between two settings at
-the same seed) bootstrap the per-seed differences.
+Chosen by simulation, not by taste (``tests/test_evidence.py`` repeats it, 20,000 samples per cell):
+
+=================================  ========  ========  ========
+coverage of the true mean            n = 3     n = 5    n = 10
+=================================  ========  ========  ========
+Student-t, normal data                 95.2%     95.2%     95.2%
+Student-t, Beta(2, 5) (skew 0.60)      93.7%     93.3%     94.2%
+Student-t, Beta(1, 8) (skew 1.5)       89.6%     90.1%     91.6%
+percentile bootstrap, normal data      ~75%      ~84%      ~90%
+=================================  ========  ========  ========
+
+The percentile bootstrap this module used before is [min, max] at n = 3 (10 distinct resample
+means), so its "shown" meant "all seeds agree in sign": a one-sided false positive rate of 12.5% at
+n = 3 and 8% at n = 5. An exact sign-flip test cannot reach p < 0.025 below n = 6 (its smallest
+one-sided p is 2^-n), so it cannot serve the 3-5 seed exploratory claims. The t-interval covers at
+every n we run on symmetric data; on skewed data it misses mostly on one side (the long tail's
+side): for Beta(2, 5) the upper end falls below the mean 4.6-5.2% of the time, so a "<" claim on
+such data is falsely shown at about twice the nominal 2.5%. Per-seed differences of disparities are
+close to symmetric; the per-seed values are saved beside every claims table to check.
+
+**Claim.** A sentence, the statistic averaged over units, a direction (``>`` or ``<``) and a null
+value, the estimate (the mean), the 95% t-interval, n, the one-sided t-test p-value against the null
+in the claimed direction, a ``kind`` and a verdict:
+
+* **exploratory** claims are "shown" when p < 0.025, i.e. when the 95% interval lies entirely on the
+  claimed side of the null. With 3-5 seeds this is a description of these runs, not a finding: it
+  does not adjust for the many claims a notebook makes.
+* **primary** claims are few (at most three per notebook), declared before anything runs
+  (``fairgap.claims.primary``), rest on at least 10 seeds or splits in the default profile, and are
+  "shown" only when their **Holm-adjusted** p-value over all the collection's primary claims is below
+  0.025 (``adjust_collection``). A declared primary claim whose notebook has not run yet counts with
+  p = 1, which can only raise the others' adjusted p-values (Holm is monotone).
+
+A verdict of "not shown" means the data at this n cannot exclude the null; it is not evidence for the
+null. A claim of "at most δ" (non-superiority) puts δ in ``null`` with direction ``<``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 CONFIDENCE = 0.95
-N_RESAMPLES = 10_000
-CLAIM_COLUMNS = ("claim", "statistic", "estimate", "lower", "upper", "n", "verdict")
+ALPHA = (1 - CONFIDENCE) / 2  # one-sided level of a "shown" verdict: the 95% interval excludes the null
+CLAIM_COLUMNS = ("claim", "kind", "statistic", "direction", "null", "estimate", "lower", "upper", "n",
+                 "p_value", "p_adjusted", "verdict")
+VALUE_COLUMNS = ("claim", "unit", "value")
 SHOWN, NOT_SHOWN = "shown", "not shown"
+PRIMARY, EXPLORATORY = "primary", "exploratory"
+INTERVAL_NAME = "95% Student-t interval"
+# "Little" test fairness: a constraint that lowers a disparity by less than this (0.05, on a 0-1 scale)
+# bought little. Claims of the form "method − ERM > −LITTLE" could fail: a real effect refutes them.
+LITTLE = 0.05
 
 
-def bootstrap_interval(values, confidence: float = CONFIDENCE, n_resamples: int = N_RESAMPLES,
-                       seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped).
-
-    Deterministic (fixed resampling seed), so a re-run draws the same band. One value gives a
-    zero-width interval at that value; no values give (nan, nan).
-    """
+def _clean(values) -> np.ndarray:
     values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
+    return values[~np.isnan(values)]
+
+
+def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Two-sided Student-t interval of the mean of ``values`` (NaNs dropped): mean ± t·s/√n.
+
+    Fewer than two values give (nan, nan): one run says nothing about the spread over runs. Equal
+    values give a zero-width interval. Usable as a seaborn ``errorbar`` (a callable of the values).
+    """
+    from scipy.stats import t
+
+    values = _clean(values)
+    n = len(values)
+    if n < 2:
         return float("nan"), float("nan")
-    if len(values) == 1 or np.all(values == values[0]):
-        return float(values[0]), float(values[0])
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), size=(n_resamples, len(values)))].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
+    mean, half = values.mean(), t.ppf((1 + confidence) / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return float(mean - half), float(mean + half)
+
+
+def one_sided_p(values, direction: str = ">", null: float = 0.0) -> float:
+    """One-sided one-sample t-test p-value that the mean of ``values`` is above (``">"``) or below
+    (``"<"``) ``null``; nan with fewer than two values. Equal values: 0 on the claimed side, else 1."""
+    from scipy.stats import t
+
+    check_direction(direction)
+    values = _clean(values)
+    n = len(values)
+    if n < 2:
+        return float("nan")
+    sign = 1.0 if direction == ">" else -1.0
+    shift, sd = sign * (values.mean() - null), values.std(ddof=1)
+    if sd == 0:
+        return 0.0 if shift > 0 else 1.0
+    return float(t.sf(shift / (sd / np.sqrt(n)), n - 1))
+
+
+def check_direction(direction: str) -> None:
+    if direction not in (">", "<"):
+        raise ValueError(f"direction must be '>' or '<', got {direction!r}.")
 
 
 def mean_and_interval(values) -> tuple[float, float, float, int]:
-    """The mean of ``values`` (NaNs dropped), its 95% bootstrap interval and the number of values;
+    """The mean of ``values`` (NaNs dropped), its 95% t-interval and the number of values;
     NaNs and 0 when there are none."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
+    values = _clean(values)
     if not len(values):
         return float("nan"), float("nan"), float("nan"), 0
-    return (float(values.mean()), *bootstrap_interval(values), len(values))
+    return (float(values.mean()), *t_interval(values), len(values))
 
 
 def mean_interval(frame: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
-    """Per cell of ``by``: mean, 95% bootstrap interval (ci_low, ci_high) and n of ``value``."""
+    """Per cell of ``by``: mean, 95% t-interval (ci_low, ci_high) and n of ``value``."""
     rows = []
     for keys, part in frame.groupby(by, dropna=False)[value]:
         keys = keys if isinstance(keys, tuple) else (keys,)
@@ -86,21 +146,47 @@ class Claim:
     upper: float
     n: int
     verdict: str
+    kind: str = EXPLORATORY
+    direction: str = ">"
+    null: float = 0.0
+    p_value: float = float("nan")
+    p_adjusted: float = float("nan")
+    values: dict = field(default_factory=dict)  # unit (seed or split) -> value: what the claim rests on
 
     def as_row(self) -> dict:
-        return {c: getattr(self, c) for c in CLAIM_COLUMNS}
+        return {**{c: getattr(self, c) for c in CLAIM_COLUMNS}, "values": dict(self.values)}
 
 
-def claim(claim: str, statistic: str, values, direction: str = ">", null: float = 0.0) -> Claim:
+def _units(values) -> dict:
+    """``values`` (a Series indexed by seed or split, or a sequence) as {unit: value}, NaNs dropped."""
+    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=float))
+    series = series.astype(float).dropna()
+    return {(int(k) if isinstance(k, (int, np.integer)) else str(k)): float(v) for k, v in series.items()}
+
+
+def claim(claim: str, statistic: str, values, direction: str = ">", null: float = 0.0,
+          kind: str = EXPLORATORY) -> Claim:
     """A claim that the mean of ``values`` is above (``">"``) or below (``"<"``) ``null``.
 
-    Shown when the whole 95% bootstrap interval lies on the claimed side of ``null``.
+    ``values``: one per seed or split (a Series indexed by seed keeps the seeds in the values file).
+    Exploratory: shown when the one-sided p < 0.025 (the 95% interval is on the claimed side of the
+    null). Primary: "not shown" until ``adjust_collection`` sets its Holm-adjusted p and verdict.
     """
-    if direction not in (">", "<"):
-        raise ValueError(f"direction must be '>' or '<', got {direction!r}.")
-    estimate, low, high, n = mean_and_interval(values)
-    shown = n > 1 and (low > null if direction == ">" else high < null)
-    return Claim(claim, statistic, estimate, low, high, n, SHOWN if shown else NOT_SHOWN)
+    check_direction(direction)
+    if kind not in (PRIMARY, EXPLORATORY):
+        raise ValueError(f"kind must be {PRIMARY!r} or {EXPLORATORY!r}, got {kind!r}.")
+    units = _units(values)
+    estimate, low, high, n = mean_and_interval(list(units.values()))
+    p = one_sided_p(list(units.values()), direction, null)
+    shown = kind == EXPLORATORY and n > 1 and p < ALPHA
+    return Claim(claim, statistic, estimate, low, high, n, SHOWN if shown else NOT_SHOWN, kind, direction,
+                 float(null), p, values=units)
+
+
+def untestable(text: str, statistic: str, direction: str = ">", null: float = 0.0, kind: str = EXPLORATORY) -> Claim:
+    """A claim the data cannot test (no setting meets its rule): not shown, no estimate, p = 1."""
+    return Claim(text, statistic, float("nan"), float("nan"), float("nan"), 0, NOT_SHOWN, kind, direction,
+                 float(null), 1.0)
 
 
 def paired(frame: pd.DataFrame, column: str, first, second, on: str = "seed", value: str = "value") -> pd.Series:
@@ -120,21 +206,94 @@ def seed_difference(first: pd.Series, second: pd.Series) -> pd.Series:
 
 
 def claims_table(claims: list[Claim]) -> pd.DataFrame:
-    """The claims as a table with the columns ``CLAIM_COLUMNS``."""
-    return pd.DataFrame([c.as_row() for c in claims], columns=list(CLAIM_COLUMNS))
+    """The claims as a table: the columns ``CLAIM_COLUMNS`` and ``values`` (each claim's per-unit values)."""
+    return pd.DataFrame([c.as_row() for c in claims], columns=[*CLAIM_COLUMNS, "values"])
 
 
-def save_claims(table: pd.DataFrame, notebook: str, profile: str = "default"):
-    """Write ``<figures dir>/<notebook>/claims.csv`` (where the notebook's figures go); returns the path."""
-    from .paths import figures_dir
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN counts as 1): the i-th smallest is
+    max over j ≤ i of min(1, (m − j + 1) p_(j))."""
+    p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    stepped = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return adjusted
+
+
+def verdict_of(row) -> str:
+    """A claims-table row's verdict from its numbers: exploratory by p < 0.025, primary by its
+    Holm-adjusted p < 0.025; never shown with fewer than two units."""
+    p = row["p_adjusted"] if row["kind"] == PRIMARY else row["p_value"]
+    return SHOWN if int(row["n"]) > 1 and pd.notna(p) and p < ALPHA else NOT_SHOWN
+
+
+def adjust_collection(folder, declared: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """Holm over every primary claim of the collection: read ``<folder>/*/claims.csv``, set each primary
+    claim's ``p_adjusted`` and verdict, rewrite the tables that changed, and return them by notebook.
+
+    ``declared``: notebook -> number of primary claims it declares; a notebook whose table is not (yet)
+    in ``folder`` counts its declared claims with p = 1 (conservative: Holm is monotone in every p).
+    """
     from .io import write_csv
+
+    tables = {path.parent.name: pd.read_csv(path) for path in sorted(Path(folder).glob("*/claims.csv"))}
+    tables = {k: t for k, t in tables.items() if "kind" in t.columns}
+    pooled = [(k, i, t.at[i, "p_value"]) for k, t in tables.items() for i in t.index[t.kind == PRIMARY]]
+    missing = sum(count for notebook, count in declared.items() if notebook not in tables)
+    adjusted = holm([p for _, _, p in pooled] + [1.0] * missing)
+    for (notebook, i, _), p in zip(pooled, adjusted):
+        tables[notebook].at[i, "p_adjusted"] = p
+    for notebook, table in tables.items():
+        table["verdict"] = table.apply(verdict_of, axis=1) if len(table) else table.get("verdict")
+        write_csv(Path(folder) / notebook / "claims.csv", table[list(CLAIM_COLUMNS)])
+    return tables
+
+
+def values_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The per-unit values behind every claim of ``table`` (its ``values`` column), long: claim, unit, value."""
+    rows = [{"claim": row["claim"], "unit": unit, "value": value}
+            for _, row in table.iterrows() for unit, value in (row.get("values") or {}).items()]
+    return pd.DataFrame(rows, columns=list(VALUE_COLUMNS))
+
+
+def rebuild_claims(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Recompute every row of a saved claims table from the saved per-unit values (``claims_values.csv``):
+    estimate, interval, n, p-value, and the verdict from the row's ``p_adjusted``. What a reader needs
+    to check a table without rerunning anything."""
+    rows = []
+    for _, row in claims.iterrows():
+        mine = values[values.claim == row["claim"]].set_index("unit").value
+        if mine.empty:
+            rebuilt = untestable(row["claim"], row["statistic"], row["direction"], row["null"], row["kind"]).as_row()
+            rebuilt["p_value"] = row["p_value"]
+        else:
+            rebuilt = claim(row["claim"], row["statistic"], mine, row["direction"], row["null"], row["kind"]).as_row()
+        rebuilt["p_adjusted"] = row["p_adjusted"]
+        rebuilt["verdict"] = verdict_of(rebuilt)
+        rows.append(rebuilt)
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), index=claims.index)
+
+
+def save_claims(table: pd.DataFrame, notebook: str, profile: str = "default",
+                declared: dict[str, int] | None = None) -> pd.DataFrame:
+    """Write ``<figures dir>/<notebook>/claims.csv`` and ``claims_values.csv`` (the per-seed or per-split
+    values behind every claim), then Holm-adjust the collection's primary claims (``adjust_collection``
+    with ``declared``); returns this notebook's adjusted table (what the notebook shows)."""
+    from .io import write_csv
+    from .paths import figures_dir
 
     missing = [c for c in CLAIM_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"A claims table needs the columns {', '.join(CLAIM_COLUMNS)}; missing: {', '.join(missing)}.")
-    path = figures_dir(profile) / notebook / "claims.csv"
-    write_csv(path, table[list(CLAIM_COLUMNS)])
-    return path
+    duplicated = table.claim[table.claim.duplicated()].tolist()
+    if duplicated:
+        raise ValueError(f"Claims must have distinct texts (they key the values file); repeated: {duplicated}.")
+    folder = figures_dir(profile)
+    write_csv(folder / notebook / "claims_values.csv", values_table(table))
+    write_csv(folder / notebook / "claims.csv", table[list(CLAIM_COLUMNS)])
+    return adjust_collection(folder, declared or {})[notebook]
 
 
 def fmt(estimate: float, lower: float | None = None, upper: float | None = None, digits: int = 2) -> str:
@@ -142,20 +301,25 @@ def fmt(estimate: float, lower: float | None = None, upper: float | None = None,
     if estimate is None or (isinstance(estimate, float) and np.isnan(estimate)):
         return "n/a"
     text = f"{estimate:.{digits}f}"
-    if lower is not None and upper is not None:
+    if lower is not None and upper is not None and not (np.isnan(lower) or np.isnan(upper)):
         text += f" [{lower:.{digits}f}, {upper:.{digits}f}]"
     return text
 
 
 def fmt_mean(values, digits: int = 2) -> str:
-    """The mean of ``values`` (NaNs dropped) and its 95% bootstrap interval: '0.31 [0.22, 0.40]', or 'n/a'."""
+    """The mean of ``values`` (NaNs dropped) and its 95% t-interval: '0.31 [0.22, 0.40]', or 'n/a'."""
     mean, low, high, n = mean_and_interval(values)
     return fmt(mean, low, high, digits=digits) if n else "n/a"
 
 
+def fmt_p(p: float) -> str:
+    return "n/a" if p is None or np.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def fmt_claim(row) -> str:
-    """A claims-table row as 'estimate [lower, upper] (n = N, shown)'."""
-    return f"{fmt(row['estimate'], row['lower'], row['upper'])} (n = {int(row['n'])}, {row['verdict']})"
+    """A claims-table row as 'estimate [lower, upper] (n = N, shown)'; a primary claim adds its adjusted p."""
+    adjusted = f", Holm-adjusted p {fmt_p(row['p_adjusted'])}" if row.get("kind") == PRIMARY else ""
+    return f"{fmt(row['estimate'], row['lower'], row['upper'])} (n = {int(row['n'])}{adjusted}, {row['verdict']})"
 
 
 def markdown(text: str):
@@ -168,10 +332,13 @@ def markdown(text: str):
 
 
 def claims_markdown(table: pd.DataFrame):
-    """The claims table as a Markdown table (for the end of a notebook)."""
-    lines = ["| claim | statistic | estimate [95% CI] | n | verdict |", "|---|---|---|---|---|"]
-    for _, row in table.iterrows():
+    """The claims table as a Markdown table (for the end of a notebook), primary claims first."""
+    lines = ["| kind | claim | statistic | null | estimate [95% CI] | n | p | Holm p | verdict |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    ordered = pd.concat([table[table.kind == PRIMARY], table[table.kind != PRIMARY]])
+    for _, row in ordered.iterrows():
         verdict = f"**{row['verdict']}**" if row["verdict"] == SHOWN else row["verdict"]
-        lines.append(f"| {row['claim']} | {row['statistic']} | {fmt(row['estimate'], row['lower'], row['upper'])} "
-                     f"| {int(row['n'])} | {verdict} |")
+        lines.append(f"| {row['kind']} | {row['claim']} | {row['statistic']} | {row['direction']} {row['null']:g} "
+                     f"| {fmt(row['estimate'], row['lower'], row['upper'])} | {int(row['n'])} | {fmt_p(row['p_value'])} "
+                     f"| {fmt_p(row['p_adjusted'])} | {verdict} |")
     return markdown("\n".join(lines))

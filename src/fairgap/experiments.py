@@ -73,25 +73,36 @@ def dataset_overrides(dataset: str | None = None, data: dict | None = None) -> d
     return {"data": dict(data or {}), **({"dataset": dataset} if dataset is not None else {})}
 
 
-# Notebook 01's seeds per profile: every epoch of every method is evaluated, so fewer than the sweeps.
+# Notebook 01's seeds per profile: every epoch of every method is evaluated, so fewer than the sweeps;
+# the methods behind its primary claim (``fairgap.claims.primary``) run at the sweeps' primary seeds.
 OVERFITS_SEEDS = {"smoke": [0], "default": [0, 1, 2], "paper": [0, 1, 2]}
 
 
-def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | None = None, data: dict | None = None,
-                      seeds: list[int] | None = None, epochs: int | None = None,
-                      executor: str = "auto") -> dict[tuple[str, int], RunResult]:
-    """Notebook 01: one run per labelled method spec and seed (None: the profile's ``OVERFITS_SEEDS``),
-    every epoch evaluated on every split. Keys are (label, seed)."""
-    check_profile(profile)
-    seeds = OVERFITS_SEEDS[profile] if seeds is None else list(seeds)
+def check_seeds(seeds, name: str = "seeds") -> list[int]:
     if not seeds or not all(isinstance(s, int) for s in seeds):
-        raise ValueError(f"seeds must be a non-empty list of integers (e.g. [0, 1, 2]), got {seeds!r}.")
+        raise ValueError(f"{name} must be a non-empty list of integers (e.g. [0, 1, 2]), got {seeds!r}.")
+    return list(seeds)
+
+
+def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | None = None, data: dict | None = None,
+                      seeds: list[int] | None = None, epochs: int | None = None, executor: str = "auto",
+                      primary_seeds: list[int] | None = None) -> dict[tuple[str, int], RunResult]:
+    """Notebook 01: one run per labelled method spec and seed (None: the profile's ``OVERFITS_SEEDS``; the
+    methods behind the primary claim: ``primary_seeds``, None: the profile's), every epoch evaluated on
+    every split. Keys are (label, seed)."""
+    from .claims.primary import seeds_for
+
+    check_profile(profile)
+    seeds = check_seeds(OVERFITS_SEEDS[profile] if seeds is None else seeds)
+    primary_seeds = check_seeds(sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds,
+                                "primary_seeds")
     overrides = dataset_overrides(dataset, data)
     if epochs is not None:
         overrides["epochs"] = epochs
     base = base_config(profile, **overrides)
     configs = {(label, seed): method_config(base, {**spec, "seed": seed})
-               for label, spec in methods.items() for seed in seeds}
+               for label, spec in methods.items()
+               for seed in seeds_for("01_fairness_overfits", label, seeds, primary_seeds)}
     return run_labelled(configs, progress=profile != "smoke", executor=sweep_executor(profile, executor))
 
 
@@ -128,17 +139,21 @@ def final_table(results: dict[tuple[str, int], RunResult], disparity: str = "equ
 
 SWEEP_SCALE = {
     # The same runs as notebook 01, evaluated less often (sweeps use the final epoch), repeated over seeds.
-    "smoke": dict(overrides={"epochs": 2}, seeds=[0], weights=[0.3, 3.0], widths=[0.25, 0.5],
+    "smoke": dict(overrides={"epochs": 2}, seeds=[0], primary_seeds=[0], weights=[0.3, 3.0], widths=[0.25, 0.5],
                   sizes=[100, 200], size_pool={}),
     # Evaluated every 10 epochs (figures use the final epoch; early stopping in notebook 07 sets its
-    # own eval_every). Five seeds: the fewest with which a 95% bootstrap interval over seeds can exclude
-    # a null. Seven log-spaced weights, dense where F2's transition from "no effect" to "collapsed" lies
-    # (about 1 to 5). Sizes stop at 2,000 training faces: a 4,000-face run costs as much as four others.
-    "default": dict(overrides={"eval_every": 10}, seeds=[0, 1, 2, 3, 4],
-                    weights=[0.1, 0.32, 1.0, 1.8, 3.2, 5.6, 10.0],
+    # own eval_every). Five seeds for exploratory settings; ten (``primary_seeds``) for the settings behind
+    # a primary claim (``fairgap.claims.primary``), and for every weight of notebook 02, whose claims
+    # choose their weights from the results. Ten seeds make the t-interval's half-width 2.26 s/√10 = 0.72 s,
+    # against 1.24 s at five. Five log-spaced weights up to 3.2, where both penalties have collapsed
+    # (the 5.6 and 10 of the previous grid only repeated the collapse). Sizes stop at 2,000 training
+    # faces: a 4,000-face run costs as much as four others.
+    "default": dict(overrides={"eval_every": 10}, seeds=[0, 1, 2, 3, 4], primary_seeds=list(range(10)),
+                    weights=[0.1, 0.32, 1.0, 1.8, 3.2],
                     widths=[0.0625, 0.125, 0.25, 0.5, 1.0], sizes=[250, 500, 1000, 2000],
                     size_pool={"n_train": 2000}),
-    "paper": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2], weights=[0.1, 0.3, 1.0, 3.0, 10.0],
+    "paper": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2], primary_seeds=list(range(10)),
+                  weights=[0.1, 0.3, 1.0, 3.0, 10.0],
                   widths=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0], sizes=[10000, 30000, 100000, 162770], size_pool={}),
 }
 
@@ -194,10 +209,12 @@ def strength_trainer(profile: str, seeds: list[int], warmup_epochs: int = 2, **o
 
 def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, dict], seeds: list[int],
                      executor: str = "auto", dataset: str | None = None, data: dict | None = None,
-                     **overrides) -> pd.DataFrame:
-    """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds.
+                     primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+    """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds
+    (the methods behind the notebook's primary claim over ``primary_seeds``; None: the profile's).
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options (and, for
     "n_train" on the profile's dataset, over the pool the sizes are drawn from)."""
+    from .claims.primary import seeds_for
     from .sweep import plan, run_sweep
 
     if axis not in ("width", "n_train"):
@@ -208,7 +225,10 @@ def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, d
     elif axis == "width":
         overrides.setdefault("model", "small_cnn")  # the one model with a width knob
     base = sweep_base(profile, **overrides)
-    specs = [{"label": label, **spec, axis: value} for label, spec in methods.items() for value in values]
+    notebook = "03_model_capacity" if axis == "width" else "04_training_set_size"
+    primary_seeds = sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
+    specs = [{"label": label, **spec, axis: value, "seeds": seeds_for(notebook, label, seeds, primary_seeds)}
+             for label, spec in methods.items() for value in values]
     return run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                      progress=profile != "smoke")
 
@@ -241,17 +261,20 @@ POSTPROCESSED = "post-processing thresholds on held-out data"
 
 def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_width: float | None = None,
                      executor: str = "auto", dataset: str | None = None, data: dict | None = None,
-                     **overrides) -> pd.DataFrame:
+                     primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
     """F7's data: every remedy of ``remedy_specs`` over seeds, plus fairlearn's ThresholdOptimizer
     fitted on the validation scores of each ERM run (equalized odds). One tidy table with a ``label``.
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+    from .claims.primary import seeds_for
     from .postprocess import postprocessed_metrics
     from .sweep import final_epoch, plan, run_sweep
     from .train import load_cached
 
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     smaller_width = smaller_width or base.width / 4
-    specs = [{"label": label, **spec} for label, spec in remedy_specs(constrained, smaller_width).items()]
+    primary_seeds = sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
+    specs = [{"label": label, **spec, "seeds": seeds_for("07_remedies", label, seeds, primary_seeds)}
+             for label, spec in remedy_specs(constrained, smaller_width).items()]
     runs = plan(base, specs, seeds)
     table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
     post = []

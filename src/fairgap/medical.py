@@ -39,7 +39,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import roc_curve
 
 from .data import profile_options
-from .evidence import bootstrap_interval, paired, rate_halfwidth
+from .evidence import paired, rate_halfwidth, t_interval
 from .experiments import base_config, method_config, run_labelled
 from .metrics import evaluate
 from .paths import check_profile
@@ -61,16 +61,12 @@ SETTINGS = {
                   model="densenet121", width=1.0, epochs=10, batch_size=128, lr=1e-3, eval_every=1, device="auto"),
 }
 
-# Seeds per profile: one in smoke (CI time), three in default and paper. A run's seed fixes its
+# Seeds per profile: one in smoke (CI time), three in default and paper; the methods behind the primary
+# claim (``fairgap.claims.primary``) run at the primary seeds, ten outside smoke. A run's seed fixes its
 # initialisation and batch order; the patients are the dataset's own (data option ``seed``).
 SEEDS = {"smoke": [0], "default": [0, 1, 2], "paper": [0, 1, 2]}
+PRIMARY_SEEDS = {"smoke": [0], "default": list(range(10)), "paper": list(range(10))}
 
-DEFAULT_METHODS = {
-    "ERM": {"method": "erm"},
-    "EOpp penalty λ=1": {"method": "equal_opportunity_penalty", "weight": 1.0, "warmup_epochs": 2},
-    "MinDiff λ=1": {"method": "mindiff", "weight": 1.0, "condition": "positives", "warmup_epochs": 2},
-    "FairALM": {"method": "fairalm", "eta": 2.0, "condition": "positives", "warmup_epochs": 2},
-}
 
 
 def experiment_config(profile: str, finding: str | None = None, sensitive: str = "sex", data: dict | None = None,
@@ -101,12 +97,23 @@ def profile_seeds(profile: str) -> list[int]:
     return list(SEEDS[profile])
 
 
-def method_configs(base: RunConfig, methods: dict[str, dict], seeds=(0,)) -> dict[tuple[str, int], RunConfig]:
-    """(label, seed) -> RunConfig for every method spec and seed (validated before anything trains)."""
+def profile_primary_seeds(profile: str) -> list[int]:
+    """The seeds of the methods behind notebook 06's primary claim (``PRIMARY_SEEDS``)."""
+    check_profile(profile)
+    return list(PRIMARY_SEEDS[profile])
+
+
+def method_configs(base: RunConfig, methods: dict[str, dict], seeds=(0,),
+                   primary_seeds=None) -> dict[tuple[str, int], RunConfig]:
+    """(label, seed) -> RunConfig for every method spec and seed (validated before anything trains); the
+    methods behind a primary claim run at ``primary_seeds`` (None: ``seeds``)."""
+    from .claims.primary import seeds_for
+
     if not methods:
         raise ValueError("methods is empty; give at least {'ERM': {'method': 'erm'}}.")
+    primary_seeds = seeds if primary_seeds is None else primary_seeds
     return {(label, int(seed)): method_config(base, spec).replace(seed=int(seed))
-            for label, spec in methods.items() for seed in seeds}
+            for label, spec in methods.items() for seed in seeds_for(NOTEBOOK, label, seeds, primary_seeds)}
 
 
 def run_all(configs: dict[tuple[str, int], RunConfig], progress: bool = True,
@@ -212,7 +219,7 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
 
     * ``low``, ``high``: a paired bootstrap over test images (the same resampled patients for both
       models): how much the sampling of test patients alone moves the change;
-    * ``seed_low``, ``seed_high``: a percentile bootstrap over seeds of the per-seed differences
+    * ``seed_low``, ``seed_high``: a 95% Student-t interval over seeds of the per-seed differences
       (method − reference at the same seed; ``seeds`` of them): how much training randomness moves it.
 
     Rows: method, group, metric ("AUC" or "TPR"), change, low, high, seed_low, seed_high, seeds,
@@ -235,9 +242,9 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     members = [np.flatnonzero(group == g) for g in range(len(group_labels))]
     boots = [[rng.choice(m, size=len(m), replace=True) for _ in range(n_boot)] for m in members]
 
-    def stat(label, g, index, metric):
+    def stat(label, g, index, metric, common):
         values = []
-        for s in seeds:
+        for s in common:
             scores = results[(label, s)].scores["test"]["score"][index]
             if metric == "AUC":
                 values.append(_auc(target[index], scores))
@@ -250,15 +257,17 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     for label in labels:
         if label == reference:
             continue
+        common = [s for s in seeds if (label, s) in results and (reference, s) in results]  # paired by seed
         for g, name in enumerate(group_labels):
             for metric in ("AUC", "TPR"):
-                ref, value = stat(reference, g, members[g], metric), stat(label, g, members[g], metric)
-                draws = np.array([stat(label, g, b, metric) - stat(reference, g, b, metric) for b in boots[g]])
+                ref, value = stat(reference, g, members[g], metric, common), stat(label, g, members[g], metric, common)
+                draws = np.array([stat(label, g, b, metric, common) - stat(reference, g, b, metric, common)
+                                  for b in boots[g]])
                 draws = draws[np.isfinite(draws)]
                 low, high = (np.percentile(draws, [2.5, 97.5]) if draws.size else (np.nan, np.nan))
                 mine = per_seed[(per_seed.group == name) & (per_seed.metric == metric.lower())]
                 differences = paired(mine, "method", label, reference)
-                seed_low, seed_high = bootstrap_interval(differences)
+                seed_low, seed_high = t_interval(differences)
                 rows.append({"method": label, "group": name, "metric": metric, "change": value - ref,
                              "low": float(low), "high": float(high), "seed_low": seed_low, "seed_high": seed_high,
                              "seeds": int(differences.notna().sum()), "reference_value": ref, "value": value})

@@ -271,7 +271,7 @@ def _index_html(profile: str, entries: list[Entry]) -> str:
 <h1>fairgap &mdash; {html.escape(profile)} profile</h1>
 <p class="muted">Deep networks overfit to fairness objectives: the executed notebooks, their figures and
 claims. {passed} passed, {failed} failed; built {built}. A claim is <span class="verdict shown">shown</span>
-when its 95% interval (percentile bootstrap over seeds) excludes the null.</p>
+when its 95% Student-t interval over seeds excludes the null (primary claims: after Holm adjustment over the collection).</p>
 <table class="toc"><tr><th>notebook</th><th>title</th><th>status</th><th>seconds</th><th>figures</th><th>claims shown</th></tr>
 {''.join(toc)}</table>
 {''.join(sections)}

@@ -64,15 +64,17 @@ def product(**axes) -> list[dict]:
 def plan(base: RunConfig, specs: list[dict], seeds=(0,)) -> list[SweepRun]:
     """Each spec ({"method": ..., method parameters, RunConfig fields}) at each seed.
 
-    An optional "label" key names the spec in the results table without entering the config.
-    Every config is validated here, before anything trains.
+    An optional "label" key names the spec in the results table without entering the config; an
+    optional "seeds" key gives that spec its own seeds (the settings behind a primary claim run at more
+    seeds than the rest). Every config is validated here, before anything trains.
     """
     runs = []
     for spec in specs:
-        settings = {k: v for k, v in spec.items() if k != "label"}
-        for seed in seeds:
+        settings = {k: v for k, v in spec.items() if k not in ("label", "seeds")}
+        labels = {k: v for k, v in spec.items() if k != "seeds"}
+        for seed in spec.get("seeds", seeds):
             config = method_config(base, {"method": base.method, **settings, "seed": seed})
-            runs.append(SweepRun({**spec, "seed": seed}, config))
+            runs.append(SweepRun({**labels, "seed": seed}, config))
     return runs
 
 
@@ -270,10 +272,8 @@ def final_epoch(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def mean_ci(frame: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
-    """Mean and 95% percentile-bootstrap interval of ``value`` over the rows of each ``by`` cell (the seeds).
-
-    See ``fairgap.evidence``: the interval stays inside the range of the values (a rate's interval
-    inside [0, 1]); a cell with one row gets a zero-width interval.
+    """Mean and 95% Student-t interval of ``value`` over the rows of each ``by`` cell (the seeds); see
+    ``fairgap.evidence``. A cell with one row has no interval (NaN).
     """
     from .evidence import mean_interval
 
@@ -321,8 +321,8 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.Series:
 
 def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
     """Per label: train and test disparity, their gap, test accuracy overall and per group (means over
-    seeds), the 95% percentile-bootstrap interval over seeds of test disparity, test accuracy and the
-    gap (``<column> ci_low`` / ``<column> ci_high``: asymmetric, inside the metric's range), the
+    seeds), the 95% Student-t interval over seeds of test disparity, test accuracy and the
+    gap (``<column> ci_low`` / ``<column> ci_high``: symmetric, the claims' interval), the
     number of seeds, Pareto membership of the means (``pareto``), and ``reaches front``: whether the
     point at the favourable ends of its two intervals (lowest disparity, highest accuracy) is not
     dominated by the front's means, i.e. whether the seeds cannot rule out that it belongs on the front."""

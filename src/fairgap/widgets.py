@@ -48,7 +48,7 @@ def _png(fig) -> bytes:
 
 
 def _summary(values) -> tuple[float, float, float]:
-    """Mean and 95% percentile-bootstrap interval over seeds (nan when there are none)."""
+    """Mean and 95% Student-t interval over seeds (nan when there are none)."""
     return mean_and_interval(values)[:3]
 
 

@@ -23,7 +23,7 @@ def _n_text(part: pd.DataFrame) -> str:
 def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_titles: dict | None = None):
     """F0. Top row, per data source: each model's train disparity (x) against its test disparity (y), one
     point per model and split, the diagonal drawn (on it, the training value predicts the test value).
-    Bottom row: each model's mean gap (test − train) with its 95% bootstrap interval over splits, against
+    Bottom row: each model's mean gap (test − train) with its 95% t-interval over splits, against
     its mean training accuracy. Colour: classical or network; marker: the constraint.
 
     ``per_run`` is fairgap.classical.targeted_disparity(...), ``summary`` fairgap.classical.gap_table(...).
@@ -55,7 +55,7 @@ def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_title
         bottom.axhline(0, color="black", lw=0.8)
         bottom.set(xlabel="training accuracy", ylabel="disparity gap (test − train)",
                    title=f"{titles.get(source, source)}: train–test gap against training accuracy\n"
-                         f"(mean and 95% bootstrap interval; {_n_text(per_run[per_run.source == source])})")
+                         f"(mean and 95% t-interval over random splits, which vary the data and the initialisation; {_n_text(per_run[per_run.source == source])})")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if axes[0, 0].get_legend() is not None:
         axes[0, 0].get_legend().remove()

@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
 
-from ..evidence import bootstrap_interval
+from ..evidence import t_interval
 from .common import seeds_note, set_style
 
 SPLIT_COLORS = {"train": "#9ecae1", "test": "#08519c"}
@@ -26,7 +26,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     with two 95% intervals: over seeds (black) and over test patients (grey).
 
     ``table`` is ``fairgap.medical.score_table``'s output, ``changes`` ``fairgap.medical.consequences``'s.
-    Bars are means over seeds, whiskers 95% percentile-bootstrap intervals over seeds (zero width with one
+    Bars are means over seeds, whiskers 95% Student-t intervals over seeds (zero width with one
     seed); the title states n.
     Returns (figure, the tidy table it draws, with a ``panel`` column).
     """
@@ -43,7 +43,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
         part = auc[auc.split == split]
         drawn.append(part.assign(panel=f"AUC per group, {split}"))
         sns.barplot(data=part, x="method", y="value", hue="group", order=methods, hue_order=groups, palette=palette,
-                    errorbar=bootstrap_interval, ax=ax, legend=False)
+                    errorbar=t_interval, ax=ax, legend=False)
         ax.set_ylim(low, 1.0)
         ax.set_title(f"AUC per group, {split}")
         ax.set_ylabel("ROC AUC (1 = perfect ranking)")
@@ -51,7 +51,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     gap = table[(table.metric == "equal_opportunity_difference") & table.split.isin(("train", "test"))]
     drawn.append(gap.assign(panel="TPR gap"))
     sns.barplot(data=gap, x="method", y="value", hue="split", order=methods, hue_order=["train", "test"],
-                palette=SPLIT_COLORS, errorbar=bootstrap_interval, ax=axes[2], legend=False)
+                palette=SPLIT_COLORS, errorbar=t_interval, ax=axes[2], legend=False)
     axes[2].set_title(f"TPR gap between groups\n({threshold_note})")
     axes[2].set_ylabel("equal opportunity difference\n(largest minus smallest group TPR)")
     axes[2].set_ylim(bottom=0)
@@ -89,7 +89,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
     n = seeds_note(table.groupby("method").seed.nunique())
     fig.suptitle("F6: per-group AUC and TPR gap on the training and the test patients\n"
-                 f"mean and 95% percentile-bootstrap interval over seeds ({n})", y=1.04)
+                 f"mean and 95% Student-t interval over seeds, which vary initialisation and batch order, not the data ({n})", y=1.04)
     fig.tight_layout(rect=(0, 0.06, 1, 1), w_pad=2.5)
     data = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
     return fig, data

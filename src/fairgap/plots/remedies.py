@@ -12,7 +12,7 @@ from .common import METRIC_LABELS, seeds_note, set_style
 
 
 def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """Means over seeds with 95% percentile-bootstrap intervals over seeds in both directions
+    """Means over seeds with 95% Student-t intervals over seeds in both directions
     (asymmetric, inside [0, 1]); the Pareto front of the means (lower disparity, higher accuracy)
     is joined by a line and its points are filled; a remedy whose intervals reach the front is
     marked in the legend."""
@@ -32,7 +32,7 @@ def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
     ax.plot(front[x], front[y], color="black", lw=1, ls=":", label="Pareto front (of the means)")
     ax.set(xlabel=f"test {METRIC_LABELS.get(disparity, disparity)}  (lower is fairer)", ylabel="test accuracy",
            title="Remedies: test fairness against test accuracy\n"
-                 f"mean and 95% percentile-bootstrap interval over seeds ({seeds_note(summary.seeds)})")
+                 f"mean and 95% Student-t interval over seeds, which vary initialisation and batch order, not the data ({seeds_note(summary.seeds)})")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9)
     fig.tight_layout()
     return fig, summary

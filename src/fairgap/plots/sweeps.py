@@ -1,4 +1,4 @@
-"""F2 (notebook 02), F3 (03) and F4 (04): final-epoch quantities against a swept knob, mean and 95% percentile-bootstrap interval over seeds."""
+"""F2 (notebook 02), F3 (03) and F4 (04): final-epoch quantities against a swept knob, mean and 95% Student-t interval over seeds."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ..claims.sweeps import fairer_weight, leveling_down, per_run, setting_means
-from ..evidence import bootstrap_interval
+from ..claims.sweeps import GAIN_MARGIN, fairer_weight, leveling_down
+from ..evidence import t_interval
 from ..sweep import final_epoch, train_test_gap
 from ..metrics import check_disparity
 from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, seeds_note, set_style
 
-BANDS = "bands: 95% percentile bootstrap over seeds"
+BANDS = "bands: 95% Student-t interval over seeds (seeds vary initialisation and batch order; the data are fixed)"
 
 
 def collapse_panel(ax, collapsed: pd.DataFrame) -> pd.DataFrame:
@@ -36,14 +36,13 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
     methods = [m for m in final.method.unique() if m != "erm"]
     erm = final[final.method == "erm"]
     drop = leveling_down(final)
-    runs = per_run(table, disparity)
     fig, axes = plt.subplots(len(methods), 4, figsize=(19, 4.0 * len(methods)), squeeze=False)
     frames = []
     for row, method in zip(axes, methods):
         mine = final[final.method == method]
         disp = mine[(mine.metric == disparity) & (mine.group == "all") & mine.split.isin(["train", "test"])]
         sns.lineplot(data=disp, x="weight", y="value", style="split", dashes=SPLIT_DASHES, marker="o",
-                     errorbar=bootstrap_interval, color="C0", ax=row[0])
+                     errorbar=t_interval, color="C0", ax=row[0])
         for split, dash in (("train", "-"), ("test", "--")):
             level = erm[(erm.metric == disparity) & (erm.group == "all") & (erm.split == split)].value.mean()
             row[0].axhline(level, color="grey", ls=dash, lw=1, label=f"ERM {split}")
@@ -52,16 +51,17 @@ def constraint_strength(table: pd.DataFrame, disparity: str = "equalized_odds_di
 
         acc = mine[(mine.metric == "accuracy") & (mine.group != "all") & mine.split.isin(["train", "test"])]
         sns.lineplot(data=acc, x="weight", y="value", hue="group", style="split", dashes=SPLIT_DASHES, marker="o",
-                     errorbar=bootstrap_interval, ax=row[1])
+                     errorbar=t_interval, ax=row[1])
         row[1].set(title="accuracy per group", ylabel="accuracy", ylim=(None, 1.01))
 
         mine_drop = drop[drop.method == method]
-        sns.lineplot(data=mine_drop, x="weight", y="change", hue="group", marker="o", errorbar=bootstrap_interval, ax=row[2])
+        sns.lineplot(data=mine_drop, x="weight", y="change", hue="group", marker="o", errorbar=t_interval, ax=row[2])
         row[2].axhline(0, color="black", lw=0.8)
-        fairer = fairer_weight(setting_means(runs[runs.method == method], ["weight"]), runs[runs.method == "erm"].test)
-        if fairer is not None:  # where notebook 02's leveling-down claim is tested
-            row[2].axvline(fairer, color="grey", ls=":", lw=1.2, label="first λ fairer on test than ERM")
-            row[2].legend(fontsize=8)
+        row[2].axhline(GAIN_MARGIN, color="black", lw=0.6, ls=":", label=f"+{GAIN_MARGIN}: the worse-off group's margin")
+        fairer, _ = fairer_weight(table, method, disparity)
+        if fairer is not None:  # where notebook 02's leveling-down claims are tested
+            row[2].axvline(fairer, color="grey", ls=":", lw=1.2, label="λ chosen on validation (first fairer than ERM)")
+        row[2].legend(fontsize=8)
         row[2].set(title="leveling down: test accuracy change vs ERM", ylabel="Δ test accuracy (same seed)")
 
         collapsed = mine[(mine.metric == "collapsed") & (mine.split == "test")]
@@ -88,12 +88,12 @@ def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized
     gap = train_test_gap(table, disparity)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     sns.lineplot(data=acc, x=x, y="value", hue="label", style="split", dashes=SPLIT_DASHES, marker="o",
-                 errorbar=bootstrap_interval, ax=axes[0])
+                 errorbar=t_interval, ax=axes[0])
     axes[0].set(title="accuracy", ylabel="accuracy", ylim=(None, 1.01))
     sns.lineplot(data=disp, x=x, y="value", hue="label", style="split", dashes=SPLIT_DASHES, marker="o",
-                 errorbar=bootstrap_interval, ax=axes[1], legend=False)
+                 errorbar=t_interval, ax=axes[1], legend=False)
     axes[1].set(title=METRIC_LABELS.get(disparity, disparity), ylabel=disparity.replace("_", " "))
-    sns.lineplot(data=gap, x=x, y="gap", hue="label", marker="o", errorbar=bootstrap_interval, ax=axes[2], legend=False)
+    sns.lineplot(data=gap, x=x, y="gap", hue="label", marker="o", errorbar=t_interval, ax=axes[2], legend=False)
     axes[2].axhline(0, color="black", lw=0.8)
     axes[2].set(title="train-test disparity gap (test − train)", ylabel=f"{disparity.replace('_', ' ')} gap")
     for ax in axes:

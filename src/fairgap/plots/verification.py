@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ..evidence import bootstrap_interval
+from ..evidence import t_interval
 from .common import seeds_note, set_style
 
 SPLIT_NAMES = {"train": "training identities,\ntraining photos", "val": "training identities,\nnew photos",
@@ -53,7 +53,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
                                  select: dict | None = None, splits=SPLIT_ORDER):
     """F5a: the gap between groups per epoch (rows: metrics), on training photos, on new photos of the
     training identities and on unseen identities (columns), one line per run (mean over seeds, 95%
-    percentile-bootstrap band over seeds; the title states n).
+    Student-t band over seeds; the title states n).
 
     ``select`` maps method_id -> the weight to show (default: each method's largest weight); the plain
     margin loss ("none") is always shown."""
@@ -72,7 +72,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
             ax = axes[r, c]
             part = h[(h.metric == metric) & (h.split == split)]
             sns.lineplot(data=part, x="epoch", y="value", hue="run", marker="o", markersize=4, ax=ax,
-                         errorbar=bootstrap_interval, legend=(r == 0 and c == len(present) - 1))
+                         errorbar=t_interval, legend=(r == 0 and c == len(present) - 1))
             ax.set_title(SPLIT_NAMES.get(split, split) if r == 0 else "")
             ax.set_xlabel("epoch" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
@@ -80,7 +80,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Per-group verification gap: training identities vs unseen identities\n"
-                 f"mean and 95% bootstrap band over seeds ({_n(h)})", y=1.03)
+                 f"mean and 95% t-interval band over seeds, which vary initialisation and batch order, not the data ({_n(h)})", y=1.03)
     fig.tight_layout()
     return fig, h.drop(columns=["run"]).reset_index(drop=True)
 
@@ -108,7 +108,7 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
             ax = axes[r, c]
             part = table[(table.method_id == m) & (table.metric == metric)].sort_values("weight")
             sns.lineplot(data=part, x="weight", y="value", hue="split_name", style="split_name", hue_order=style_order,
-                         style_order=style_order, markers=True, errorbar=bootstrap_interval, ax=ax,
+                         style_order=style_order, markers=True, errorbar=t_interval, ax=ax,
                          legend=(r == 0 and c == len(methods) - 1))
             ax.set_title(part.method.iloc[0] if r == 0 and len(part) else "")
             ax.set_xlabel("fairness weight (0 = margin loss only)" if r == len(metrics) - 1 else "")
@@ -117,7 +117,7 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Gap between groups at the last epoch against the strength of the fairness term\n"
-                 f"mean and 95% bootstrap band over seeds ({_n(table)})", y=1.03)
+                 f"mean and 95% t-interval band over seeds, which vary initialisation and batch order, not the data ({_n(table)})", y=1.03)
     fig.tight_layout()
     return fig, table.drop(columns=["split_name"]).reset_index(drop=True)
 
@@ -125,7 +125,7 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
 def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_ORDER):
     """F5c: each group's TAR at FAR (per-group threshold) and EER per run, on the given splits: which group
     moved when a gap closed (leveling down shows as the better group getting worse). Bars: mean over seeds,
-    whiskers: 95% percentile-bootstrap interval over seeds."""
+    whiskers: 95% Student-t interval over seeds."""
     set_style()
     metrics = [f"tar_group@{far:g}", "eer"]
     part = final[(final.group != "gap") & final.split.isin(splits)].copy()
@@ -138,7 +138,7 @@ def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_
         for c, split in enumerate(splits):
             ax = axes[r, c]
             sns.barplot(data=long[(long.metric == metric) & (long.split == split)], x="run", y="value",
-                        hue="group", order=runs, errorbar=bootstrap_interval, ax=ax,
+                        hue="group", order=runs, errorbar=t_interval, ax=ax,
                         legend=(r == 0 and c == len(splits) - 1))
             ax.set_title(SPLIT_NAMES.get(split, split).replace("\n", " ") if r == 0 else "")
             ax.set_xlabel("")
@@ -148,14 +148,14 @@ def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_
                 label.set_horizontalalignment("right")
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    fig.suptitle(f"Each group at the last epoch: mean and 95% bootstrap interval over seeds ({_n(part)})", y=1.01)
+    fig.suptitle(f"Each group at the last epoch: mean and 95% t-interval over seeds, which vary initialisation and batch order, not the data ({_n(part)})", y=1.01)
     fig.tight_layout()
     return fig, long.reset_index(drop=True)
 
 
 def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("val", "test")):
     """F5d: per-group ROC curves (TAR against FAR, log scale) of the chosen (method_id, weight) runs: mean over
-    seeds at each FAR of the fixed grid, with a 95% percentile-bootstrap band over seeds."""
+    seeds at each FAR of the fixed grid, with a 95% Student-t band over seeds."""
     set_style()
     wanted = pd.Series([(m, w) in runs for m, w in zip(roc.method_id, roc.weight)], index=roc.index)
     chosen = roc[wanted & (roc.group != "all") & roc.split.isin(splits)].copy()
@@ -163,13 +163,13 @@ def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("
     fig, axes = plt.subplots(1, len(splits), figsize=(5.0 * len(splits), 4.0), squeeze=False, sharey=True)
     for ax, split in zip(axes[0], splits):
         sns.lineplot(data=chosen[chosen.split == split], x="far", y="tar", hue="group", style="run", ax=ax,
-                     legend=ax is axes[0, -1], drawstyle="steps-post", errorbar=bootstrap_interval)
+                     legend=ax is axes[0, -1], drawstyle="steps-post", errorbar=t_interval)
         ax.set_xscale("log")
         ax.set(title=SPLIT_NAMES.get(split, split).replace("\n", " "), xlabel="false accept rate (FAR)",
                ylabel="true accept rate (TAR)", ylim=(0, 1.01))
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    fig.suptitle(f"ROC per group: mean and 95% bootstrap band over seeds ({_n(chosen)})", y=1.02)
+    fig.suptitle(f"ROC per group: mean and 95% t-interval band over seeds, which vary initialisation and batch order, not the data ({_n(chosen)})", y=1.02)
     fig.tight_layout()
     return fig, chosen.drop(columns=["run"]).reset_index(drop=True)
 
