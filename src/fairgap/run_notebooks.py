@@ -56,6 +56,15 @@ def parse_value(text: str):
         return text
 
 
+def kernel_config(sockets: str):
+    """The kernel talks to papermill over IPC sockets in ``sockets`` (a private folder, one per notebook, so
+    that notebooks run side by side never share a socket), not over TCP on localhost: nothing listens on a
+    port, and ipykernel has no reason to warn "Kernel is running over TCP without encryption" per notebook."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+
+
 def ensure_kernel() -> str:
     """A kernelspec that runs this interpreter, so notebooks import the same installed package."""
     from jupyter_client.kernelspec import KernelSpecManager
@@ -86,14 +95,18 @@ def figures_written(profile: str, notebook: str, since: float) -> list[str]:
 
 
 def run_notebook(path: Path, profile: str, parameters: dict, output_dir: Path, kernel: str) -> NotebookOutcome:
+    import tempfile
+
     import papermill
 
     start = time.time()
     output_dir.mkdir(parents=True, exist_ok=True)
     outcome = NotebookOutcome(path.stem, "ok", 0.0)
     try:
-        papermill.execute_notebook(str(path), str(output_dir / path.name), parameters={"profile": profile, **parameters},
-                                   kernel_name=kernel, cwd=str(path.parent), progress_bar=False)
+        with tempfile.TemporaryDirectory(prefix="fairgap-kernel-") as sockets:
+            papermill.execute_notebook(str(path), str(output_dir / path.name),
+                                       parameters={"profile": profile, **parameters}, kernel_name=kernel,
+                                       cwd=str(path.parent), progress_bar=False, config=kernel_config(sockets))
     except Exception as error:  # noqa: BLE001 - every failure is reported, and the next notebook still runs
         outcome.status, outcome.error = "FAILED", describe_failure(error)
     outcome.seconds = time.time() - start
