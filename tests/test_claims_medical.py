@@ -30,9 +30,9 @@ def score_table(seeds=range(5)) -> pd.DataFrame:
         for method in ("ERM", "Penalty"):
             add(method, seed, "train", 1.0, 1.0, 0.0)
         add("ERM", seed, "test", 0.95 - s, 0.77 + s, 0.27 + s)
-        add("Penalty", seed, "test", 0.92 - s, 0.77 + s + noise[seed], 0.20 + s)
+        add("Penalty", seed, "test", 0.92 - s + noise[seed] / 10, 0.77 + s + noise[seed], 0.20 + s + noise[seed] / 10)
         add("Small", seed, "train", 0.95, 0.90, 0.05 + s)
-        add("Small", seed, "test", 0.93 - s, 0.80 + s, 0.05 + s + noise[seed])
+        add("Small", seed, "test", 0.93 - s, 0.80 + s + noise[seed] / 10, 0.05 + s + noise[seed])
     return pd.DataFrame(rows)
 
 
@@ -42,13 +42,13 @@ def test_medical_claims_find_the_effect_that_is_there_and_not_the_one_that_is_no
     assert claims.loc["Penalty: TPR gap larger on test than on training patients", "verdict"] == SHOWN
     assert claims.loc["Small: TPR gap larger on test than on training patients", "verdict"] == NOT_SHOWN
     lowered = claims.loc["Penalty: male's test AUC differs from ERM's"]
-    assert lowered.verdict == SHOWN and lowered.estimate == pytest.approx(-0.03) and lowered.upper < 0
+    assert lowered.verdict == SHOWN and lowered.estimate == pytest.approx(-0.03, abs=1e-3) and lowered.upper < 0
     assert claims.loc["Penalty: female's test AUC differs from ERM's", "verdict"] == NOT_SHOWN
     raised = claims.loc["Small: female's test AUC differs from ERM's"]
     assert raised.verdict == SHOWN and raised.lower > 0     # a rise is shown too: the claim is "differs"
     assert len(claims) == 3 + 2 * 2 + 2 * 2   # per method: gap test vs train; vs ERM: two TPR-gap and two AUC claims
     lower_gap = claims.loc["Penalty: lower test TPR gap than ERM"]     # 0.20 + s against 0.27 + s at every seed
-    assert lower_gap.verdict == SHOWN and lower_gap.estimate == pytest.approx(-0.07)
+    assert lower_gap.verdict == SHOWN and lower_gap.estimate == pytest.approx(-0.07, abs=1e-3)
     assert claims.loc["Penalty: test TPR gap − ERM's > −0.05", "verdict"] == NOT_SHOWN   # it bought 0.07
 
 

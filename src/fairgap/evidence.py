@@ -87,7 +87,8 @@ def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float]:
 
 def one_sided_p(values, direction: str = ">", null: float = 0.0) -> float:
     """One-sided one-sample t-test p-value that the mean of ``values`` is above (``">"``) or below
-    (``"<"``) ``null``; nan with fewer than two values. Equal values: 0 on the claimed side, else 1."""
+    (``"<"``) ``null``; nan with fewer than two values, or when they are all equal (no spread to test
+    against: two runs that both collapsed to the same constant say nothing about the next one)."""
     from scipy.stats import t
 
     check_direction(direction)
@@ -98,7 +99,7 @@ def one_sided_p(values, direction: str = ">", null: float = 0.0) -> float:
     sign = 1.0 if direction == ">" else -1.0
     shift, sd = sign * (values.mean() - null), values.std(ddof=1)
     if sd == 0:
-        return 0.0 if shift > 0 else 1.0
+        return float("nan")
     return float(t.sf(shift / (sd / np.sqrt(n)), n - 1))
 
 
