@@ -82,8 +82,11 @@ def test_f2_draws_collapse_per_weight_and_states_n(seeds, note):
     k = len(list(seeds))
     assert labels == [f"0/{k}", f"0/{k}", f"{k}/{k}"]  # λ = 0.1, 1, 10: only the strongest collapses
     assert set(drawn.metric) >= {"equalized_odds_difference", "accuracy", "accuracy_change_vs_erm", "collapsed"}
-    marked = [line.get_xdata()[0] for line in fig.axes[2].lines if line.get_linestyle() == ":"]
-    assert marked == [1.0]  # the leveling-down weight: λ = 1 is the first below ERM's test disparity
+    vertical = [line for line in fig.axes[2].lines if line.get_linestyle() == ":" and len(set(line.get_xdata())) == 1]
+    marked = [line.get_xdata()[0] for line in vertical]  # (the dotted horizontal line is the gain margin)
+    # the leveling-down weight, chosen on validation data: λ = 1 is the first below ERM's interval; one seed
+    # gives ERM no interval, so no weight is chosen
+    assert marked == ([1.0] if k > 1 else [])
     if k > 1:  # one seed: no interval to draw
         assert_bands_hold_their_means(fig)
     plt.close("all")
