@@ -201,10 +201,30 @@ def test_a_worker_missing_real_data_fails_the_run_with_the_local_error_naming_th
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(60)
+def test_verification_runs_come_back_through_the_same_protocol(cluster, client_storage, monkeypatch):
+    from fairgap.verification import experiments as fv
+
+    grid = fv.experiment_grid(fv.base_config("smoke"), {}, seeds=[0])
+    monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.address)
+    remote = fv.run_grid(grid, progress=False)
+    assert not (client_storage / "client-data").exists(), "the client generated data: it trained something"
+    assert {p.name for p in (client_storage / "client-results" / "verification").iterdir()} == \
+        {config.key() for config in grid.values()}
+    with monkeypatch.context() as patch:
+        patch.setenv("FAIRGAP_RESULTS", str(client_storage / "sequential-results"))
+        patch.setenv("FAIRGAP_DATA", str(client_storage / "sequential-data"))
+        local = fv.run_grid(grid, progress=False, executor="sequential")
+    for key in grid:
+        pd.testing.assert_frame_equal(remote[key].history, local[key].history)
+        pd.testing.assert_frame_equal(remote[key].roc, local[key].roc)
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_a_worker_killed_mid_sweep_loses_nothing(cluster, client_storage, monkeypatch):
     """Runs last: it kills one of the module's two workers."""
-    runs = plan(SMOKE.replace(epochs=6), SPECS + [{"method": "erm", "weight_decay": 1e-3}], seeds=[10, 11])
+    runs = plan(SMOKE.replace(epochs=4), SPECS, seeds=[10, 11])   # 6 runs, each a little longer than smoke
     landed = client_storage / "client-results" / "runs"
     victim = cluster.workers["w1"]["process"]
     killed = {}
