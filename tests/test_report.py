@@ -54,9 +54,9 @@ def collection(tmp_path):
     (figures / "01_first" / "F1_thing.png").write_bytes(_png_bytes())
     (figures / "01_first" / "F1_thing.csv").write_text("x,y\n1,2\n")
     (figures / "01_first" / "claims.csv").write_text(
-        "claim,statistic,estimate,lower,upper,n,verdict\n"
-        "train gap closes,train EO diff,0.01,0.0,0.02,5,shown\n"
-        "test gap closes,test EO diff,0.2,-0.05,0.4,5,not shown\n")
+        "claim,kind,statistic,direction,null,estimate,lower,upper,n,p_value,p_adjusted,verdict\n"
+        "train gap closes,exploratory,train EO diff,>,0.0,0.01,0.0,0.02,5,0.02,,shown\n"
+        "test gap closes,primary,test EO diff,>,0.0,0.2,-0.05,0.4,5,0.04,0.16,not shown\n")
     summary = {"profile": "smoke", "notebooks": [
         {"notebook": "01_first", "status": "ok", "seconds": 12.5, "figures": ["F1_thing.png"], "error": ""},
         {"notebook": "02_second", "status": "ok", "seconds": 3.25, "figures": [], "error": ""},
@@ -82,7 +82,9 @@ def test_the_index_lists_every_notebook_in_order_with_status_figures_claims_and_
         assert max(thumb.size) <= max(report.THUMBNAIL) and thumb.size[0] / thumb.size[1] == pytest.approx(1.6, rel=0.02)
     # claims with their verdicts; the notebooks without a table say so
     assert "<span class='verdict shown'>shown</span>" in text and "<span class='verdict not-shown'>not shown</span>" in text
-    assert "0.01 [0, 0.02]" in text and "1 of 2" in text
+    assert "0.01 [0, 0.02]" in text and "primary 0 of 1; exploratory 1 of 1" in text
+    assert "<td><b>primary</b></td><td>test gap closes" in text and "<td class='num'>0.16</td>" in text  # Holm p
+    assert text.index("test gap closes") < text.index("train gap closes")   # primary claims first
     assert text.count("no claims table") == 2
 
 

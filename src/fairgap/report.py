@@ -26,7 +26,6 @@ from pathlib import Path
 
 from .paths import check_profile, figures_dir, project_root
 
-CLAIM_COLUMNS = ("claim", "statistic", "estimate", "lower", "upper", "n", "verdict")
 THUMBNAIL = (360, 240)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -198,17 +197,33 @@ def _number(text, digits: int = 3) -> str:
         return html.escape(str(text or ""))
 
 
+def _shown_counts(claims: list[dict]) -> str:
+    """'primary 1 of 3; exploratory 5 of 12' (shown of all, per kind)."""
+    parts = []
+    for kind in ("primary", "exploratory"):
+        mine = [c for c in claims if (c.get("kind") or "exploratory") == kind]
+        if mine:
+            parts.append(f"{kind} {sum(c.get('verdict') == 'shown' for c in mine)} of {len(mine)}")
+    return "; ".join(parts)
+
+
 def _claims_html(claims: list[dict] | None) -> str:
     if claims is None:
         return '<p class="muted">no claims table</p>'
-    head = "".join(f"<th>{c}</th>" for c in ("claim", "statistic", "estimate [95% CI]", "n", "verdict"))
+    columns = ("kind", "claim", "statistic", "null", "estimate [95% CI]", "n", "p", "Holm p", "verdict")
+    head = "".join(f"<th>{c}</th>" for c in columns)
     rows = []
-    for row in claims:
+    primary_first = sorted(claims, key=lambda row: row.get("kind") != "primary")
+    for row in primary_first:
         verdict = (row.get("verdict") or "").strip()
         css = "shown" if verdict == "shown" else "not-shown"
         interval = f"{_number(row.get('estimate'))} [{_number(row.get('lower'))}, {_number(row.get('upper'))}]"
-        rows.append(f"<tr><td>{html.escape(row.get('claim', ''))}</td><td>{html.escape(row.get('statistic', ''))}</td>"
+        kind = html.escape(row.get("kind", ""))
+        rows.append(f"<tr><td>{'<b>primary</b>' if kind == 'primary' else kind}</td>"
+                    f"<td>{html.escape(row.get('claim', ''))}</td><td>{html.escape(row.get('statistic', ''))}</td>"
+                    f"<td class='num'>{html.escape(row.get('direction', ''))} {_number(row.get('null'))}</td>"
                     f"<td class='num'>{interval}</td><td class='num'>{html.escape(row.get('n', ''))}</td>"
+                    f"<td class='num'>{_number(row.get('p_value'))}</td><td class='num'>{_number(row.get('p_adjusted'))}</td>"
                     f"<td><span class='verdict {css}'>{html.escape(verdict)}</span></td></tr>")
     return f"<table class='claims'><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -248,7 +263,7 @@ def _index_html(profile: str, entries: list[Entry]) -> str:
         link = f"<a href='{e.page}'>{name}</a>" if e.page else f"{name} <span class='muted'>(no executed copy)</span>"
         seconds = f"{e.seconds:.1f}" if isinstance(e.seconds, (int, float)) else ""
         status = f"<span class='status {_status_css(e.status)}'>{html.escape(e.status)}</span>"
-        claims = "" if e.claims is None else f"{sum(c.get('verdict') == 'shown' for c in e.claims)} of {len(e.claims)}"
+        claims = "" if e.claims is None else _shown_counts(e.claims)
         toc.append(f"<tr><td>{link}</td><td><a href='#{name}'>{html.escape(e.title) or 'details'}</a></td><td>{status}</td>"
                    f"<td class='num'>{seconds}</td><td class='num'>{len(e.figures)}</td>"
                    f"<td class='num'>{claims}</td></tr>")
@@ -271,7 +286,9 @@ def _index_html(profile: str, entries: list[Entry]) -> str:
 <h1>fairgap &mdash; {html.escape(profile)} profile</h1>
 <p class="muted">Deep networks overfit to fairness objectives: the executed notebooks, their figures and
 claims. {passed} passed, {failed} failed; built {built}. A claim is <span class="verdict shown">shown</span>
-when its 95% Student-t interval over seeds excludes the null (primary claims: after Holm adjustment over the collection).</p>
+when its 95% Student-t interval over seeds excludes the null on the claimed side; a <b>primary</b> claim (declared before
+the runs in <code>fairgap/claims/primary.py</code>) only when its Holm-adjusted p-value over the collection's primary claims
+is below 0.025. Exploratory claims are descriptions of these runs, unadjusted.</p>
 <table class="toc"><tr><th>notebook</th><th>title</th><th>status</th><th>seconds</th><th>figures</th><th>claims shown</th></tr>
 {''.join(toc)}</table>
 {''.join(sections)}

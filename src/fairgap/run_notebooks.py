@@ -179,6 +179,16 @@ def run_all(notebooks: list[Path], profile: str, parameters: dict, output_dir: P
     return [done[path] for path in notebooks]
 
 
+def adjust_claims(profile: str) -> None:
+    """Holm over the collection's primary claims once more after every notebook ran: each notebook adjusts
+    when it saves its claims, but notebooks run side by side (``--jobs``) may have adjusted before another's
+    table was written."""
+    from .claims import adjust
+    from .paths import figures_dir
+
+    adjust(figures_dir(profile))
+
+
 def write_summary(outcomes: list[NotebookOutcome], profile: str, output_dir: Path) -> Path:
     """``summary.json`` beside the executed notebooks, for ``--report-only``: this run's outcomes, and the
     earlier ones of notebooks that this run left alone (``--only``) when their executed copy is still there."""
@@ -258,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     kernel = ensure_kernel()
     jobs = resolve_jobs(args.jobs, profile, len(notebooks))
     outcomes = run_all(notebooks, profile, parameters, output_dir, kernel, jobs)
+    adjust_claims(profile)
     print(format_summary(outcomes, profile))
     write_summary(outcomes, profile, output_dir)
     print(f"Executed copies: {output_dir}")

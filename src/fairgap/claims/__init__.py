@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evidence import PRIMARY as PRIMARY_KIND, save_claims
+from ..evidence import PRIMARY as PRIMARY_KIND, adjust_collection, save_claims
 from .primary import PRIMARY, declared_counts
 
 
@@ -30,3 +30,8 @@ def save(table: pd.DataFrame, notebook: str, profile: str = "default") -> pd.Dat
     """Mark, save and Holm-adjust ``table`` (see ``fairgap.evidence.save_claims``); returns the adjusted
     table, whose verdicts the notebook's prose must use."""
     return save_claims(mark_primary(table, notebook), notebook, profile, declared=declared_counts())
+
+
+def adjust(folder) -> dict[str, pd.DataFrame]:
+    """Holm over every primary claim of the claims tables under ``folder`` (``adjust_collection``)."""
+    return adjust_collection(folder, declared_counts())
