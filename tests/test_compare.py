@@ -1,0 +1,68 @@
+"""Reproduction and replication comparisons of claims tables (fairgap.compare)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairgap import compare
+from fairgap.evidence import CLAIM_COLUMNS, claim, claims_table, t_interval
+
+
+def table(claims) -> pd.DataFrame:
+    return claims_table(claims)[list(CLAIM_COLUMNS)]
+
+
+REFERENCE = table([claim("A: gap > 0", "s", [0.30, 0.35, 0.40, 0.28, 0.33]),
+                   claim("B: drop < 0", "s", [-0.02, 0.01, -0.03, 0.0, -0.01], "<"),
+                   claim("C: only in the reference", "s", [0.1, 0.2])])
+
+
+def write(folder, notebook, frame):
+    (folder / notebook).mkdir(parents=True)
+    frame.to_csv(folder / notebook / "claims.csv", index=False)
+
+
+def test_a_reproduction_flips_nothing(tmp_path):
+    write(tmp_path / "ref", "01_x", REFERENCE)
+    write(tmp_path / "run", "01_x", REFERENCE)
+    rows = compare.compare_folders(tmp_path / "ref", tmp_path / "run")
+    assert len(rows) == 3 and not rows.flipped.any() and not rows.outside.any()
+    assert "0 verdicts flipped" in compare.summary(rows)
+
+
+def test_a_changed_run_is_caught_and_named(tmp_path):
+    run = table([claim("A: gap > 0", "s", [0.0, 0.05, -0.04, 0.02, 0.01]),            # no longer shown, far off
+                 claim("B: drop < 0", "s", [-0.02, 0.01, -0.03, 0.0, -0.01], "<")])   # unchanged
+    rows = compare.compare_tables(REFERENCE, run, "01_x").set_index("claim")
+    assert rows.loc["A: gap > 0", "flipped"] and rows.loc["A: gap > 0", "outside"]
+    assert not rows.loc["B: drop < 0", "flipped"] and not rows.loc["B: drop < 0", "outside"]
+    assert "C: only in the reference" not in rows.index
+    text = compare.summary(rows.reset_index())
+    assert "1 verdicts flipped" in text and "flipped (exploratory) 01_x: A: gap > 0 — shown -> not shown" in text
+
+
+def test_the_chance_of_landing_outside_matches_simulation():
+    rng = np.random.default_rng(5)
+    for n in (3, 10):
+        hits = 0
+        for _ in range(4000):
+            first, second = rng.normal(size=n), rng.normal(size=n)
+            low, high = t_interval(first)
+            hits += not (low <= second.mean() <= high)
+        reference = table([claim("x", "s", rng.normal(size=n))]).iloc[0]
+        row = {"n_reference": n, "lower_reference": reference.lower, "upper_reference": reference.upper,
+               "estimate_reference": reference.estimate, "direction": ">", "null": 0.0,
+               "verdict_reference": reference.verdict}
+        assert compare._chances(row)[0] == pytest.approx(hits / 4000, abs=0.025)
+
+
+def test_the_chance_of_a_flip_is_small_for_a_clear_effect_and_large_near_the_threshold():
+    clear = {"n_reference": 10, "lower_reference": 0.28, "upper_reference": 0.32, "estimate_reference": 0.30,
+             "direction": ">", "null": 0.0, "verdict_reference": "shown"}
+    borderline = {**clear, "lower_reference": 0.001, "upper_reference": 0.599}
+    assert compare._chances(clear)[1] < 0.001 and 0.3 < compare._chances(borderline)[1] < 0.7
+
+
+def test_the_command_names_a_missing_folder(tmp_path, capsys):
+    assert compare.main([str(tmp_path / "nothing")]) == 2
+    assert "No claims tables under" in capsys.readouterr().err
