@@ -142,3 +142,30 @@ def test_collapse_share_counts_constant_predictors_per_cell():
     share = collapse_share(pd.DataFrame(rows), by=["weight"]).set_index("weight")
     assert share.loc[1.0, "collapsed_share"] == 0.5 and share.loc[3.0, "collapsed_share"] == 1.0
     assert share.loc[1.0, "seeds"] == 2
+
+
+def test_a_spec_can_carry_its_own_seeds_and_they_stay_out_of_the_labels():
+    from fairgap.claims.primary import seeds_for
+    from fairgap.experiments import base_config
+
+    base = base_config("smoke")
+    specs = [{"label": "ERM", "method": "erm", "seeds": seeds_for("03_model_capacity", "ERM", [0], [0, 1, 2])},
+             {"label": "EO penalty λ=0.3", "method": "equalized_odds_max_penalty", "weight": 0.3,
+              "seeds": seeds_for("03_model_capacity", "EO penalty λ=0.3", [0], [0, 1, 2])}]
+    runs = plan(base, specs, seeds=[9])
+    assert [(r.labels["label"], r.config.seed) for r in runs] == [("ERM", 0), ("EO penalty λ=0.3", 0),
+                                                                 ("EO penalty λ=0.3", 1), ("EO penalty λ=0.3", 2)]
+    assert all("seeds" not in r.labels for r in runs)
+    assert plan(base, [{"method": "erm"}], seeds=[4, 5])[1].config.seed == 5   # without its own: the sweep's
+
+
+def test_notebook_06_runs_its_primary_methods_at_the_primary_seeds():
+    from fairgap import medical
+
+    base = medical.experiment_config("smoke")
+    methods = {"ERM": {"method": "erm"}, "EOpp penalty λ=1": {"method": "equal_opportunity_penalty", "weight": 1.0},
+               "MinDiff λ=1": {"method": "mindiff", "weight": 1.0}}
+    configs = medical.method_configs(base, methods, seeds=[0], primary_seeds=[0, 1])
+    assert sorted(configs) == [("EOpp penalty λ=1", 0), ("EOpp penalty λ=1", 1), ("ERM", 0), ("ERM", 1),
+                               ("MinDiff λ=1", 0)]
+    assert medical.profile_primary_seeds("default") == list(range(10))
