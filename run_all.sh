@@ -6,6 +6,8 @@
 #   ./run_all.sh --help
 # Every notebook runs even if one fails; a summary follows and the exit code is non-zero on any failure.
 set -euo pipefail
+# A relative file path in a parameter (-p table my.csv) is found from where you started (fairgap.tabular).
+export FAIRGAP_INVOKED_FROM="${FAIRGAP_INVOKED_FROM:-$PWD}"
 cd "$(dirname "$0")"
 # Arguments are checked before the environment is created or updated: a typo fails in seconds, not after
 # an install. The runner's top level needs only the standard library, so the system Python can check them.

@@ -98,7 +98,7 @@ def test_the_penalty_is_the_networks_objective(monkeypatch):
 def test_model_specs_are_validated_with_the_valid_choices():
     with pytest.raises(ValueError, match="model='svm' is not one of logistic_regression"):
         classical.ModelSpec.parse("x", {"model": "svm"})
-    with pytest.raises(ValueError, match="reductions .* wrap logistic_regression or decision_tree"):
+    with pytest.raises(ValueError, match="reductions .* wrap logistic_regression, decision_tree, random_forest"):
         classical.ModelSpec.parse("x", {"model": "mlp", "reduction": "equalized_odds"})
     with pytest.raises(ValueError, match="gap penalties .* train linear or mlp"):
         classical.ModelSpec.parse("x", {"model": "logistic_regression", "penalty": "equalized_odds_max_penalty"})

@@ -2,9 +2,14 @@
 
 Models (one spec each, ``{"model": kind, ...}``):
 
-* ``logistic_regression``, ``decision_tree`` (scikit-learn; the tree is shallow, ``max_depth=4``):
-  classical learners, unconstrained or wrapped in fairlearn's reductions ``ExponentiatedGradient`` with
+* ``logistic_regression`` (inverse regularisation ``C``), ``decision_tree`` (``max_depth``, 4 by default,
+  None: unrestricted), ``random_forest`` (``n_estimators`` trees of ``max_depth``) (scikit-learn): classical
+  learners, unconstrained or wrapped in fairlearn's reductions ``ExponentiatedGradient`` with
   ``reduction="equalized_odds"`` (``EqualizedOdds``) or ``"demographic_parity"`` (``DemographicParity``);
+* ``knn`` (k-nearest neighbours, ``n_neighbors``), which takes no sample weights and so cannot be reduced:
+  constrained with ``postprocess="equalized_odds"`` or ``"demographic_parity"``, fairlearn's
+  ``ThresholdOptimizer`` fitted on the training set (also a constraint imposed on training data; any
+  scikit-learn model above accepts it too);
 * ``linear`` (a logistic regression in torch) and ``mlp`` (one or more wide ReLU layers) trained with
   ``penalty=<a gap penalty of fairgap.fairness>`` at ``weight`` λ: the very objective the networks of
   notebooks 01-07 use (``make_objective(penalty, {"weight": λ}).train_step``), so the constraint is held
@@ -39,7 +44,10 @@ import pandas as pd
 from .metrics import is_collapsed
 from .tabular import Table, TabularSplit
 
-MODELS = {"logistic_regression": "classical", "decision_tree": "classical", "linear": "classical", "mlp": "network"}
+MODELS = {"logistic_regression": "classical", "decision_tree": "classical", "random_forest": "classical",
+          "knn": "classical", "linear": "classical", "mlp": "network"}
+SKLEARN_MODELS = ("logistic_regression", "decision_tree", "random_forest", "knn")
+WEIGHTED = ("logistic_regression", "decision_tree", "random_forest")   # take sample weights: reducible
 REDUCTIONS = ("equalized_odds", "demographic_parity")
 CONSTRAINT_NAMES = {"equalized_odds": "equalized odds", "demographic_parity": "demographic parity",
                     "equal_opportunity": "equal opportunity", None: "none"}
@@ -59,34 +67,49 @@ class ModelSpec:
     """A classical model or MLP. Fields beyond ``model`` apply to some kinds only (see the module doc)."""
 
     model: str
-    reduction: str | None = None        # logistic_regression / decision_tree: fairlearn reduction
+    reduction: str | None = None        # logistic_regression / decision_tree / random_forest: fairlearn reduction
     penalty: str | None = None          # linear / mlp: a gap penalty of fairgap.fairness
     weight: float = 1.0                 # the penalty's λ
     eps: float = 0.01                   # ExponentiatedGradient's allowed constraint violation
     max_iter: int = 50                  # ExponentiatedGradient's iterations (fairlearn's default)
-    max_depth: int = 4                  # decision_tree
+    max_depth: int | None = 4           # decision_tree / random_forest (None: grown until pure)
     width: int = 512                    # mlp: units per hidden layer
     depth: int = 1                      # mlp: hidden layers
     steps: int = 300                    # linear / mlp: full-batch Adam steps
     lr: float = 1e-2
     sources: tuple[str, ...] | None = None   # run only on these sources (None: every source)
+    # Added for notebook 08; left out of the cache key at their defaults (see cache_fields), so that
+    # notebook 00's cached fits keep their keys.
+    C: float = 1.0                      # logistic_regression: inverse regularisation strength
+    n_estimators: int = 100             # random_forest: trees
+    n_neighbors: int = 5                # knn: k
+    postprocess: str | None = None      # scikit-learn models: ThresholdOptimizer's constraint, fitted on train
+    weight_decay: float = 0.0           # linear / mlp: Adam's weight decay
 
     def __post_init__(self):
         problems = []
         if self.model not in MODELS:
             problems.append(f"model={self.model!r} is not one of {', '.join(MODELS)} (the CNN is given separately)")
-        if self.reduction is not None and (self.reduction not in REDUCTIONS or self.model not in
-                                           ("logistic_regression", "decision_tree")):
+        if self.reduction is not None and (self.reduction not in REDUCTIONS or self.model not in WEIGHTED):
+            hint = (" (k-nearest neighbours takes no sample weights: constrain it with postprocess=...)"
+                    if self.model == "knn" else "")
             problems.append(f"reduction={self.reduction!r}: reductions ({', '.join(REDUCTIONS)}) wrap "
-                            f"logistic_regression or decision_tree")
+                            f"{', '.join(WEIGHTED)}{hint}")
+        if self.postprocess is not None and (self.postprocess not in REDUCTIONS or self.model not in SKLEARN_MODELS):
+            problems.append(f"postprocess={self.postprocess!r}: ThresholdOptimizer's constraints "
+                            f"({', '.join(REDUCTIONS)}) post-process {', '.join(SKLEARN_MODELS)}")
+        if self.postprocess is not None and self.reduction is not None:
+            problems.append("give reduction or postprocess, not both")
         if self.penalty is not None and (self.penalty not in PENALTY_CONSTRAINT or self.model not in ("linear", "mlp")):
             problems.append(f"penalty={self.penalty!r}: gap penalties ({', '.join(PENALTY_CONSTRAINT)}) train "
                             f"linear or mlp")
-        for name in ("width", "depth", "steps", "max_depth", "max_iter"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}={getattr(self, name)} must be at least 1")
-        if not (self.weight >= 0 and self.lr > 0 and self.eps > 0):
-            problems.append("weight must be >= 0, lr and eps > 0")
+        for name in ("width", "depth", "steps", "max_depth", "max_iter", "n_estimators", "n_neighbors"):
+            value = getattr(self, name)
+            if not (value is None and name == "max_depth") and (not isinstance(value, (int, np.integer)) or value < 1):
+                problems.append(f"{name}={value!r} must be an integer of at least 1"
+                                + (" (or None: unrestricted)" if name == "max_depth" else ""))
+        if not (self.weight >= 0 and self.lr > 0 and self.eps > 0 and self.C > 0 and self.weight_decay >= 0):
+            problems.append("weight and weight_decay must be >= 0; lr, eps and C > 0")
         if problems:
             raise ValueError("Invalid model spec: " + "; ".join(problems) + ".")
 
@@ -107,7 +130,15 @@ class ModelSpec:
 
     @property
     def constraint(self) -> str | None:
-        return self.reduction or PENALTY_CONSTRAINT.get(self.penalty)
+        return self.reduction or self.postprocess or PENALTY_CONSTRAINT.get(self.penalty)
+
+    def cache_fields(self) -> dict:
+        """The fields that key the cache: every field, less those added later while at their defaults."""
+        fields = dataclasses.asdict(self)
+        return {k: v for k, v in fields.items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
+
+
+LATER_FIELDS = {"C": 1.0, "n_estimators": 100, "n_neighbors": 5, "postprocess": None, "weight_decay": 0.0}
 
 
 # --- metrics: fairlearn's definitions on the expected counts of a (possibly randomized) classifier ---
@@ -181,7 +212,7 @@ def fit_torch(spec: ModelSpec, split: TabularSplit, seed: int):
         model = torch_model(spec, x.shape[1])
         objective = make_objective(spec.penalty or "erm", {"weight": spec.weight} if spec.penalty else {},
                                    n_groups=len(split.group_labels))
-        optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+        optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
         model.train()
         for _ in range(spec.steps):
             objective.train_step(model, optimizer, x, y, g)
@@ -192,18 +223,31 @@ def fit_torch(spec: ModelSpec, split: TabularSplit, seed: int):
 
 
 def sklearn_estimator(spec: ModelSpec, seed: int):
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
     from sklearn.tree import DecisionTreeClassifier
 
     if spec.model == "logistic_regression":
-        return LogisticRegression(solver="liblinear", max_iter=1000, random_state=seed)
+        return LogisticRegression(solver="liblinear", max_iter=1000, random_state=seed, C=spec.C)
+    if spec.model == "random_forest":
+        return RandomForestClassifier(n_estimators=spec.n_estimators, max_depth=spec.max_depth, random_state=seed,
+                                      n_jobs=1)
+    if spec.model == "knn":
+        return KNeighborsClassifier(n_neighbors=spec.n_neighbors, n_jobs=1)
     return DecisionTreeClassifier(max_depth=spec.max_depth, random_state=seed)
 
 
 def n_parameters(estimator) -> int:
+    """Coefficients of a linear model; nodes of a tree or forest (one split or leaf value each); the stored
+    training values of k-nearest neighbours (rows x features: it keeps its training set)."""
     if hasattr(estimator, "coef_"):
         return int(estimator.coef_.size + estimator.intercept_.size)
-    return int(estimator.tree_.node_count)   # a tree: one split or leaf value per node
+    if hasattr(estimator, "estimators_"):
+        return int(sum(tree.tree_.node_count for tree in estimator.estimators_))
+    if hasattr(estimator, "n_samples_fit_"):
+        return int(estimator.n_samples_fit_ * estimator.n_features_in_)
+    return int(estimator.tree_.node_count)
 
 
 def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
@@ -215,6 +259,8 @@ def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
     without a ``random_state`` would draw from numpy's global generator (fairlearn issue #1261).
     """
     x, y, g = split.part("train")
+    if spec.postprocess is not None:
+        return fit_threshold_optimizer(spec, split, seed)
     if spec.reduction is None:
         model = sklearn_estimator(spec, seed).fit(x, y)
         return model.predict(split.x_train).astype(float), model.predict(split.x_test).astype(float), n_parameters(model)
@@ -226,6 +272,22 @@ def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
     used = [(w, h) for w, h in zip(reduction.weights_, reduction.predictors_) if w > 0]
     pmf = lambda a: sum(w * h.predict(a) for w, h in used)  # noqa: E731
     return pmf(split.x_train), pmf(split.x_test), max(n_parameters(h) for _, h in used)
+
+
+def fit_threshold_optimizer(spec: ModelSpec, split: TabularSplit, seed: int):
+    """fairlearn's ThresholdOptimizer around the estimator, both fitted on the training split (group-specific,
+    randomized thresholds on its predicted probability that equalise ``spec.postprocess`` on the training
+    data): (p_positive train, test, parameters). The expected prediction is the optimizer's probability
+    mass of saying "positive" (``_pmf_predict``), so nothing is drawn."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    x, y, g = split.part("train")
+    model = sklearn_estimator(spec, seed).fit(x, y)
+    optimizer = ThresholdOptimizer(estimator=model, constraints=spec.postprocess, prefit=True,
+                                   predict_method="predict_proba")
+    optimizer.fit(x, y, sensitive_features=g)
+    pmf = lambda a, groups: optimizer._pmf_predict(a, sensitive_features=groups)[:, 1]  # noqa: E731
+    return pmf(split.x_train, split.g_train), pmf(split.x_test, split.g_test), n_parameters(model)
 
 
 def fit(spec: ModelSpec, split: TabularSplit, seed: int):
@@ -293,7 +355,7 @@ def _run_task(source: str, make_split, labelled: dict[str, ModelSpec], describe:
 
     frames, split = [], None
     for label, spec in labelled.items():
-        path = results_dir() / "classical" / f"{_key({**describe, 'seed': seed, 'spec': dataclasses.asdict(spec)})}.csv"
+        path = results_dir() / "classical" / f"{_key({**describe, 'seed': seed, 'spec': spec.cache_fields()})}.csv"
         try:
             cached = read_csv(path, RESULT_COLUMNS)
             frames.append(cached.assign(model=label, source=source, group=cached.group.astype(str)))
@@ -400,48 +462,64 @@ def table_sizes(rows: int, n_train: int, n_test: int | None) -> tuple:
     return n_train, (n_test if n_test is not None and n_test <= rows - n_train else None)
 
 
+def table_task(table: Table, n_train, n_test) -> tuple:
+    """A tabular source as (name, seed -> split, what determines its cache entries)."""
+    describe = {"source": table.name, "rows": len(table), "features": list(table.features.columns),
+                "target": table.target_name, "sensitive": table.group_name,
+                "content": str(pd.util.hash_pandas_object(table.features.assign(y_=table.y, g_=table.group)).sum()),
+                "n_train": n_train, "n_test": n_test}
+    return table.name, _TableSplitter(table, n_train, n_test), describe
+
+
+def image_task(profile: str, n_train: int, n_components: int, dataset: str | None = None,
+               data: dict | None = None) -> tuple:
+    """The profile's images as PCA features (see image_split) as (name, seed -> split, cache description);
+    the images are generated (and cached) here, once, before any worker needs them."""
+    from .train import prepare_dataset
+
+    base = image_base(profile, n_train, dataset, data)
+    prepare_dataset(base)
+    describe = {"source": IMAGES, "config": dataclasses.asdict(base.replace(seed=0)), "n_components": n_components}
+    return IMAGES, _ImageSplitter(base, n_components), describe
+
+
+def run_tasks(tasks: list[tuple], labelled: dict[str, ModelSpec], seeds: list[int], executor: str = "sequential",
+              workers: int | None = None) -> list[pd.DataFrame]:
+    """Every model of ``labelled`` (those whose ``sources`` allow it) on every task (table_task / image_task)
+    and seed, each fit from the cache or fitted, one (source, seed) per job: tidy frames (RESULT_COLUMNS)."""
+    jobs = []
+    for source, splitter, describe in tasks:
+        mine = {label: spec for label, spec in labelled.items() if spec.sources is None or source in spec.sources}
+        jobs += [(source, splitter, mine, describe, seed) for seed in seeds]
+    return _run_jobs(jobs, executor, workers)
+
+
 def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict] | None = None,
                       table: Table | str | None = "adult", images: bool = True, seeds: list[int] | None = None,
                       cnn_seeds: list[int] | None = None, dataset: str | None = None, data: dict | None = None,
                       executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
     """F0's data: every model of ``models`` on every source and seed, plus the CNN on the images.
 
-    table: a Table (your DataFrame through fairgap.tabular.from_dataframe), the name of a bundled one, or
-        None for no tabular source. images: also run on the profile's images (``dataset``/``data`` as in
-        notebooks 01-04). Returns the tidy table (RESULT_COLUMNS).
+    table: a Table (your DataFrame through fairgap.tabular.from_dataframe), the name of a bundled one or the
+        path of a CSV / Parquet file (see fairgap.tabular.load_table), or None for no tabular source.
+        images: also run on the profile's images (``dataset``/``data`` as in notebooks 01-04). Returns the
+        tidy table (RESULT_COLUMNS).
     """
+    from .experiments import sweep_executor
     from .tabular import load_table
 
     settings = scale(profile)
     seeds = list(settings["seeds"] if seeds is None else seeds)
     cnn_seeds = list(settings["cnn_seeds"] if cnn_seeds is None else cnn_seeds)
     labelled = parse_models(models, profile)
-    tasks = []
+    tasks, frames = [], []
     if table is not None:
         table = load_table(table) if isinstance(table, str) else table
-        n_train, n_test = table_sizes(len(table), settings["table_n_train"], settings["table_n_test"])
-        splitter = _TableSplitter(table, n_train, n_test)
-        describe = {"source": table.name, "rows": len(table), "features": list(table.features.columns),
-                    "target": table.target_name, "sensitive": table.group_name,
-                    "content": str(pd.util.hash_pandas_object(table.features.assign(y_=table.y, g_=table.group)).sum()),
-                    "n_train": n_train, "n_test": n_test}
-        tasks += [(table.name, splitter, describe)]
-    frames = []
+        tasks.append(table_task(table, *table_sizes(len(table), settings["table_n_train"], settings["table_n_test"])))
     if images:
-        base = image_base(profile, settings["image_n_train"], dataset, data)
-        from .train import prepare_dataset
-        prepare_dataset(base)  # generate (and cache) the images once, before any worker needs them
-        describe = {"source": IMAGES, "config": dataclasses.asdict(base.replace(seed=0)),
-                    "n_components": settings["n_components"]}
-        tasks += [(IMAGES, _ImageSplitter(base, settings["n_components"]), describe)]
+        tasks.append(image_task(profile, settings["image_n_train"], settings["n_components"], dataset, data))
         frames.append(cnn_runs(profile, cnn or {}, cnn_seeds, settings["image_n_train"], dataset, data, executor))
-    jobs = []
-    for source, splitter, describe in tasks:
-        mine = {label: spec for label, spec in labelled.items() if spec.sources is None or source in spec.sources}
-        jobs += [(source, splitter, mine, describe, seed) for seed in seeds]
-    from .experiments import sweep_executor
-
-    frames += _run_jobs(jobs, sweep_executor(profile, executor), workers)
+    frames += run_tasks(tasks, labelled, seeds, sweep_executor(profile, executor), workers)
     return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 

@@ -275,11 +275,74 @@ def fetch(name: str, sensitive: str | None = None, fetch_options: dict | None = 
 
 
 TABLES: dict[str, Callable[..., Table]] = {"adult": adult}
+FILE_SUFFIXES = (".csv", ".parquet", ".pq")
 
 
-def load_table(name: str, **options) -> Table:
-    """A bundled table by name (works offline)."""
-    if name not in TABLES:
-        raise ValueError(f"Unknown bundled table {name!r}. Valid: {', '.join(TABLES)}; or build a Table from your "
-                         f"own DataFrame with fairgap.tabular.from_dataframe(frame, target=..., sensitive=...).")
-    return TABLES[name](**options)
+def _looks_like_path(name: str) -> bool:
+    return name.lower().endswith((*FILE_SUFFIXES, ".csv.gz")) or "/" in name or "\\" in name
+
+
+def resolve_table_path(name: str) -> Path:
+    """The file ``name`` names: absolute as given; relative to the folder ``run_all.sh`` was started from
+    (``FAIRGAP_INVOKED_FROM``, which it sets), the current folder, or the checkout, the first that exists.
+    A missing file raises FileNotFoundError naming every place looked in."""
+    import os
+
+    from .paths import project_root
+
+    path = Path(name).expanduser()
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        bases = [os.environ.get("FAIRGAP_INVOKED_FROM"), Path.cwd(), project_root()]
+        candidates = list(dict.fromkeys(Path(b) / path for b in bases if b))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise FileNotFoundError(f"table={name!r}: no such file (looked for {', '.join(str(c) for c in candidates)}). "
+                            f"Give the path of a CSV or Parquet file (absolute, or relative to the folder you run "
+                            f"from), or a bundled table's name ({', '.join(TABLES)}).")
+
+
+def read_table_file(path: Path) -> pd.DataFrame:
+    """A CSV (also .csv.gz) or Parquet file as a DataFrame."""
+    suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".csv.gz") else path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(path)
+        except ImportError as err:
+            raise ImportError(f"{path}: reading Parquet needs pyarrow (or fastparquet), which is not installed: "
+                              f"`.venv/bin/pip install pyarrow`, or save the table as CSV.") from err
+    if suffix in (".csv", ".csv.gz", ".txt", ""):
+        return pd.read_csv(path)
+    raise ValueError(f"{path}: unknown table format {suffix!r}; give a .csv (or .csv.gz) or .parquet file.")
+
+
+def load_table(name: str, target: str | None = None, sensitive: str | None = None, positive=None,
+               **options) -> Table:
+    """A bundled table by name (works offline), or a CSV / Parquet file by path.
+
+    For a file, ``target`` and ``sensitive`` name its columns and ``positive`` the target's positive value
+    (not needed for a 0/1 or boolean target); the rest goes to ``from_dataframe``. A bundled table takes
+    ``sensitive`` (Adult: "sex" or "race") and has its own target.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"table must be a bundled table's name or a file path (a string), got {type(name).__name__}; "
+                        f"a DataFrame goes through fairgap.tabular.from_dataframe.")
+    if name in TABLES:
+        if target is not None or positive is not None:
+            raise ValueError(f"The bundled table {name!r} has its own target; leave target and positive as None "
+                             f"(got target={target!r}, positive={positive!r}), or give a file of your own as table.")
+        return TABLES[name](**({"sensitive": sensitive} if sensitive is not None else {}), **options)
+    if not _looks_like_path(name) and not Path(name).expanduser().is_file():
+        raise ValueError(f"Unknown bundled table {name!r}. Valid: {', '.join(TABLES)}; or the path of a CSV or "
+                         f"Parquet file (with target=..., sensitive=...); or build a Table from your own DataFrame "
+                         f"with fairgap.tabular.from_dataframe(frame, target=..., sensitive=...).")
+    path = resolve_table_path(name)
+    frame = read_table_file(path)
+    if target is None or sensitive is None:
+        raise ValueError(f"table={name!r} is a file: name its target and sensitive columns (target=..., "
+                         f"sensitive=...; in a notebook, the parameters of those names). Its columns: "
+                         f"{', '.join(repr(str(c)) for c in frame.columns)}.")
+    return from_dataframe(frame, target=target, sensitive=sensitive, positive=positive,
+                          name=options.pop("name", path.stem), **options)
