@@ -8,7 +8,7 @@ memorises it, unconstrained and under the same two constraints imposed on the tr
 family                 capacity knob                constraint (equalized odds "EO", demographic parity "DP")
 =====================  ===========================  ==========================================================
 logistic regression    inverse regularisation C     fairlearn ExponentiatedGradient (EG)
-decision tree          depth (1 ... unrestricted)   EG
+decision tree          depth (2 ... unrestricted)   EG
 random forest          tree depth (fixed trees)     EG
 k-nearest neighbours   k (large k: low capacity)    fairlearn ThresholdOptimizer fitted on the training set
                                                     (k-NN takes no sample weights, so EG cannot wrap it)
@@ -50,8 +50,9 @@ CARRIES_OVER = 0.02     # a constraint "carries over" where the gap's 95% interv
 # Capacity paths, lowest capacity first: (label, ModelSpec fields). Shared by the default and paper profiles.
 PATHS = {
     "logistic regression": [("C=0.001", {"C": 0.001}), ("C=0.1", {"C": 0.1}), ("C=100", {"C": 100.0})],
-    "decision tree": [("depth 1", {"max_depth": 1}), ("depth 3", {"max_depth": 3}), ("depth 6", {"max_depth": 6}),
-                      ("depth 12", {"max_depth": 12}), ("unrestricted", {"max_depth": None})],
+    # From depth 2: a depth-1 tree predicts one class on Adult (a constant predictor, trivially fair).
+    "decision tree": [("depth 2", {"max_depth": 2}), ("depth 4", {"max_depth": 4}), ("depth 8", {"max_depth": 8}),
+                      ("depth 16", {"max_depth": 16}), ("unrestricted", {"max_depth": None})],
     "random forest": [("10 × depth 2", {"n_estimators": 10, "max_depth": 2}),
                       ("10 × depth 6", {"n_estimators": 10, "max_depth": 6}),
                       ("10 × unrestricted", {"n_estimators": 10, "max_depth": None})],
@@ -62,7 +63,7 @@ PATHS = {
 }
 SMOKE_PATHS = {
     "logistic regression": [("C=0.01", {"C": 0.01}), ("C=100", {"C": 100.0})],
-    "decision tree": [("depth 1", {"max_depth": 1}), ("unrestricted", {"max_depth": None})],
+    "decision tree": [("depth 2", {"max_depth": 2}), ("unrestricted", {"max_depth": None})],
     "random forest": [("5 × depth 2", {"n_estimators": 5, "max_depth": 2}),
                       ("5 × unrestricted", {"n_estimators": 5, "max_depth": None})],
     "k-nearest neighbours": [("k=25", {"n_neighbors": 25}), ("k=1", {"n_neighbors": 1})],
@@ -464,6 +465,11 @@ def capacity_markdown(claims: pd.DataFrame, summary_table: pd.DataFrame, source:
         lines.append(f"* {family}: at {low.capacity.iloc[0]} the constrained models' gap is {_span(low.gap)} at "
                      f"training accuracy {low.train_accuracy.mean():.3f}; at {high.capacity.iloc[0]} it is "
                      f"{_span(high.gap)} at training accuracy {high.train_accuracy.mean():.3f}.")
+    mine = summary_table[summary_table.source == source]
+    collapsed = mine[mine.collapsed_share > 0]
+    lines.append("* Constant predictors (trivially fair, so their gap says nothing): "
+                 + ("; ".join(f"{r.model} in {r.collapsed_share:.0%} of splits" for _, r in collapsed.iterrows())
+                    if len(collapsed) else "none") + ".")
     within = claims[claims.claim.str.startswith(f"{source}: ") & claims.claim.str.contains("gap at the highest capacity")]
     shown = within[within.verdict == "shown"]
     lines.append("")
