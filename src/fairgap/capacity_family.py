@@ -521,12 +521,12 @@ def issue460_markdown(table: pd.DataFrame, claims: pd.DataFrame, path: pd.DataFr
     deepest = deepest_carrying(path)
     lines.append("")
     if len(path):
+        where = ("at no depth tried" if deepest is None else f"up to {deepest} (training accuracy "
+                 f"{float(path[path.capacity == deepest].train_accuracy.iloc[0]):.3f})")
         lines.append(f"Along the tree's depth under EG (DP) ({path_source}, {int(path.n.max())} splits), the constraint "
-                     f"carries over (the gap's 95% interval below {CARRIES_OVER}) up to "
-                     f"{deepest if deepest is not None else 'no depth tried'}"
-                     + ("" if deepest is None else f" (training accuracy {float(path[path.capacity == deepest].train_accuracy.iloc[0]):.3f})")
-                     + "; gap per depth: " + "; ".join(f"{r.capacity} {fmt(r.gap, r.gap_low, r.gap_high, 3)}"
-                                                       for _, r in path.iterrows()) + ".")
+                     f"carries over (the gap's 95% interval below {CARRIES_OVER}) {where}; gap per depth: "
+                     + "; ".join(f"{r.capacity} {fmt(r.gap, r.gap_low, r.gap_high, 3)}" for _, r in path.iterrows())
+                     + ".")
     return "\n".join(lines)
 
 
