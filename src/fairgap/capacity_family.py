@@ -500,6 +500,10 @@ def equivalence_sentence(upper, lower) -> str:
     if upper.verdict != "shown" and upper.lower > EQUIVALENCE:
         return (f"The network's shift exceeds +{EQUIVALENCE} on every plausible value: at equal training accuracy, "
                 f"the network loses its constraint more than the classical models do; the family matters here.")
+    if lower.verdict != "shown" and lower.upper < -EQUIVALENCE:
+        return (f"The network's shift is below −{EQUIVALENCE} on every plausible value: at equal training accuracy, "
+                f"the network keeps its constraint better than the classical models do; the family matters here, "
+                f"but not in the direction of the paper's contrast.")
     return ("At least one side is not shown: these splits cannot tell whether the family adds less than "
             f"{EQUIVALENCE} to the gap.")
 
