@@ -117,7 +117,11 @@ def test_notebook_runs_on_real_format_files_and_writes_its_figures(outcomes, nam
     for png in pngs:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
         assert png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
-    assert all(len(pd.read_csv(csv)) for csv in folder.glob("*.csv")), f"{name}: a figure's table is empty"
+    # A figure's table is never empty; claims_values.csv may be (a run this small can leave every claim
+    # untestable: 03 finds no interpolating width in one epoch), but claims.csv always lists the claims.
+    tables = [csv for csv in folder.glob("*.csv") if csv.name != "claims_values.csv"]
+    assert tables and all(len(pd.read_csv(csv)) for csv in tables), f"{name}: a figure's table is empty"
+    assert (folder / "claims.csv").exists() and (folder / "claims_values.csv").exists(), f"{name}: claims not saved"
     # Every run the notebook trained read the fixture, at the small image size the profile (or the
     # parameters, for the paper profile) chose, rather than the notebook's generated data.
     dataset = RUNS[name][3]
