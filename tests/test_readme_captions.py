@@ -1,15 +1,16 @@
-"""The README gallery claims only what the notebooks' claims tables show.
+"""The README claims only what the notebooks' claims tables show.
 
-A gallery caption is the line before a figure (``![..](figures/<notebook>/...)``) in the README's
-Gallery section. A caption that states a finding carries a comment naming the claims it rests on::
+Checked: every sentence of the README's opening (the text before its first section), of its "What the
+collection shows" section and every Gallery caption (the line before a figure). A sentence that states
+a finding carries a comment naming the claims it rests on, before its full stop::
 
-    **F3** — ... <!-- claims: 03_model_capacity/ERM: gap at interpolating widths | 03_model_capacity/... -->
+    ... the gap opens at the interpolating widths <!-- claims: 03_model_capacity/EO penalty λ=0.3: gap at -->.
 
-Each reference is ``<notebook>/<start of the claim's text>``: every claim of
-``figures/<notebook>/claims.csv`` that starts so must exist and be "shown". Until a notebook's
-default-profile claims.csv is committed its references are skipped (never a reference to a claim
-that is there and "not shown"). A caption without the comment may only say what the figure draws:
-it must not use the words a finding needs (comparisons, directions, verdicts: ``FINDING_WORDS``).
+Each reference is ``<notebook>/<start of the claim's text>``, optionally followed by ``= not shown`` when
+the sentence reports that a claim was *not* shown: every claim of ``figures/<notebook>/claims.csv``
+that starts so must exist and have the stated verdict ("shown" unless said otherwise). A sentence without
+the comment may only say what a figure draws or what the project does: it must not use the words a
+finding needs (comparisons, directions, verdicts: ``FINDING_WORDS``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fairgap.evidence import SHOWN
+from fairgap.evidence import NOT_SHOWN, SHOWN
 from fairgap.paths import project_root
 
 CLAIMS_COMMENT = re.compile(r"<!--\s*claims:(.*?)-->", re.S)
@@ -47,27 +48,31 @@ def gallery_captions(readme: str) -> list[tuple[str, str, str]]:
     return captions
 
 
-def references(caption: str) -> list[tuple[str, str]]:
-    """The (notebook, claim prefix) pairs of a caption's claims comment."""
+def references(caption: str) -> list[tuple[str, str, str]]:
+    """The (notebook, claim prefix, stated verdict) triples of a sentence's claims comments."""
     refs = []
     for comment in CLAIMS_COMMENT.findall(caption):
         for item in comment.split("|"):
-            notebook, sep, prefix = item.strip().partition("/")
-            if not sep or not notebook or not prefix.strip():
-                raise AssertionError(f"Malformed claims reference {item.strip()!r}: write '<notebook>/<start of claim>'.")
-            refs.append((notebook, prefix.strip()))
+            # " = not shown" needs the spaces: claim texts hold "λ=0.3" and "w=1"
+            reference, _, stated = item.rpartition(" = ") if " = " in item else (item, "", "")
+            notebook, sep, prefix = reference.strip().partition("/")
+            stated = stated.strip() or SHOWN
+            if not sep or not notebook or not prefix.strip() or stated not in (SHOWN, NOT_SHOWN):
+                raise AssertionError(f"Malformed claims reference {item.strip()!r}: write '<notebook>/<start of claim>' "
+                                     "or '<notebook>/<start of claim> = not shown'.")
+            refs.append((notebook, prefix.strip(), stated))
     return refs
 
 
 def caption_problems(caption: str, figures: Path) -> tuple[list[str], list[str]]:
-    """(problems, skipped notebooks) of one caption against the claims tables under ``figures``."""
+    """(problems, skipped notebooks) of one sentence or caption against the claims tables under ``figures``."""
     refs = references(caption)
     if not refs:
         text = CLAIMS_COMMENT.sub("", caption).split("—", 1)[-1]
         words = sorted({m.group(0).lower() for m in FINDING_WORDS.finditer(text)})
         return ([f"states a finding ({', '.join(words)}) without a <!-- claims: ... --> reference"] if words else []), []
     problems, skipped = [], []
-    for notebook, prefix in refs:
+    for notebook, prefix, stated in refs:
         path = figures / notebook / "claims.csv"
         if not path.exists():
             skipped.append(notebook)
@@ -76,13 +81,39 @@ def caption_problems(caption: str, figures: Path) -> tuple[list[str], list[str]]
         rows = table[table.claim.str.startswith(prefix)]
         if rows.empty:
             problems.append(f"{notebook}: no claim starts with {prefix!r}")
-        for _, row in rows[rows.verdict != SHOWN].iterrows():
-            problems.append(f"{notebook}: {row.claim!r} is {row.verdict!r}")
+        for _, row in rows[rows.verdict != stated].iterrows():
+            problems.append(f"{notebook}: {row.claim!r} is {row.verdict!r}, the README says {stated!r}")
     return problems, skipped
+
+
+PLACEHOLDER = "\x00{}\x00"
+
+
+def finding_sentences(readme: str) -> list[str]:
+    """Every sentence of the README's opening (before its first section) and of its "What the collection
+    shows" section, with its claims comments; code blocks, tables, headings and images are skipped."""
+    opening = readme.split("\n## ", 1)[0]
+    shows = re.search(r"^## What the collection shows.*?$(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    if not shows:
+        raise AssertionError("README.md has no '## What the collection shows' section.")
+    text = re.sub(r"```.*?```", "", opening + "\n\n" + shows.group(1), flags=re.S)
+    comments = [m.group(0) for m in CLAIMS_COMMENT.finditer(text)]   # they may hold full stops: set them aside
+    protected = CLAIMS_COMMENT.sub(lambda m, it=iter(range(len(comments))): PLACEHOLDER.format(next(it)), text)
+    sentences = []
+    for paragraph in re.split(r"\n\s*\n", protected):
+        lines = [line for line in paragraph.splitlines() if line.strip() and not line.lstrip().startswith(("#", "|", "!["))]
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z*(\x00])", " ".join(line.strip() for line in lines)):
+            if sentence.startswith("\x00") and sentences:   # a comment after the full stop belongs to the sentence before
+                sentences[-1] += " " + sentence
+            elif sentence.strip():
+                sentences.append(sentence)
+    restore = lambda s: re.sub("\x00(\\d+)\x00", lambda m: comments[int(m.group(1))], s)  # noqa: E731
+    return [restore(s) for s in sentences]
 
 
 README = (project_root() / "README.md").read_text()
 CAPTIONS = gallery_captions(README)
+SENTENCES = finding_sentences(README)
 
 
 def test_the_gallery_has_captions():
@@ -99,6 +130,18 @@ def test_caption_claims_only_what_is_shown(name, caption, notebook):
         pytest.skip(f"{name}: no default-profile claims.csv yet for {', '.join(sorted(set(skipped)))}")
 
 
+@pytest.mark.parametrize("sentence", SENTENCES, ids=[s[:40] for s in SENTENCES])
+def test_readme_sentence_claims_only_what_its_claims_show(sentence):
+    problems, skipped = caption_problems(sentence, project_root() / "figures")
+    assert not problems, f"README sentence {sentence[:80]!r}...: " + "; ".join(problems) + \
+        ". Change the sentence to what the claims table shows, or name the claims it rests on."
+    assert not skipped, f"no committed claims.csv for {', '.join(sorted(set(skipped)))}"
+
+
+def test_the_readme_states_findings_with_their_claims():
+    assert sum(bool(references(s)) for s in SENTENCES) >= 5
+
+
 # --- the checker itself, on a made-up README and claims tables ---
 
 def write_claims(folder: Path, rows: list[tuple[str, str]]) -> None:
@@ -113,7 +156,14 @@ def test_checker_passes_shown_claims_and_fails_the_rest(tmp_path):
     ok = "**F2** — a finding. <!-- claims: 02_x/A: gap > 0 | 02_x/leveling down (A) -->"
     assert caption_problems(ok, tmp_path) == ([], [])
     problems, _ = caption_problems("**F2** — x. <!-- claims: 02_x/B: gap -->", tmp_path)
-    assert problems == ["02_x: 'B: gap > 0' is 'not shown'"]
+    assert problems == ["02_x: 'B: gap > 0' is 'not shown', the README says 'shown'"]
+    assert caption_problems("B is not shown <!-- claims: 02_x/B: gap = not shown -->", tmp_path) == ([], [])
+    assert references("<!-- claims: 02_x/A: gap > 0 at λ=1 = not shown | 02_x/w=1: x -->") == [
+        ("02_x", "A: gap > 0 at λ=1", NOT_SHOWN), ("02_x", "w=1: x", SHOWN)]
+    problems, _ = caption_problems("A is not shown <!-- claims: 02_x/A: gap = not shown -->", tmp_path)
+    assert problems == ["02_x: 'A: gap > 0 at λ = 1' is 'shown', the README says 'not shown'"]
+    with pytest.raises(AssertionError, match="Malformed"):
+        references("<!-- claims: 02_x/A = maybe -->")
     problems, _ = caption_problems("**F2** — x. <!-- claims: 02_x/C: gap -->", tmp_path)
     assert problems == ["02_x: no claim starts with 'C: gap'"]
     assert caption_problems("**F9** — x. <!-- claims: 09_missing/A -->", tmp_path) == ([], ["09_missing"])
@@ -131,3 +181,15 @@ def test_gallery_captions_are_found_with_their_notebook():
     text = "# T\n\n## Gallery\n\nintro\n\n**F1** — a. <!-- claims: 01_a/x -->\n![F1](figures/01_a/F1.png)\n\n## Next\n" \
            "**F9** — outside.\n![F9](figures/09/F9.png)\n"
     assert gallery_captions(text) == [("F1", "**F1** — a. <!-- claims: 01_a/x -->", "01_a")]
+
+
+def test_finding_sentences_keep_their_comments_and_skip_code_and_tables():
+    text = ("# T\n\nNetworks lose the constraint on test data <!-- claims: 01_a/x. y -->. Classical models keep it.\n"
+            "```bash\nrun more\n```\n\n## What the collection shows\n\n| a | b |\n|---|---|\n"
+            "The gap grows. <!-- claims: 03_a/z -->\n\n## Next\nIgnored more.\n")
+    assert finding_sentences(text) == ["Networks lose the constraint on test data <!-- claims: 01_a/x. y -->.",
+                                       "Classical models keep it.", "The gap grows. <!-- claims: 03_a/z -->"]
+    problems, _ = caption_problems("Classical models keep it.", Path("/nonexistent"))
+    assert problems == []   # "keep" is not a finding word; "more" or "not" would be
+    problems, _ = caption_problems("Classical models do not.", Path("/nonexistent"))
+    assert problems and "without a <!-- claims" in problems[0]
