@@ -14,6 +14,7 @@ import pandas as pd
 
 from .data import profile_options
 from .paths import check_profile
+from .remedies import POSTPROCESSED
 from .sweep import SweepRun, final_epoch, method_config, plan, product, run_sweep, scheduler_address
 from .train import RunConfig, RunResult, run
 
@@ -236,7 +237,6 @@ def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
     }
 
 
-POSTPROCESSED = "post-processing thresholds on held-out data"
 
 
 def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_width: float | None = None,
