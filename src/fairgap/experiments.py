@@ -10,12 +10,12 @@ A profile fixes the scale of every experiment:
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 
 from .data import profile_options
 from .paths import check_profile
+from .remedies import POSTPROCESSED
+from .sweep import SweepRun, final_epoch, method_config, plan, product, run_sweep, scheduler_address
 from .train import RunConfig, RunResult, run
 
 PROFILES = {
@@ -42,21 +42,9 @@ def base_config(profile: str, **overrides) -> RunConfig:
     return RunConfig(**settings, data=data)
 
 
-def method_config(base: RunConfig, spec: dict) -> RunConfig:
-    """``spec`` is {"method": name, **method parameters, [warmup_epochs], [any RunConfig field]}."""
-    spec = dict(spec)
-    if "method" not in spec:
-        raise ValueError(f"Method spec {spec} needs a 'method' key naming a fairness method.")
-    run_fields = {f.name for f in dataclasses.fields(RunConfig)} - {"method", "method_params"}
-    overrides = {k: spec.pop(k) for k in list(spec) if k in run_fields}
-    method = spec.pop("method")
-    return base.replace(method=method, method_params=spec, **overrides).validate()
-
-
 def run_labelled(configs: dict, progress: bool = True, executor: str = "auto") -> dict:
     """Run (or load from the cache) each labelled config, spread over local processes by default;
     every config is validated before anything trains."""
-    from .sweep import SweepRun, run_sweep
     from .train import load_cached
 
     runs = [SweepRun({"label": str(label)}, config.validate()) for label, config in configs.items()]
@@ -167,8 +155,6 @@ def sweep_scale(profile: str) -> dict:
 def sweep_executor(profile: str, executor: str) -> str:
     """Smoke runs take a fraction of a second: starting worker processes would cost more than it saves
     (a Dask scheduler named by DASK_SCHEDULER_ADDRESS is already running: "auto" goes there)."""
-    from .sweep import scheduler_address
-
     return "sequential" if executor == "auto" and profile == "smoke" and not scheduler_address() else executor
 
 
@@ -184,8 +170,6 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float], 
                         data: dict | None = None, **overrides) -> pd.DataFrame:
     """F2's data: each method at each weight, and ERM, over seeds (ERM is weight 0).
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
-    from .sweep import plan, product, run_sweep
-
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
     table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
@@ -196,8 +180,6 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float], 
 
 def strength_trainer(profile: str, seeds: list[int], warmup_epochs: int = 2, **overrides):
     """For the notebook 02 explorer: a function (method, weight) -> the new runs' table, over ``seeds``."""
-    from .sweep import plan, run_sweep
-
     base = sweep_base(profile, **overrides)
 
     def train_new(method: str, weight: float) -> pd.DataFrame:
@@ -215,7 +197,6 @@ def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, d
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options (and, for
     "n_train" on the profile's dataset, over the pool the sizes are drawn from)."""
     from .claims.primary import seeds_for
-    from .sweep import plan, run_sweep
 
     if axis not in ("width", "n_train"):
         raise ValueError(f"axis must be 'width' or 'n_train', got {axis!r}.")
@@ -256,7 +237,6 @@ def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
     }
 
 
-POSTPROCESSED = "post-processing thresholds on held-out data"
 
 
 def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_width: float | None = None,
@@ -267,7 +247,6 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
     from .claims.primary import seeds_for
     from .postprocess import postprocessed_metrics
-    from .sweep import final_epoch, plan, run_sweep
     from .train import load_cached
 
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)

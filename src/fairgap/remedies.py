@@ -26,6 +26,9 @@ import torch.nn.functional as F
 from .fairness import make_objective
 from .fairness.base import PenaltyObjective, descend, task_loss
 
+# The label of notebook 07's post-processed ERM runs (fairgap.postprocess on held-out data); the claims name it.
+POSTPROCESSED = "post-processing thresholds on held-out data"
+
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator, shift: int = 2) -> torch.Tensor:
     """Random translation by up to ``shift`` pixels and a horizontal flip for half of the images."""

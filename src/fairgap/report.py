@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .paths import check_profile, figures_dir, project_root
 THUMBNAIL = (360, 240)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+SUMMARY_FILE = "summary.json"  # the run summary, written beside the executed notebooks by ``fairgap.run_notebooks``
 
 # The lab template without the scripts it would fetch from CDNs (they fail offline and log console errors).
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -59,11 +61,17 @@ class Entry:
     claims: list[dict] | None = None
 
 
+def read_summary(output_dir: Path) -> list[dict]:
+    """The entries of ``summary.json`` in ``output_dir`` (empty when there is none or it is unreadable)."""
+    try:
+        return list(json.loads((output_dir / SUMMARY_FILE).read_text())["notebooks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def build_report(profile: str = "default", executed: Path | None = None, report_dir: Path | None = None,
                  figures: Path | None = None) -> Path:
     """Write the report of ``profile``'s executed notebooks; returns the path of its ``index.html``."""
-    from .run_notebooks import read_summary
-
     check_profile(profile)
     root = project_root()
     executed = Path(executed or root / "build" / "executed" / profile)

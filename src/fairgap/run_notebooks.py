@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .paths import PROFILES, available_cores, check_profile, figures_dir, project_root
+from .report import SUMMARY_FILE, ReportError, read_summary
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
 # when installed (jupyter-events pulls it in) and builds dozens of parsers on import: about 2 s in every
@@ -33,7 +34,6 @@ from .paths import PROFILES, available_cores, check_profile, figures_dir, projec
 sys.modules.setdefault("rfc3987_syntax", None)
 
 KERNEL_NAME = "fairgap"
-SUMMARY_FILE = "summary.json"
 
 
 @dataclass
@@ -205,14 +205,6 @@ def write_summary(outcomes: list[NotebookOutcome], profile: str, output_dir: Pat
     return path
 
 
-def read_summary(output_dir: Path) -> list[dict]:
-    """The entries of ``summary.json`` in ``output_dir`` (empty when there is none or it is unreadable)."""
-    try:
-        return list(json.loads((output_dir / SUMMARY_FILE).read_text())["notebooks"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run_all.sh", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -279,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_report(profile: str, executed: Path, report_dir: Path) -> int:
     """Build the static report; 0 when built, 1 (with the reason on stderr) when not."""
-    from .report import ReportError, build_report as build
+    from .report import build_report as build
 
     start = time.time()
     try:

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .experiments import method_config
 from .paths import available_cores, data_dir, results_dir
 from .train import SELECTION, RunConfig, export_entry, import_entry, load_cached, run, run_folder
 
@@ -59,6 +58,17 @@ def product(**axes) -> list[dict]:
     """The cartesian product of axes, as a list of dicts: product(method=[a, b], weight=[1, 2])."""
     names = list(axes)
     return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
+
+
+def method_config(base: RunConfig, spec: dict) -> RunConfig:
+    """``spec`` is {"method": name, **method parameters, [warmup_epochs], [any RunConfig field]}."""
+    spec = dict(spec)
+    if "method" not in spec:
+        raise ValueError(f"Method spec {spec} needs a 'method' key naming a fairness method.")
+    run_fields = {f.name for f in dataclasses.fields(RunConfig)} - {"method", "method_params"}
+    overrides = {k: spec.pop(k) for k in list(spec) if k in run_fields}
+    method = spec.pop("method")
+    return base.replace(method=method, method_params=spec, **overrides).validate()
 
 
 def plan(base: RunConfig, specs: list[dict], seeds=(0,)) -> list[SweepRun]:

@@ -1,4 +1,11 @@
-"""Sliders over cached sweep results: every redraw reads a precomputed table, nothing trains.
+"""Sliders over cached sweep results: every redraw reads a precomputed table; moving a slider never trains.
+
+One control does train: notebook 02's ``strength_explorer``, when given ``train_new`` (the notebook passes
+``experiments.strength_trainer``), shows a "train a run at new λ" button. Each click trains the chosen
+method at the chosen weight, one run per seed of the notebook, through ``sweep.run_sweep`` (in the kernel
+or local worker processes, or on the Dask cluster ``DASK_SCHEDULER_ADDRESS`` names; a run already in the
+results cache is loaded, not retrained), while the explorer waits, and adds the runs' final epochs to its
+table. Nothing trains until the button is clicked; papermill never clicks it.
 
 Each explorer draws its figure once (plain bars at fixed positions, seaborn's theme and palette) and,
 on a slider move, only changes the bars' heights, their 95% intervals and the titles, renders the
@@ -127,7 +134,7 @@ def _per_seed(frame: pd.DataFrame, metric: str, group="all") -> np.ndarray:
 
 def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_difference", train_new=None):
     """A method selector and a slider over the swept weights; optionally a button that trains
-    one new run at a chosen weight (``train_new(method, weight) -> table rows``) and adds it."""
+    new runs (one per seed) at a chosen weight (``train_new(method, weight) -> table rows``) and adds them."""
     state = {"final": final_epoch(table)}
     methods = sorted(m for m in table.method.unique() if m != "erm")
     method = widgets.Dropdown(options=methods, value=methods[0], description="method")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, paired
-from ..experiments import POSTPROCESSED
+from ..remedies import POSTPROCESSED
 from ..metrics import check_disparity
 from ..sweep import final_metric, train_test_gap
 

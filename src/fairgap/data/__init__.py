@@ -43,6 +43,12 @@ def _options_dataclass(name: str, cls, options: dict):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
 
 
+def _generated_key(config, generator_version: int) -> dict:
+    """A generated dataset's cache key: its options and its generator's version (bumped when generation
+    changes, so that data cached by an older generator is never served)."""
+    return {**dataclasses.asdict(config), "generator_version": generator_version}
+
+
 def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -> FairDataset:
     """Train/val/test splits of dataset ``name``.
 
@@ -56,22 +62,21 @@ def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -
     """
     if name == "synthetic_faces":
         config = _options_dataclass(name, FaceConfig, options)
-        key = {**dataclasses.asdict(config), "generator_version": GENERATOR_VERSION}
-        return cached(name, key, lambda: make_synthetic_faces(config), cache)
+        return cached(name, _generated_key(config, GENERATOR_VERSION), lambda: make_synthetic_faces(config), cache)
     if name == "celeba":
         from .celeba import load_celeba
         return load_celeba(cache=cache, **options)
     if name == "synthetic_identities":
-        from .synthetic_identities import IdentityConfig, make_synthetic_identities
+        from .synthetic_identities import GENERATOR_VERSION as version, IdentityConfig, make_synthetic_identities
         config = _options_dataclass(name, IdentityConfig, options)
-        return cached(name, dataclasses.asdict(config), lambda: make_synthetic_identities(config), cache)
+        return cached(name, _generated_key(config, version), lambda: make_synthetic_identities(config), cache)
     if name == "celeba_identities":
         from .celeba_identities import load_celeba_identities
         return load_celeba_identities(cache=cache, **options)
     if name == "synthetic_xray":
-        from .synthetic_xray import XrayConfig, make_synthetic_xray
+        from .synthetic_xray import GENERATOR_VERSION as version, XrayConfig, make_synthetic_xray
         config = _options_dataclass(name, XrayConfig, options)
-        return cached(name, dataclasses.asdict(config), lambda: make_synthetic_xray(config), cache)
+        return cached(name, _generated_key(config, version), lambda: make_synthetic_xray(config), cache)
     if name == "chexpert":
         from .chexpert import load_chexpert
         return load_chexpert(cache=cache, **options)

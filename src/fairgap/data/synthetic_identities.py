@@ -55,6 +55,9 @@ PHOTO_SKIN_CAST = 0.015     # sd of a per-photo colour cast of the skin (relativ
 _NUISANCE_MIDDLE = {"center_x": 0.0, "center_y": 0.04, "background": 0.5, "light_strength": 0.0, "brightness": 0.975}
 
 
+GENERATOR_VERSION = 1   # bump when generation changes, so cached identities of the old generator are not served
+
+
 @dataclass(frozen=True)
 class IdentityConfig:
     """Knobs of the identity generator; the defaults are the default profile's data.

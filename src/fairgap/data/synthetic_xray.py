@@ -82,6 +82,9 @@ RIB, CLAVICLE, SPINE = 0.10, 0.14, 0.12                                 # added 
 BREAST, SCAPULA, LINE, PACEMAKER = 0.10, 0.07, 0.40, 0.60
 
 
+GENERATOR_VERSION = 1   # bump when generation changes, so cached X-rays of the old generator are not served
+
+
 @dataclass(frozen=True)
 class XrayConfig:
     """Knobs of the generator; the defaults are the default profile's data.

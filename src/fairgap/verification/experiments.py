@@ -13,8 +13,6 @@ each of its weights, for each seed; runs are labelled by (method, weight, seed).
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 
 from ..data import profile_options
@@ -31,11 +29,6 @@ METHOD_LABELS = {
     "loss_gap": "loss-gap penalty",
     "adversarial": "adversarial (gradient reversal)",
     "group_margin": "group-specific margin",
-}
-SPLIT_LABELS = {
-    "train": "training identities, training photos",
-    "val": "training identities, new photos",
-    "test": "unseen identities",
 }
 
 PROFILES = {
@@ -229,8 +222,3 @@ def probes(results: dict, methods=("none", "adversarial")) -> pd.DataFrame:
     table.index = pd.MultiIndex.from_tuples([(x["method"], x["weight"], x["seed"]) for x in labels],
                                             names=["method", "weight", "seed"])
     return table
-
-
-def describe(config: VerificationConfig) -> dict:
-    """The config as a flat dict, for display."""
-    return dataclasses.asdict(config)

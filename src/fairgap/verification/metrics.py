@@ -56,12 +56,6 @@ def tar_at_far(genuine, impostor, far: float) -> tuple[float, float]:
     return _read_tar(roc(genuine, impostor), far)
 
 
-def threshold_at_far(genuine, impostor, far: float) -> float:
-    """The threshold of ``tar_at_far``: the lowest at which at most a share ``far`` of ``impostor`` is accepted
-    (among the distinct scores of both sets, as roc_curve lists them)."""
-    return tar_at_far(genuine, impostor, far)[1]
-
-
 def equal_error_rate(genuine, impostor) -> float:
     """EER: where the ROC crosses FAR = 1 - TAR (false accept rate = false reject rate), interpolated."""
     return _read_eer(roc(genuine, impostor))
