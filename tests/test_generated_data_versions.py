@@ -23,7 +23,8 @@ def cache_folders(name: str) -> set[str]:
 
 
 @pytest.mark.parametrize("name", list(GENERATORS))
-def test_a_new_generator_version_does_not_reuse_the_old_cache(name, monkeypatch):
+def test_a_new_generator_version_does_not_reuse_the_old_cache(name, monkeypatch, tmp_path):
+    monkeypatch.setenv("FAIRGAP_DATA", str(tmp_path))   # a cache of its own: other tests share the session's
     module = importlib.import_module(f"fairgap.data.{name}")
     load_dataset(name, **GENERATORS[name])
     first = cache_folders(name)
