@@ -237,8 +237,6 @@ def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
     }
 
 
-
-
 def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_width: float | None = None,
                      executor: str = "auto", dataset: str | None = None, data: dict | None = None,
                      primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
