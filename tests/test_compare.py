@@ -41,6 +41,17 @@ def test_a_changed_run_is_caught_and_named(tmp_path):
     assert "1 verdicts flipped" in text and "flipped (exploratory) 01_x: A: gap > 0 — shown -> not shown" in text
 
 
+def test_claims_match_across_runs_whatever_the_run_chose_in_parentheses():
+    # The claim is the procedure; what a run picked (a weight, the widths that interpolated) may differ on new seeds.
+    reference = table([claim("EO: gap at interpolating widths > 0 (widths 0.5, 1 vs 0.125)", "s", [0.2, 0.3, 0.25]),
+                       claim("X: y (λ = 1)", "s", [0.1, 0.2, 0.3]), claim("X: y (λ = 2)", "s", [0.1, 0.2, 0.3])])
+    run = table([claim("EO: gap at interpolating widths > 0 (widths 0.5 vs 0.125)", "s", [0.2, 0.1, 0.15]),
+                 claim("X: y (λ = 2)", "s", [0.1, 0.2, 0.3])])
+    rows = compare.compare_tables(reference, run, "03_x")
+    assert rows.claim.tolist() == ["EO: gap at interpolating widths > 0 (widths 0.5, 1 vs 0.125)", "X: y (λ = 2)"]
+    assert compare.claim_key(pd.Series(["A (same splits)", "B"])).tolist() == ["A", "B"]
+
+
 def test_the_chance_of_landing_outside_matches_simulation():
     rng = np.random.default_rng(5)
     for n in (3, 10):

@@ -47,13 +47,28 @@ def _chances(row) -> tuple[float, float]:
     return float(outside), (1 - shown) if row["verdict_reference"] == "shown" else shown
 
 
+def claim_key(texts: pd.Series) -> pd.Series:
+    """What matches a claim across runs: its text without a trailing parenthesis, which records what the
+    run chose (the weight picked on validation data, the widths that interpolated, the seeds excluded) and
+    may differ on new seeds while the claim is the same. A text whose shortened form is not unique in its
+    table keeps its full text."""
+    short = texts.str.replace(r"\s*\([^()]*\)\s*$", "", regex=True)
+    return short.where(~short.duplicated(keep=False), texts)
+
+
 def compare_tables(reference: pd.DataFrame, run: pd.DataFrame, notebook: str = "") -> pd.DataFrame:
-    """One row per claim in both tables (matched by text): the reference's and the run's estimate, interval
-    and verdict, ``flipped``, ``outside`` (the run's estimate outside the reference's interval) and the
-    chances of each under replication."""
-    both = reference.merge(run, on="claim", suffixes=("_reference", "_run"))
+    """One row per claim in both tables (matched by ``claim_key``): the reference's and the run's estimate,
+    interval and verdict, ``flipped``, ``outside`` (the run's estimate outside the reference's interval) and
+    the chances of each under replication."""
+    ref, new = reference.assign(key=claim_key(reference.claim)), run.assign(key=claim_key(run.claim))
+    by_key = ref.merge(new, on="key", suffixes=("_reference", "_run"))
+    # A text shortened in one table and not in the other (not unique there) still matches on its full text.
+    rest_ref, rest_new = ref[~ref.key.isin(by_key.key)], new[~new.key.isin(by_key.key)]
+    by_text = rest_ref.merge(rest_new, left_on="claim", right_on="claim", suffixes=("_reference", "_run"))
+    by_text = by_text.assign(claim_reference=by_text.claim)
+    both = pd.concat([by_key, by_text], ignore_index=True)
     rows = pd.DataFrame({
-        "notebook": notebook, "claim": both.claim, "kind": both.kind_reference,
+        "notebook": notebook, "claim": both.claim_reference, "kind": both.kind_reference,
         "n_reference": both.n_reference, "n_run": both.n_run,
         "estimate_reference": both.estimate_reference, "lower_reference": both.lower_reference,
         "upper_reference": both.upper_reference, "estimate_run": both.estimate_run,
