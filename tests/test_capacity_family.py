@@ -176,3 +176,18 @@ def test_a_table_file_gives_clear_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRGAP_INVOKED_FROM", str(tmp_path))
     monkeypatch.chdir("/")
     assert len(tabular.load_table("hiring.csv", target="hired", sensitive="group", positive="yes")) == 600
+
+
+def test_the_size_sweep_keeps_each_size_own_training_accuracy():
+    # One model fitted at two sizes on the same split seed: each size keeps its own accuracy and collapse flag
+    # (they were averaged over the sizes when the accuracy was joined on model and seed alone).
+    rows = []
+    for n, accuracy in ((250, 0.99), (4000, 0.85)):
+        for split, disparity in (("train", 0.01), ("test", 0.08)):
+            for metric, value in (("equalized_odds_difference", disparity), ("accuracy", accuracy),
+                                  ("collapsed", 0.0)):
+                rows.append(dict(source="adult", model="tree", family="decision tree", constraint="none", seed=0,
+                                 split=split, group="all", metric=metric, value=value, parameters=10, n_train=n))
+    gaps = cf.size_gaps(pd.DataFrame(rows, columns=list(classical.RESULT_COLUMNS)))
+    assert gaps.set_index("n_train").train_accuracy.to_dict() == {250: 0.99, 4000: 0.85}
+    assert cf.size_summary(gaps).set_index("n_train").train_accuracy.to_dict() == {250: 0.99, 4000: 0.85}

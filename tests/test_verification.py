@@ -305,3 +305,23 @@ def test_grid_on_processes_gives_the_runs_sequential_training_gives(tmp_path, mo
         pd.testing.assert_frame_equal(parallel[key].history, sequential[key].history)
     with pytest.raises(ValueError, match="Valid: auto, sequential"):
         fv.run_grid(grid, executor="dask")
+
+
+def test_verification_objectives_come_from_one_registry():
+    from fairgap.verification import METHODS
+    from fairgap.verification.objectives import REGISTRY, make_objective
+
+    assert tuple(REGISTRY) == METHODS == ("none", "loss_gap", "adversarial", "group_margin")
+    config = VerificationConfig(method="group_margin", weight=0.5, margin=0.2, margin_group=1)
+    group = torch.tensor([0, 1, 1])
+    objective = make_objective(config, 2, "cpu")
+    assert objective.margin(group, active=False) is None
+    assert torch.allclose(objective.margin(group, active=True), torch.tensor([0.2, 0.7, 0.7]))
+    gap_loss = make_objective(config.replace(method="loss_gap"), 2, "cpu")
+    one, two = torch.tensor(1.0), torch.tensor(2.0)
+    assert float(gap_loss.loss(one, two, None, group, True, None)) == 2.0       # 1 + 0.5 × 2
+    assert float(gap_loss.loss(one, two, None, group, False, None)) == 1.0      # off during warm-up
+    assert make_objective(config.replace(method="adversarial"), 2, "cpu").parameters()
+    assert make_objective(config.replace(method="none"), 2, "cpu").parameters() == []
+    with pytest.raises(ValueError, match="Valid methods: none, loss_gap"):
+        make_objective(config.replace(method="nope"), 2, "cpu")

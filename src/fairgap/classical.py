@@ -544,12 +544,11 @@ def targeted_disparity(results: pd.DataFrame, disparity: str = "equalized_odds_d
     chosen = rows[rows.metric == target]
     wide = chosen.pivot_table(index=["source", "model", "family", "constraint", "seed", "parameters", "n_train",
                                      "metric"], columns="split", values="value").reset_index()
-    accuracy = rows[rows.metric == "accuracy"].pivot_table(index=["source", "model", "seed"], columns="split",
-                                                           values="value")
-    collapsed = rows[rows.metric == "collapsed"].pivot_table(index=["source", "model", "seed"], columns="split",
-                                                             values="value")
-    wide = wide.join(accuracy.add_suffix("_accuracy"), on=["source", "model", "seed"])
-    wide = wide.join(collapsed["test"].rename("collapsed"), on=["source", "model", "seed"])
+    run = ["source", "model", "seed", "n_train"]   # one fit: notebook 08's size sweep fits a model per size
+    accuracy = rows[rows.metric == "accuracy"].pivot_table(index=run, columns="split", values="value")
+    collapsed = rows[rows.metric == "collapsed"].pivot_table(index=run, columns="split", values="value")
+    wide = wide.join(accuracy.add_suffix("_accuracy"), on=run)
+    wide = wide.join(collapsed["test"].rename("collapsed"), on=run)
     wide["gap"] = wide["test"] - wide["train"]
     return wide.rename(columns={"metric": "disparity"})
 

@@ -116,8 +116,8 @@ def method_configs(base: RunConfig, methods: dict[str, dict], seeds=(0,),
             for label, spec in methods.items() for seed in seeds_for(NOTEBOOK, label, seeds, primary_seeds)}
 
 
-def run_all(configs: dict[tuple[str, int], RunConfig], progress: bool = True,
-            executor: str = "auto") -> dict[tuple[str, int], RunResult]:
+def train_methods(configs: dict[tuple[str, int], RunConfig], progress: bool = True,
+                  executor: str = "auto") -> dict[tuple[str, int], RunResult]:
     """Train (or load from the run cache) every config, spread over local processes unless
     ``executor="sequential"`` (see ``fairgap.sweep.run_sweep``)."""
     keyed = {f"{label} (seed {seed})": config for (label, seed), config in configs.items()}

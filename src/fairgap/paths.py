@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROFILES = ("smoke", "default", "paper")
+PROFILE_NAMES = ("smoke", "default", "paper")   # each study keeps its own scale per profile (its PROFILES table)
 
 
 def project_root() -> Path:
@@ -51,7 +51,7 @@ def available_cores() -> int:
 
 
 def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(f"Unknown profile {profile!r}. Valid profiles: {', '.join(PROFILES)} "
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"Unknown profile {profile!r}. Valid profiles: {', '.join(PROFILE_NAMES)} "
                          "(smoke: seconds, for CI; default: minutes on a CPU laptop; paper: a GPU with real data).")
     return profile

@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import PROFILES, available_cores, check_profile, figures_dir, project_root
+from .paths import PROFILE_NAMES, available_cores, check_profile, figures_dir, project_root
 from .report import SUMMARY_FILE, ReportError, read_summary
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
@@ -147,8 +147,8 @@ def resolve_jobs(jobs: str | int, profile: str, notebooks: int) -> int:
     return max(1, min(int(jobs), notebooks))
 
 
-def run_all(notebooks: list[Path], profile: str, parameters: dict, output_dir: Path, kernel: str,
-            jobs: int) -> list[NotebookOutcome]:
+def execute_notebooks(notebooks: list[Path], profile: str, parameters: dict, output_dir: Path, kernel: str,
+                      jobs: int) -> list[NotebookOutcome]:
     """Every notebook, ``jobs`` at a time (in separate processes); outcomes in the notebooks' order."""
     def report(path: Path, outcome: NotebookOutcome) -> None:
         print(f"[{profile}] {path.name}: {outcome.status} in {outcome.seconds:.1f} s"
@@ -208,7 +208,7 @@ def write_summary(outcomes: list[NotebookOutcome], profile: str, output_dir: Pat
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run_all.sh", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="default", choices=PROFILES,
+    parser.add_argument("--profile", default="default", choices=PROFILE_NAMES,
                         help="smoke: seconds per notebook, for CI; default: minutes on a CPU laptop; "
                              "paper: a GPU with real data (default: %(default)s)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parameters = {name: parse_value(value) for name, value in args.parameter}
     kernel = ensure_kernel()
     jobs = resolve_jobs(args.jobs, profile, len(notebooks))
-    outcomes = run_all(notebooks, profile, parameters, output_dir, kernel, jobs)
+    outcomes = execute_notebooks(notebooks, profile, parameters, output_dir, kernel, jobs)
     adjust_claims(profile)
     print(format_summary(outcomes, profile))
     write_summary(outcomes, profile, output_dir)

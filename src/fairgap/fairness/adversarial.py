@@ -1,7 +1,7 @@
 """Adversarial debiasing with the projected predictor update.
 
 Zhang, Lemoine, Mitchell, "Mitigating Unwanted Biases with Adversarial Learning", AIES 2018.
-An adversary A (see ``adversary.py``) learns to predict the group g from the predictor's logit
+An adversary A (see ``adversarial_base.py``) learns to predict the group g from the predictor's logit
 (and the label, for equalized odds) by minimising its loss L_A. The predictor's update uses, for
 each parameter tensor W separately,
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from .adversary import AdversarialObjective
+from .adversarial_base import AdversarialObjective
 from .base import register, task_loss
 
 EPS = 1e-12

@@ -1,7 +1,7 @@
 """Adversarial debiasing by gradient reversal (the simpler variant of Zhang et al. 2018).
 
 Ganin & Lempitsky's gradient reversal (ICML 2015) applied to the fairness adversary of Zhang,
-Lemoine, Mitchell (AIES 2018): the adversary (see ``adversary.py``) minimises its loss L_A at
+Lemoine, Mitchell (AIES 2018): the adversary (see ``adversarial_base.py``) minimises its loss L_A at
 predicting g from the predictor's logit (and the label, for equalized odds), while the predictor
 minimises
 
@@ -14,7 +14,7 @@ the adversary ``adversary_steps`` steps with the batch's logits held fixed.
 
 from __future__ import annotations
 
-from .adversary import AdversarialObjective
+from .adversarial_base import AdversarialObjective
 from .base import descend, register, task_loss
 
 

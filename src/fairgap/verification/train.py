@@ -1,14 +1,8 @@
 """One verification run: a VerificationConfig in, a per-epoch history table out (cached by config hash).
 
 The embedding network is trained to classify the training identities with a margin loss
-(ArcFace or CosFace), optionally with a fairness-promoting variant:
-
-* ``none``: the margin loss alone.
-* ``loss_gap``: + weight x (largest minus smallest mean identity loss over the groups in the batch).
-* ``adversarial``: an adversary predicts the sensitive group from the embedding; a gradient
-  reversal layer (strength = weight) makes the embedding network remove what the adversary uses.
-* ``group_margin``: the examples of group ``margin_group`` get margin + weight (a larger margin
-  for the group that is harder to verify).
+(ArcFace or CosFace), optionally with a fairness-promoting variant (``none``, ``loss_gap``,
+``adversarial``, ``group_margin``: ``fairgap.verification.objectives``).
 
 History (tidy: epoch, split, group, metric, value). Epoch 0 is the untrained network. After
 every epoch, the images of each evaluation split are embedded and scored on fixed genuine and
@@ -34,18 +28,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from ..data import FairDataset, load_dataset
 from ..io import read_run_entry, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, Normalizer, resolve_device, seed_everything, torch_threads
-from .losses import LOSSES, GroupAdversary, MarginHead, group_loss_gap
+from .losses import LOSSES, MarginHead, group_loss_gap
 from .metrics import FARS, pair_scores, roc_table, sample_pairs, verification_metrics
 from .model import EmbeddingNet
+from .objectives import METHODS, make_objective
 
-METHODS = ("none", "loss_gap", "adversarial", "group_margin")
 EVAL_SPLITS = ("train", "val", "test")
 OPTIMIZERS = ("adam", "sgd")
 # Bump when a change to this code changes results, so old cache entries are not reused.
@@ -201,9 +194,8 @@ def _train_verification(config: VerificationConfig, dataset: FairDataset | None,
     model = EmbeddingNet(config.model, dataset.image_shape[0], config.width, config.embedding_dim)
     model = model.to(device, memory_format=torch.channels_last)
     head = MarginHead(config.embedding_dim, len(identities), config.loss, config.scale, config.margin).to(device)
-    adversary = (GroupAdversary(config.embedding_dim, n_groups, config.adversary_hidden).to(device)
-                 if config.method == "adversarial" else None)
-    parameters = list(model.parameters()) + list(head.parameters()) + (list(adversary.parameters()) if adversary else [])
+    objective = make_objective(config, n_groups, device)
+    parameters = list(model.parameters()) + list(head.parameters()) + objective.parameters()
     if config.optimizer == "sgd":
         optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
     else:
@@ -234,21 +226,10 @@ def _train_verification(config: VerificationConfig, dataset: FairDataset | None,
             index_d = index.to(device)
             y, g = labels[index_d], groups[index_d]
             embedding = model(normalize(train_split.images[index]))
-            margin = None
-            if config.method == "group_margin" and active:
-                margin = config.margin + config.weight * (g == config.margin_group).float()
-            losses = head(embedding, y, margin)
+            losses = head(embedding, y, objective.margin(g, active))
             identity_loss = losses.mean()
             gap, means = group_loss_gap(losses, g, n_groups)
-            loss = identity_loss
-            if config.method == "loss_gap" and active:
-                loss = loss + config.weight * gap
-            if adversary is not None:
-                logits = adversary(embedding, config.weight if active else 0.0)
-                adversary_loss = F.cross_entropy(logits, g)
-                loss = loss + adversary_loss
-                add("all", "adversary_loss", float(adversary_loss.detach()), len(index))
-                add("all", "adversary_accuracy", float((logits.argmax(1) == g).float().mean()), len(index))
+            loss = objective.loss(identity_loss, gap, embedding, g, active, add)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
