@@ -47,26 +47,28 @@ def _chances(row) -> tuple[float, float]:
     return float(outside), (1 - shown) if row["verdict_reference"] == "shown" else shown
 
 
-def claim_key(texts: pd.Series) -> pd.Series:
+def claim_key(texts: pd.Series, ambiguous=frozenset()) -> pd.Series:
     """What matches a claim across runs: its text without a trailing parenthesis, which records what the
     run chose (the weight picked on validation data, the widths that interpolated, the seeds excluded) and
-    may differ on new seeds while the claim is the same. A text whose shortened form is not unique in its
-    table keeps its full text."""
-    short = texts.str.replace(r"\s*\([^()]*\)\s*$", "", regex=True)
-    return short.where(~short.duplicated(keep=False), texts)
+    may differ on new seeds while the claim is the same. A shortened form that is not unique (in ``texts``,
+    or listed in ``ambiguous``) keeps the full text."""
+    short = _without_parenthesis(texts)
+    return short.where(~(short.duplicated(keep=False) | short.isin(ambiguous)), texts)
+
+
+def _without_parenthesis(texts: pd.Series) -> pd.Series:
+    return texts.str.replace(r"\s*\([^()]*\)\s*$", "", regex=True)
 
 
 def compare_tables(reference: pd.DataFrame, run: pd.DataFrame, notebook: str = "") -> pd.DataFrame:
     """One row per claim in both tables (matched by ``claim_key``): the reference's and the run's estimate,
     interval and verdict, ``flipped``, ``outside`` (the run's estimate outside the reference's interval) and
     the chances of each under replication."""
-    ref, new = reference.assign(key=claim_key(reference.claim)), run.assign(key=claim_key(run.claim))
-    by_key = ref.merge(new, on="key", suffixes=("_reference", "_run"))
-    # A text shortened in one table and not in the other (not unique there) still matches on its full text.
-    rest_ref, rest_new = ref[~ref.key.isin(by_key.key)], new[~new.key.isin(by_key.key)]
-    by_text = rest_ref.merge(rest_new, left_on="claim", right_on="claim", suffixes=("_reference", "_run"))
-    by_text = by_text.assign(claim_reference=by_text.claim)
-    both = pd.concat([by_key, by_text], ignore_index=True)
+    # A shortened form ambiguous in either table keeps its full text in both, so the keys agree.
+    shorts = [_without_parenthesis(table.claim) for table in (reference, run)]
+    ambiguous = set().union(*(short[short.duplicated()] for short in shorts))
+    both = reference.assign(key=claim_key(reference.claim, ambiguous)).merge(
+        run.assign(key=claim_key(run.claim, ambiguous)), on="key", suffixes=("_reference", "_run"))
     rows = pd.DataFrame({
         "notebook": notebook, "claim": both.claim_reference, "kind": both.kind_reference,
         "n_reference": both.n_reference, "n_run": both.n_run,
