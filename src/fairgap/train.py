@@ -4,7 +4,12 @@ The history is tidy: one row per (epoch, split, group, metric). Epoch 0 is the u
 model. Splits "train" and "test" are evaluated on the full split after every evaluated epoch;
 "val" (where present) at the last epoch, and every epoch only when early stopping reads it. The
 optimisation's own per-batch quantities (task loss, penalty) are averaged over the epoch under
-split "optimization".
+split "optimization". With ``population`` > 0 (generated data only), the final model is also
+evaluated on the generator's population sample (split "population", at the final epoch).
+
+A generated dataset is drawn with the run's seed (``data_seed`` None), so seeds vary the data
+(train, val and test sets) as well as the initialisation and batch order; an integer ``data_seed``
+fixes the data for every seed.
 
 Scheduling does not change the numbers: a run on the CPU always uses ``config.threads`` intra-op
 threads (1 by default), whether it is trained in this process, in a worker process or on a Dask
@@ -35,10 +40,12 @@ from .paths import results_dir
 from .remedies import EarlyStopping, augment_batch, heldout_fairness_step, retrain_last_layer
 
 HISTORY_COLUMNS = ("epoch", "split", "group", "metric", "value")
+POPULATION = "population"  # split of the final model's evaluation on a large fresh sample of the generator
 SELECTION = "selection"  # split of the row that marks the epoch a remedy selected (early stopping, last layer)
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("cosine", "constant")
 FAIRNESS_DATA = ("train", "val")
+TRAIN_ON = ("train", "train+val")
 PRECISIONS = ("fp32", "bf16")
 # Bump when a change to the training code changes results, so old cache entries are not reused.
 CACHE_VERSION = 2
@@ -50,6 +57,9 @@ class RunConfig:
 
     dataset: str = "synthetic_faces"
     data: dict = field(default_factory=dict)      # options of load_dataset, e.g. {"n_train": 2000}
+    data_seed: int | None = None                   # generated data: None draws it with ``seed``; an int fixes it
+    population: int = 0                            # generated data: evaluate the final model on this many fresh examples
+    train_on: str = "train"                        # "train+val": the validation split joins the training set
     model: str = "small_cnn"
     width: float = 1.0
     method: str = "erm"
@@ -93,6 +103,23 @@ class RunConfig:
         validate_params(self.method, self.method_params)
         if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}. Valid: {', '.join(PRECISIONS)}.")
+        if self.train_on not in TRAIN_ON:
+            raise ValueError(f"Unknown train_on {self.train_on!r}. Valid: {', '.join(TRAIN_ON)}.")
+        if self.train_on == "train+val" and (self.fairness_data == "val" or self.last_layer is not None
+                                             or self.early_stopping):
+            raise ValueError("train_on='train+val' leaves no held-out validation data for fairness_data='val', "
+                             "last_layer or early_stopping; use one or the other.")
+        if self.population:
+            from .data import POPULATION_DATASETS
+            if not (isinstance(self.population, int) and self.population > 0):
+                raise ValueError(f"population must be 0 (none) or a positive number of examples, got {self.population!r}.")
+            if self.dataset not in POPULATION_DATASETS:
+                raise ValueError(f"population={self.population} needs a generated dataset "
+                                 f"({', '.join(POPULATION_DATASETS)}); {self.dataset!r} has a fixed test split. "
+                                 "Use population=0.")
+        if self.data_seed is not None and not isinstance(self.data_seed, int):
+            raise ValueError(f"data_seed must be None (draw the data with the run's seed) or an integer, "
+                             f"got {self.data_seed!r}.")
         if self.fairness_data not in FAIRNESS_DATA:
             raise ValueError(f"Unknown fairness_data {self.fairness_data!r}. Valid: {', '.join(FAIRNESS_DATA)}.")
         if self.early_stopping_metric not in DISPARITIES:
@@ -231,7 +258,12 @@ def check_groups(dataset: FairDataset, split: str) -> None:
 
 
 def prepare_dataset(config: RunConfig) -> FairDataset:
-    dataset = load_dataset(config.dataset, **config.data)
+    """The run's splits: generated data drawn with its data seed, subsampled to ``n_train``, and with
+    the validation split joined to the training set when ``train_on`` asks for it."""
+    from .data import data_options
+
+    seed = config.seed if config.data_seed is None else config.data_seed
+    dataset = load_dataset(config.dataset, **data_options(config.dataset, config.data, seed))
     if config.n_train is not None:
         from .data.base import stratified_indices
 
@@ -241,9 +273,19 @@ def prepare_dataset(config: RunConfig) -> FairDataset:
         rng = np.random.default_rng(config.seed)
         index = stratified_indices(train.target.numpy(), train.group.numpy(), config.n_train, rng)
         dataset = dataclasses.replace(dataset, splits={**dataset.splits, "train": train.subset(index)})
+    if config.train_on == "train+val":
+        splits = {name: split for name, split in dataset.splits.items() if name not in ("train", "val")}
+        dataset = dataclasses.replace(dataset, splits={"train": joined(dataset["train"], dataset["val"]), **splits})
     for split in dataset.splits:
         check_groups(dataset, split)
     return dataset
+
+
+def joined(first: Split, second: Split) -> Split:
+    """One split holding the examples of both."""
+    identity = None if first.identity is None else torch.cat([first.identity, second.identity])
+    return Split(torch.cat([first.images, second.images]), torch.cat([first.target, second.target]),
+                 torch.cat([first.group, second.group]), identity)
 
 
 @contextlib.contextmanager
@@ -343,6 +385,9 @@ def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> Ru
                      "value": float(selected)})
 
     scores = {}
+    if config.population:
+        scores[POPULATION] = record_population(rows, selected or config.epochs, model, dataset, normalize,
+                                               config, device)
     for split_name, split in dataset.splits.items():
         score = last_scores.get(split_name)
         if score is None:
@@ -379,6 +424,18 @@ def record_evaluation(rows, epoch, model, dataset, normalize, config: RunConfig,
         for row in evaluate(split.target, score, split.group, config.threshold, dataset.group_labels):
             rows.append({"epoch": epoch, "split": split_name, **row})
     return scores
+
+
+def record_population(rows, epoch, model, dataset, normalize, config: RunConfig, device) -> dict:
+    """Evaluate the final model on the generator's population sample into ``rows`` (split "population")."""
+    from .data import load_population
+
+    population = place(load_population(config.dataset, config.population, **config.data), device)
+    score = predict_scores(model, population.images, normalize, precision=config.precision)
+    for row in evaluate(population.target, score, population.group, config.threshold, dataset.group_labels):
+        rows.append({"epoch": epoch, "split": POPULATION, **row})
+    return {"score": score.cpu().numpy(), "target": population.target.cpu().numpy(),
+            "group": population.group.cpu().numpy()}
 
 
 # --- cache: results/runs/<key>/{config.json, history.csv, scores.npz, info.json} ---

@@ -1,7 +1,10 @@
 """One entry point for every dataset: ``load_dataset(name, **options)`` returns a cached FairDataset.
 
-Generated datasets are cached under ``data/cache/`` keyed by a hash of their options;
-real datasets are decoded once from the user's files into the same cache format.
+Generated datasets are cached under ``data/cache/`` keyed by a hash of their options (their ``seed``
+included: a run draws its own data with ``data_options``) and their generator's version; real
+datasets are decoded once from the user's files into the same cache format. A generated dataset also
+has a population (``load_population``): a large fresh sample from the same generator, the same for
+every data seed, on which a final model's population disparity is measured.
 """
 
 from __future__ import annotations
@@ -33,6 +36,25 @@ PROFILE_OPTIONS = {
 def profile_options(profile: str, dataset: str) -> dict:
     """The options ``profile`` gives ``dataset`` when it is not the profile's own (``{}`` for most)."""
     return dict(PROFILE_OPTIONS.get(profile, {}).get(dataset, {}))
+
+
+# Datasets drawn from a known generator: a run can draw its own sample (``data_options``) and be
+# evaluated on the population (``load_population``). Real datasets have fixed splits and neither.
+GENERATED = ("synthetic_faces", "synthetic_identities", "synthetic_xray")
+# The population's random stream: fixed, and spawned apart from every data seed's streams.
+POPULATION_ENTROPY = (2026, 12, 3)
+
+
+def is_generated(name: str) -> bool:
+    return name in GENERATED
+
+
+def data_options(name: str, options: dict, seed: int) -> dict:
+    """The dataset options of a run whose data are drawn with ``seed``: a generated dataset's ``seed``
+    option set to it, unless the options already fix one; real datasets' options unchanged."""
+    if not is_generated(name) or "seed" in options:
+        return dict(options)
+    return {**options, "seed": int(seed)}
 
 
 def _options_dataclass(name: str, cls, options: dict):
@@ -81,3 +103,36 @@ def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -
         from .chexpert import load_chexpert
         return load_chexpert(cache=cache, **options)
     raise ValueError(f"Unknown dataset {name!r}. Valid datasets: {', '.join(DATASETS)}.")
+
+
+def load_population(name: str, size: int, cache: bool = True, **options) -> Split:
+    """A fresh sample of ``size`` examples from the generator of dataset ``name`` with ``options``.
+
+    The sizes and the seed in ``options`` are ignored: the population depends on the data's
+    distribution only, so it is generated once per data configuration, shared by every data seed,
+    and cached like a dataset. Its stream (``POPULATION_ENTROPY``) is disjoint from every seed's.
+    """
+    import numpy as np
+
+    if name == "synthetic_faces":
+        from .synthetic_faces import described, generate_split
+        cls, version = FaceConfig, GENERATOR_VERSION
+    elif name == "synthetic_xray":
+        from .synthetic_xray import GENERATOR_VERSION as version, XrayConfig as cls, described, generate_split
+    else:
+        raise ValueError(f"No population for dataset {name!r}: only {', '.join(POPULATION_DATASETS)} have one "
+                         "(real datasets have a fixed test split; use population=0).")
+    if not (isinstance(size, int) and size > 0):
+        raise ValueError(f"population size must be a positive integer, got {size!r}.")
+    config = _options_dataclass(name, cls, {k: v for k, v in options.items() if k != "seed"})
+    key = {k: v for k, v in _generated_key(config, version).items() if k not in ("seed", "n_train", "n_val", "n_test")}
+
+    def build() -> FairDataset:
+        split, _ = generate_split(size, config, np.random.default_rng(np.random.SeedSequence(POPULATION_ENTROPY)))
+        return FairDataset(f"{name}_population", {"population": split}, *described(config),
+                           info={"config": dataclasses.asdict(config), "size": size})
+
+    return cached(f"{name}_population", {**key, "population": size}, build, cache)["population"]
+
+
+POPULATION_DATASETS = ("synthetic_faces", "synthetic_xray")

@@ -152,6 +152,11 @@ def generate_split(n: int, config: FaceConfig, rng: np.random.Generator, batch: 
     return split, attrs
 
 
+def described(config: FaceConfig) -> tuple[str, str, tuple[str, str]]:
+    """What the target and the groups are: (target name, group name, group labels)."""
+    return "smiling", "skin_tone", ("lighter", "darker")
+
+
 def make_synthetic_faces(config: FaceConfig) -> FairDataset:
     """Generate all splits; each split has its own random stream, so n_test does not change train."""
     streams = np.random.SeedSequence(config.seed).spawn(3)
@@ -161,6 +166,5 @@ def make_synthetic_faces(config: FaceConfig) -> FairDataset:
             continue
         splits[name], attrs = generate_split(n, config, np.random.default_rng(stream))
         clean[name] = float((attrs["label"] == attrs["smile"]).mean())
-    return FairDataset("synthetic_faces", splits, target_name="smiling", group_name="skin_tone",
-                       group_labels=("lighter", "darker"),
+    return FairDataset("synthetic_faces", splits, *described(config),
                        info={"config": asdict(config), "label_agreement_with_truth": clean})

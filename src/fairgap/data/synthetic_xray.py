@@ -359,6 +359,11 @@ def summarize(attrs: dict[str, np.ndarray]) -> dict:
     return out
 
 
+def described(config: XrayConfig) -> tuple[str, str, tuple[str, ...]]:
+    """What the target and the groups are: (target name, group name, group labels)."""
+    return config.target, config.sensitive, config.group_labels
+
+
 def make_synthetic_xray(config: XrayConfig) -> FairDataset:
     """Generate all splits; each split has its own random stream, so n_test does not change train."""
     streams = np.random.SeedSequence(config.seed).spawn(3)
@@ -368,5 +373,4 @@ def make_synthetic_xray(config: XrayConfig) -> FairDataset:
             continue
         splits[name], attrs = generate_split(n, config, np.random.default_rng(stream))
         summary[name] = summarize(attrs)
-    return FairDataset("synthetic_xray", splits, target_name=config.target, group_name=config.sensitive,
-                       group_labels=config.group_labels, info={"config": asdict(config), "groups": summary})
+    return FairDataset("synthetic_xray", splits, *described(config), info={"config": asdict(config), "groups": summary})

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data import FairDataset, load_dataset
+from ..data import FairDataset, data_options, load_dataset
 from ..io import read_run_entry, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
@@ -51,6 +51,7 @@ class VerificationConfig:
 
     dataset: str = "synthetic_identities"
     data: dict = field(default_factory=dict)     # options of load_dataset
+    data_seed: int | None = None                 # generated data: None draws it with ``seed``; an int fixes it
     model: str = "small_cnn"
     width: float = 1.0
     embedding_dim: int = 64
@@ -133,7 +134,9 @@ class VerificationResult:
 
 
 def prepare_dataset(config: VerificationConfig) -> FairDataset:
-    dataset = load_dataset(config.dataset, **config.data)
+    """The run's splits: generated identities drawn with its data seed (as in ``fairgap.train``)."""
+    seed = config.seed if config.data_seed is None else config.data_seed
+    dataset = load_dataset(config.dataset, **data_options(config.dataset, config.data, seed))
     for split in ("train",) + tuple(config.eval_splits):
         if split not in dataset.splits:
             raise ValueError(f"Dataset {dataset.name!r} has no {split!r} split (it has {sorted(dataset.splits)}); "
