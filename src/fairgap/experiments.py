@@ -16,7 +16,7 @@ from .data import POPULATION_DATASETS, profile_options
 from .paths import check_profile
 from .remedies import POSTPROCESSED
 from .sweep import SweepRun, final_epoch, method_config, plan, product, run_sweep, scheduler_address
-from .train import RunConfig, RunResult, run
+from .train import RunConfig, RunResult, data_seed_of, run
 
 # ``population``: the size of the generator's fresh sample every final model is evaluated on (generated
 # data only; ``population_size`` in fairgap.evidence says how precise it is). 20,000 faces cost about
@@ -105,7 +105,7 @@ def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | Non
 
 def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
     """All histories in one tidy table with a ``method`` label, the run's ``seed`` and ``run`` key."""
-    frames = [r.history.assign(method=label, seed=r.config.seed, run=r.config.key())
+    frames = [r.history.assign(method=label, seed=r.config.seed, run=r.config.key(), data_seed=data_seed_of(r.config))
               for (label, _), r in results.items()]
     return pd.concat(frames, ignore_index=True)
 

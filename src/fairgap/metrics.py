@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import torch
 
-PER_GROUP_METRICS = ("n", "loss", "accuracy", "tpr", "fpr", "selection_rate", "auc")
+PER_GROUP_METRICS = ("n", "base_rate", "loss", "accuracy", "tpr", "fpr", "selection_rate", "auc")
 DISPARITIES = {
     "demographic_parity_difference": ("selection_rate",),
     "equal_opportunity_difference": ("tpr",),
@@ -79,6 +79,8 @@ def _selection_rate(y, p, sample_weight):
 
 COUNTING_METRICS = {
     "n": lambda y, p, sample_weight: float(np.sum(sample_weight)),
+    # the share of positive labels: with n, how many examples a group's TPR and FPR rest on
+    "base_rate": lambda y, p, sample_weight: float(np.average(y, weights=sample_weight)),
     "accuracy": _accuracy,
     "tpr": _rate_or_nan("true_positive_rate", 1),
     "fpr": _rate_or_nan("false_positive_rate", 0),
@@ -158,6 +160,7 @@ def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) ->
     positives, negatives = cells[:, 1].sum(1), cells[:, 0].sum(1)
     table = {
         "n": n,
+        "base_rate": positives / n,
         "loss": -loss_sums / n,
         "accuracy": (cells[:, 0, 0] + cells[:, 1, 1]) / n,
         "tpr": cells[:, 1, 1] / positives,    # 0/0 = NaN (torch does not warn): no positives

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .paths import available_cores, data_dir, results_dir
-from .train import SELECTION, RunConfig, export_entry, import_entry, load_cached, run, run_folder
+from .train import SELECTION, RunConfig, data_seed_of, export_entry, import_entry, load_cached, run, run_folder
 
 EXECUTORS = ("auto", "sequential", "processes", "dask")
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"  # Dask's own configuration variable (config "scheduler-address")
@@ -264,7 +264,7 @@ def results_table(runs: list[SweepRun]) -> pd.DataFrame:
         if result is None:
             raise RuntimeError(f"Run {r.labels} has no cached result; run the sweep first.")
         labels = {**r.labels, "run": r.config.key(), "parameters": result.info["parameters"],
-                  "n_train": result.info["n_train"]}
+                  "n_train": result.info["n_train"], "data_seed": data_seed_of(r.config)}
         frames.append(result.history.assign(**{k: _cell(v) for k, v in labels.items()}))
     return pd.concat(frames, ignore_index=True)
 

@@ -257,13 +257,21 @@ def check_groups(dataset: FairDataset, split: str) -> None:
                              f"{split} split of {dataset.name}; both classes are needed per group.")
 
 
+def data_seed_of(config) -> int | None:
+    """The seed a run's data were drawn with; None for real data (the dataset's fixed splits)."""
+    from .data import is_generated
+
+    if not is_generated(config.dataset):
+        return None
+    return int(config.data.get("seed", config.seed if config.data_seed is None else config.data_seed))
+
+
 def prepare_dataset(config: RunConfig) -> FairDataset:
     """The run's splits: generated data drawn with its data seed, subsampled to ``n_train``, and with
     the validation split joined to the training set when ``train_on`` asks for it."""
     from .data import data_options
 
-    seed = config.seed if config.data_seed is None else config.data_seed
-    dataset = load_dataset(config.dataset, **data_options(config.dataset, config.data, seed))
+    dataset = load_dataset(config.dataset, **data_options(config.dataset, config.data, data_seed_of(config) or 0))
     if config.n_train is not None:
         from .data.base import stratified_indices
 
