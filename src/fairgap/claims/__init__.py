@@ -7,18 +7,22 @@ and the per-seed values behind it, and Holm-adjusts the collection's primary cla
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ..evidence import PRIMARY as PRIMARY_KIND, adjust_collection, save_claims
-from .primary import PRIMARY, declared_counts
+from .primary import HELD_OUT, PRIMARY, declared_counts
 
 
 def mark_primary(table: pd.DataFrame, notebook: str) -> pd.DataFrame:
     """``table`` with ``kind`` = "primary" on the rows that start with one of the notebook's declared
-    prefixes. A prefix that matches more than one claim is a mistake in the declaration."""
+    prefixes (``HELD_OUT`` in a prefix stands for "population" or "test": where generalisation was
+    measured). A prefix that matches more than one claim is a mistake in the declaration."""
     table = table.copy()
     for prefix in PRIMARY.get(notebook, ()):
-        rows = table.index[table.claim.str.startswith(prefix)]
+        pattern = "(?:population|test)".join(re.escape(part) for part in prefix.split(HELD_OUT))
+        rows = table.index[table.claim.str.match(pattern)]
         if len(rows) > 1:
             raise ValueError(f"The primary claim {prefix!r} of {notebook} matches {len(rows)} claims: "
                              f"{table.claim[rows].tolist()}; make the declaration in fairgap/claims/primary.py unique.")

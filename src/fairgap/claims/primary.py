@@ -10,6 +10,10 @@ file is the record of what was declared when.
 
 from __future__ import annotations
 
+# In a prefix, stands for the split that measured generalisation: "population" where the data are
+# generated (the generator's fresh sample), "test" where they are real (fairgap.generalisation).
+HELD_OUT = "{held-out}"
+
 PRIMARY: dict[str, tuple[str, ...]] = {
     # Paper: classical models keep a constraint, networks do not. Paired by split (10 random splits).
     "00_classical_vs_deep": (
