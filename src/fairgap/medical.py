@@ -17,9 +17,11 @@ with sex or age as the sensitive attribute, then evaluates the last epoch's scor
   The same threshold is then applied to train, val and test, and the TPR gap is fairlearn's
   ``equal_opportunity_difference`` (largest minus smallest group TPR; the "between groups"
   variant).
-* **Unintended consequences**: each group's test AUC (and test TPR) minus ERM's, with a 95%
-  bootstrap interval over test images (the same resampled test images for both models, so
-  the interval is for the paired difference).
+* **Unintended consequences**: each group's held-out AUC (and TPR) minus ERM's, with a 95%
+  bootstrap interval over held-out images (the same resampled images for both models, so the
+  interval is for the paired difference). Held out means the generator's population where the
+  X-rays are generated (the same patients for every seed; ``fairgap.generalisation``), else the
+  test split.
 
 Profiles (built on ``experiments.base_config``; the notebook's own settings live here):
 
@@ -43,7 +45,8 @@ from .evidence import paired, rate_halfwidth, t_interval
 from .experiments import base_config, method_config, run_labelled
 from .metrics import evaluate
 from .paths import check_profile
-from .train import RunConfig, RunResult
+from .generalisation import POPULATION, held_out_split
+from .train import RunConfig, RunResult, data_seed_of
 
 NOTEBOOK = "06_medical_diagnosis"
 THRESHOLD_RULES = ("tpr", "balanced_accuracy")
@@ -63,7 +66,7 @@ SETTINGS = {
 
 # Seeds per profile: one in smoke (CI time), three in default and paper; the methods behind the primary
 # claim (``fairgap.claims.primary``) run at the primary seeds, ten outside smoke. A run's seed fixes its
-# initialisation and batch order; the patients are the dataset's own (data option ``seed``).
+# initialisation and batch order and, on generated X-rays, draws the run's own patients (RunConfig.data_seed).
 SEEDS = {"smoke": [0], "default": [0, 1, 2], "paper": [0, 1, 2]}
 PRIMARY_SEEDS = {"smoke": [0], "default": list(range(10)), "paper": list(range(10))}
 
@@ -152,8 +155,9 @@ def describe_rule(threshold_rule: str = "tpr", target_tpr: float = 0.8) -> str:
 
 
 def score_table(results: dict[tuple[str, int], RunResult], threshold_rule: str = "tpr",
-                target_tpr: float = 0.8, splits=("train", "val", "test")) -> pd.DataFrame:
-    """Tidy rows (method, seed, split, group, metric, value) at each run's validation threshold.
+                target_tpr: float = 0.8, splits=("train", "val", "test", POPULATION)) -> pd.DataFrame:
+    """Tidy rows (method, seed, data_seed, split, group, metric, value) at each run's validation threshold
+    (the population split where the runs have one).
 
     Metrics per group and overall: n, loss, accuracy, tpr, fpr, selection_rate, auc; overall only:
     the disparities of fairgap.metrics (equal_opportunity_difference is the TPR gap), collapsed,
@@ -171,21 +175,22 @@ def score_table(results: dict[tuple[str, int], RunResult], threshold_rule: str =
             if split not in result.scores:
                 continue
             part = result.scores[split]
-            base = {"method": label, "seed": seed, "split": split}
+            base = {"method": label, "seed": seed, "data_seed": data_seed_of(result.config), "split": split}
             rows += [{**base, **row} for row in evaluate(part["target"], part["score"], part["group"], threshold, groups)]
             rows.append({**base, "group": "all", "metric": "threshold", "value": threshold})
-    return pd.DataFrame(rows, columns=["method", "seed", "split", "group", "metric", "value"])
+    return pd.DataFrame(rows, columns=["method", "seed", "data_seed", "split", "group", "metric", "value"])
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per method (mean over seeds): per-group AUC and TPR on train and test, the TPR gap,
-    the threshold and whether any run collapsed to a constant prediction."""
+    """One row per method (mean over seeds): per-group AUC and TPR on train, test and (where the runs
+    have it) the population, the TPR gap, the threshold and whether any run collapsed to a constant
+    prediction."""
     groups = [g for g in table.group.unique() if g != "all"]
     mean = table.groupby(["method", "split", "group", "metric"], sort=False).value.mean()
     rows = []
     for method in table.method.unique():
         row = {"method": method, "threshold": mean[(method, "val", "all", "threshold")]}
-        for split in ("train", "test"):
+        for split in dict.fromkeys(("train", "test", held_out_split(table))):
             for g in groups:
                 row[f"{split} AUC ({g})"] = mean[(method, split, g, "auc")]
             for g in groups:
@@ -214,11 +219,12 @@ def _tpr(target, predicted):
 
 def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame, reference: str = "ERM",
                  n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
-    """Each group's test AUC and test TPR (at each run's own threshold) minus the reference's,
-    averaged over seeds, with two 95% intervals of that change:
+    """Each group's held-out AUC and TPR (at each run's own threshold) minus the reference's,
+    averaged over seeds, with two 95% intervals of that change. Held out is the population where the
+    runs have one (the same patients for every seed), else the test split:
 
-    * ``low``, ``high``: a paired bootstrap over test images (the same resampled patients for both
-      models): how much the sampling of test patients alone moves the change;
+    * ``low``, ``high``: a paired bootstrap over held-out images (the same resampled patients for both
+      models): how much the sampling of those patients alone moves the change;
     * ``seed_low``, ``seed_high``: a 95% Student-t interval over seeds of the per-seed differences
       (method − reference at the same seed; ``seeds`` of them): how much training randomness moves it.
 
@@ -231,12 +237,15 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     seeds = sorted({s for _, s in results})
     if reference not in labels:
         return pd.DataFrame(columns=columns)
-    thresholds = table[(table.metric == "threshold") & (table.split == "test")].set_index(["method", "seed"]).value
-    first = results[(reference, seeds[0])].scores["test"]
+    held = held_out_split(table)
+    thresholds = table[(table.metric == "threshold") & (table.split == held)].set_index(["method", "seed"]).value
+    first = results[(reference, seeds[0])].scores[held]
     target, group = first["target"], first["group"]
-    for result in results.values():  # every run must have scored the same test images
-        if not np.array_equal(result.scores["test"]["target"], target):
-            raise ValueError("The runs were evaluated on different test sets; compare runs of one dataset.")
+    for result in results.values():  # every run must have scored the same held-out images
+        if not np.array_equal(result.scores[held]["target"], target):
+            raise ValueError(f"The runs were evaluated on different {held} sets (generated data drawn per seed and no "
+                             "population); give the runs a population (RunConfig.population > 0) or fix the data "
+                             "with data_seed.")
     group_labels = results[(reference, seeds[0])].info["group_labels"]
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(group == g) for g in range(len(group_labels))]
@@ -245,14 +254,14 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     def stat(label, g, index, metric, common):
         values = []
         for s in common:
-            scores = results[(label, s)].scores["test"]["score"][index]
+            scores = results[(label, s)].scores[held]["score"][index]
             if metric == "AUC":
                 values.append(_auc(target[index], scores))
             else:
                 values.append(_tpr(target[index], scores >= thresholds[(label, s)]))
         return float(np.mean(values))
 
-    per_seed = table[(table.split == "test") & table.metric.isin(["auc", "tpr"])]
+    per_seed = table[(table.split == held) & table.metric.isin(["auc", "tpr"])]
     rows = []
     for label in labels:
         if label == reference:

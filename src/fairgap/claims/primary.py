@@ -45,7 +45,7 @@ PRIMARY: dict[str, tuple[str, ...]] = {
     ),
     # Medical imaging: the constrained model is not fairer on test patients than ERM.
     "06_medical_diagnosis": (
-        "EOpp penalty λ=1: test TPR gap − ERM's > −0.05",
+        "EOpp penalty λ=1: {held-out} TPR gap − ERM's > −0.05",
     ),
     # Remedies that use held-out data lower the constrained network's test disparity.
     "07_remedies": (

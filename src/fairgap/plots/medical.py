@@ -9,9 +9,10 @@ import seaborn as sns
 from matplotlib.patches import Patch
 
 from ..evidence import t_interval
+from ..generalisation import held_out_split, variance_sources
 from .common import seeds_note, set_style
 
-SPLIT_COLORS = {"train": "#9ecae1", "test": "#08519c"}
+SPLIT_COLORS = {"train": "#9ecae1", "test": "#4292c6", "population": "#08306b"}
 
 
 def _group_palette(groups) -> dict:
@@ -21,9 +22,10 @@ def _group_palette(groups) -> dict:
 
 def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, reference: str = "ERM",
                       threshold_note: str = "threshold chosen on validation"):
-    """F6, four panels: AUC per group on train; AUC per group on test; the TPR gap at each run's
-    validation-chosen threshold, train vs test; each group's test AUC minus the reference's (ERM),
-    with two 95% intervals: over seeds (black) and over test patients (grey).
+    """F6, four panels: AUC per group on train; AUC per group on the held-out patients (the population
+    where the runs have one, else test); the TPR gap at each run's validation-chosen threshold on train,
+    test and the population; each group's held-out AUC minus the reference's (ERM), with two 95%
+    intervals: over seeds (black) and over held-out patients (grey).
 
     ``table`` is ``fairgap.medical.score_table``'s output, ``changes`` ``fairgap.medical.consequences``'s.
     Bars are means over seeds, whiskers 95% Student-t intervals over seeds (zero width with one
@@ -34,12 +36,14 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     methods = list(dict.fromkeys(table.method))
     groups = [g for g in dict.fromkeys(table.group) if g != "all"]
     palette = _group_palette(groups)
+    held = held_out_split(table)
+    splits = list(dict.fromkeys(("train", "test", held)))
     fig, axes = plt.subplots(1, 4, figsize=(4.6 * 4, 4.8), gridspec_kw={"width_ratios": [1, 1, 1, 1]})
     drawn = []
 
     auc = table[(table.metric == "auc") & table.group.isin(groups)]
     low = min(0.5, float(np.nanmin(auc.value)) - 0.02) if len(auc) else 0.5
-    for ax, split in zip(axes[:2], ("train", "test")):
+    for ax, split in zip(axes[:2], ("train", held)):
         part = auc[auc.split == split]
         drawn.append(part.assign(panel=f"AUC per group, {split}"))
         sns.barplot(data=part, x="method", y="value", hue="group", order=methods, hue_order=groups, palette=palette,
@@ -48,9 +52,9 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
         ax.set_title(f"AUC per group, {split}")
         ax.set_ylabel("ROC AUC (1 = perfect ranking)")
 
-    gap = table[(table.metric == "equal_opportunity_difference") & table.split.isin(("train", "test"))]
+    gap = table[(table.metric == "equal_opportunity_difference") & table.split.isin(splits)]
     drawn.append(gap.assign(panel="TPR gap"))
-    sns.barplot(data=gap, x="method", y="value", hue="split", order=methods, hue_order=["train", "test"],
+    sns.barplot(data=gap, x="method", y="value", hue="split", order=methods, hue_order=splits,
                 palette=SPLIT_COLORS, errorbar=t_interval, ax=axes[2], legend=False)
     axes[2].set_title(f"TPR gap between groups\n({threshold_note})")
     axes[2].set_ylabel("equal opportunity difference\n(largest minus smallest group TPR)")
@@ -61,7 +65,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     delta = changes[changes.metric == "AUC"]
     if len(delta):
         others = [m for m in methods if m in set(delta.method)]
-        drawn.append(delta.assign(panel=f"test AUC change vs {reference}")
+        drawn.append(delta.assign(panel=f"{held} AUC change vs {reference}")
                      .rename(columns={"value": "method_value", "change": "value"}))
         width = 0.8 / len(groups)
         for i, g in enumerate(groups):
@@ -76,8 +80,8 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
         ax.axhline(0, color="black", linewidth=0.8)
     else:
         ax.text(0.5, 0.5, f"no {reference!r} run to compare with", ha="center", va="center", transform=ax.transAxes)
-    ax.set_title(f"Unintended consequences:\neach group's test AUC minus {reference}'s")
-    ax.set_ylabel("change in test AUC (paired)\n95% interval: black over seeds, grey over test patients")
+    ax.set_title(f"Unintended consequences:\neach group's {held} AUC minus {reference}'s")
+    ax.set_ylabel(f"change in {held} AUC (paired)\n95% interval: black over seeds, grey over {held} patients")
 
     for ax in axes:
         ax.set_xlabel("")
@@ -85,11 +89,11 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
     handles = [Patch(color=palette[g], label=f"group: {g}") for g in groups]
-    handles += [Patch(color=SPLIT_COLORS[s], label=f"TPR gap, {s}") for s in ("train", "test")]
+    handles += [Patch(color=SPLIT_COLORS[s], label=f"TPR gap, {s}") for s in splits]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
     n = seeds_note(table.groupby("method").seed.nunique())
-    fig.suptitle("F6: per-group AUC and TPR gap on the training and the test patients\n"
-                 f"mean and 95% Student-t interval over seeds, which vary initialisation and batch order, not the data ({n})", y=1.04)
+    fig.suptitle(f"F6: per-group AUC and TPR gap on the training and the {held} patients\n"
+                 f"mean and 95% Student-t interval over seeds; {variance_sources(table)} ({n})", y=1.04)
     fig.tight_layout(rect=(0, 0.06, 1, 1), w_pad=2.5)
     data = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
     return fig, data

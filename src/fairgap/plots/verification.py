@@ -7,6 +7,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..evidence import t_interval
+from ..generalisation import variance_sources
 from .common import seeds_note, set_style
 
 SPLIT_NAMES = {"train": "training identities,\ntraining photos", "val": "training identities,\nnew photos",
@@ -80,7 +81,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Per-group verification gap: training identities vs unseen identities\n"
-                 f"mean and 95% t-interval band over seeds, which vary initialisation and batch order, not the data ({_n(h)})", y=1.03)
+                 f"mean and 95% t-interval band over seeds; {variance_sources(h)} ({_n(h)})", y=1.03)
     fig.tight_layout()
     return fig, h.drop(columns=["run"]).reset_index(drop=True)
 
@@ -117,7 +118,7 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Gap between groups at the last epoch against the strength of the fairness term\n"
-                 f"mean and 95% t-interval band over seeds, which vary initialisation and batch order, not the data ({_n(table)})", y=1.03)
+                 f"mean and 95% t-interval band over seeds; {variance_sources(table)} ({_n(table)})", y=1.03)
     fig.tight_layout()
     return fig, table.drop(columns=["split_name"]).reset_index(drop=True)
 
@@ -148,7 +149,7 @@ def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_
                 label.set_horizontalalignment("right")
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    fig.suptitle(f"Each group at the last epoch: mean and 95% t-interval over seeds, which vary initialisation and batch order, not the data ({_n(part)})", y=1.01)
+    fig.suptitle(f"Each group at the last epoch: mean and 95% t-interval over seeds; {variance_sources(part)} ({_n(part)})", y=1.01)
     fig.tight_layout()
     return fig, long.reset_index(drop=True)
 
@@ -169,7 +170,7 @@ def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("
                ylabel="true accept rate (TAR)", ylim=(0, 1.01))
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    fig.suptitle(f"ROC per group: mean and 95% t-interval band over seeds, which vary initialisation and batch order, not the data ({_n(chosen)})", y=1.02)
+    fig.suptitle(f"ROC per group: mean and 95% t-interval band over seeds; {variance_sources(chosen)} ({_n(chosen)})", y=1.02)
     fig.tight_layout()
     return fig, chosen.drop(columns=["run"]).reset_index(drop=True)
 

@@ -21,6 +21,7 @@ from ..sweep import train_pending
 
 NOTEBOOK = "05_face_verification"
 from .probe import probe_table
+from ..train import data_seed_of
 from .train import (VerificationConfig, VerificationResult, load_cached, run_folder, run_verification,
                     run_verification_in_worker)
 
@@ -151,12 +152,14 @@ def _label(key) -> dict:
 
 
 def combined_history(results: dict[tuple[str, float, int], VerificationResult]) -> pd.DataFrame:
-    """All histories in one tidy table with method (readable), method_id, weight and seed columns."""
-    return pd.concat([r.history.assign(**_label(key)) for key, r in results.items()], ignore_index=True)
+    """All histories in one tidy table with method (readable), method_id, weight, seed and data_seed columns."""
+    return pd.concat([r.history.assign(**_label(key), data_seed=data_seed_of(r.config)) for key, r in results.items()],
+                     ignore_index=True)
 
 
 def combined_roc(results: dict[tuple[str, float, int], VerificationResult]) -> pd.DataFrame:
-    return pd.concat([r.roc.assign(**_label(key)) for key, r in results.items()], ignore_index=True)
+    return pd.concat([r.roc.assign(**_label(key), data_seed=data_seed_of(r.config)) for key, r in results.items()],
+                     ignore_index=True)
 
 
 def final_table(results: dict, far: float = 1e-3, splits=("train", "val", "test")) -> pd.DataFrame:
