@@ -3,7 +3,7 @@
 Generated data (faces, X-rays) come from a known generator, so a final model can be scored on a
 large fresh sample of it, the *population* split (``RunConfig.population``), instead of estimating
 its behaviour from a 2,000-example test set. Claims about generalisation read ``held_out_split``:
-"population" where the runs have it, "test" where the data are real. ``test_vs_population`` says how
+"population" where the runs have it, "test" where the data are real. ``finite_test_error`` says how
 far the finite test set alone moves a run's number from its population value.
 
 A seed draws the run's generated data as well as its initialisation and batch order (``data_seed``
@@ -42,7 +42,7 @@ def variance_sources(table: pd.DataFrame) -> str:
     return "seeds vary the initialisation and the batch order; the data are the dataset's fixed splits"
 
 
-def test_vs_population(final: pd.DataFrame, metric: str, group: str = "all",
+def finite_test_error(final: pd.DataFrame, metric: str, group: str = "all",
                        by: tuple[str, ...] = ("run",)) -> pd.DataFrame:
     """Per run (``by``): the final model's ``metric`` on the test split, on the population, and the
     difference test − population (the finite test set's error for that run). Empty without a population."""

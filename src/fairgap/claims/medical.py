@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..evidence import LITTLE, SHOWN, claim, claims_table, fmt, fmt_claim, fmt_mean, paired
-from ..generalisation import finite_test_prose, held_out_split, test_vs_population
+from ..generalisation import finite_test_prose, held_out_split, finite_test_error
 
 GAP = "equal_opportunity_difference"
 INTERPOLATING_AUC = 0.99   # a run whose training AUC reaches this in every group fits its training set
@@ -122,5 +122,5 @@ def findings(table: pd.DataFrame, claims: pd.DataFrame, changes: pd.DataFrame, h
                  + ", ".join(f"{value:.2f} ({group})" for group, value in halfwidth.items())
                  + f" (95%, at TPR = 0.5, over the group's test patients with the finding); the changes table gives "
                    f"both intervals, over seeds and over {held} patients.")
-    lines.append("* " + finite_test_prose(test_vs_population(table, GAP, by=("method", "seed")), "TPR gap"))
+    lines.append("* " + finite_test_prose(finite_test_error(table, GAP, by=("method", "seed")), "TPR gap"))
     return "\n".join(lines)
