@@ -1,6 +1,6 @@
 """Benchmarks, side by side in one run (not part of the tests; nothing here asserts a time).
 
-    .venv/bin/python bench/bench.py [--quick] [--only NAME ...] [--run-all]
+    .venv/bin/python bench/bench.py [--quick] [--only NAME ...] [--run-all] [--run-seconds S]
 
 Every figure is printed with the 1-minute load average at the moment it was taken: on a 2-core
 machine one other busy process changes a ratio by 2-4x, so only numbers taken at a load near the
@@ -16,7 +16,10 @@ benchmark's own (about 1-2) are comparable. Sections:
    (vectorised) network, one process and one thread: what a torch.func/vmap ensemble could buy.
 5. data: generating the default synthetic faces, loading them from the cache; 20,000 faces at 64 px.
 6. startup: a fresh interpreter importing what a notebook imports; ``run_all.sh`` refusing a bad profile.
-7. run_all (``--run-all``): ``./run_all.sh`` in the smoke and default profiles from an empty results cache.
+7. flops: how close a default run is to this CPU's limit: the FLOPs of one run of notebook 02's sweeps
+   (counted with ``torch.utils.flop_counter``) per second of its wall time (``--run-seconds``, else one
+   run timed), against one core's float32 matmul GFLOP/s; also the small CNN's own achieved rate.
+8. run_all (``--run-all``): ``./run_all.sh`` in the smoke and default profiles from an empty results cache.
 Results go to stdout; copy them into bench/README.md with the date and the machine.
 """
 
@@ -210,6 +213,177 @@ def bench_startup() -> dict:
             "a venv was created": created}
 
 
+# One cell of notebook 02's sweeps (constraint_strength): a penalty at a middle weight after 2 ERM epochs.
+# The penalty and ERM cost the same counted FLOPs (the penalty is elementwise work on the logits).
+NOTEBOOK_02_CELL = {"method": "equalized_odds_max_penalty", "weight": 1.0, "warmup_epochs": 2}
+COUNTED = ("convolutions and matrix products, forward and backward (torch.utils.flop_counter); "
+           "not counted: BatchNorm, ReLU, pooling, loss, penalty, optimizer step")
+
+
+def flops_config(profile: str):
+    """The RunConfig of one run of notebook 02's sweeps in ``profile``, on the CPU at its one thread."""
+    from fairgap.experiments import sweep_base
+    from fairgap.sweep import method_config
+
+    return method_config(sweep_base(profile, device="cpu"), NOTEBOOK_02_CELL)
+
+
+def balanced_batch(batch_size: int, image_shape: tuple):
+    """Random images (channels_last, as fairgap.train feeds them) with both classes in both groups."""
+    import torch
+
+    index = torch.arange(batch_size)
+    x = torch.randn(batch_size, *image_shape).contiguous(memory_format=torch.channels_last)
+    return x, (index % 2).float(), (index // 2) % 2
+
+
+def step_setup(config, image_shape: tuple):
+    """The model, optimizer and objective of ``config`` as fairgap.train builds them (CPU, channels_last)."""
+    import torch
+
+    from fairgap.fairness import make_objective
+    from fairgap.models import build_model
+    from fairgap.train import build_optimizer
+
+    model = build_model(config.model, image_shape[0], config.width).to(memory_format=torch.channels_last)
+    objective = make_objective(config.method, config.method_params)
+    objective.setup(model, torch.device("cpu"))
+    return model, build_optimizer(config, model.parameters()), objective
+
+
+def count_step_flops(config, image_shape: tuple, batch_size: int) -> dict[str, int]:
+    """Counted FLOPs (see ``COUNTED``) of one training step of ``config``'s objective on a batch of
+    ``batch_size`` images of ``image_shape`` (C, H, W), and of one forward pass of that batch in
+    evaluation mode."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, optimizer, objective = step_setup(config, image_shape)
+    x, y, g = balanced_batch(batch_size, image_shape)
+    model.train()
+    with FlopCounterMode(display=False) as step:
+        objective.train_step(model, optimizer, x, y, g)
+    model.eval()
+    with torch.inference_mode(), FlopCounterMode(display=False) as forward:
+        model(x)
+    return {"train_step": step.get_total_flops(), "forward": forward.get_total_flops()}
+
+
+def evaluation_schedule(config, dataset) -> dict[str, int]:
+    """Examples one run passes forward for evaluation, by the engine's schedule: epoch 0, every
+    ``eval_every``-th epoch and the last, on the splits of ``fairgap.train.evaluated_splits``; then the
+    population sample, once for the final model. Keys name the epoch (and splits) or "population"."""
+    from fairgap.train import evaluated_splits
+
+    epochs = [0] + [e for e in range(1, config.epochs + 1) if e % config.eval_every == 0 or e == config.epochs]
+    schedule = {}
+    for epoch in epochs:
+        names = evaluated_splits(dataset, config, every_split=epoch in (0, config.epochs))
+        schedule[f"epoch {epoch} ({'+'.join(names)})"] = sum(len(dataset[name]) for name in names)
+    return {**schedule, "population": config.population}
+
+
+def run_flops(config, dataset) -> dict[str, float]:
+    """Counted FLOPs of one run of ``config`` on ``dataset``: every training example passes forward and
+    backward once per epoch (FLOPs are linear in the batch, so the last, smaller batch is exact), and
+    every evaluated example passes forward once."""
+    counted = count_step_flops(config, dataset.image_shape, config.batch_size)
+    per_example = {name: flops / config.batch_size for name, flops in counted.items()}
+    train = config.epochs * len(dataset["train"]) * per_example["train_step"]
+    evaluation = sum(evaluation_schedule(config, dataset).values()) * per_example["forward"]
+    return {**counted, "train": train, "evaluation": evaluation, "total": train + evaluation}
+
+
+def matmul_gflops(sizes: list[int], repeats: int) -> dict[int, float]:
+    """One core's float32 matmul rate, 2 n^3 / (best time of ``repeats``), per square size n."""
+    import torch
+
+    from fairgap.train import torch_threads
+
+    rates = {}
+    with torch_threads(1):
+        for n in sizes:
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            a @ b  # warm-up
+            rates[n] = 2 * n ** 3 / min(timed(torch.mm, a, b)[0] for _ in range(repeats)) / 1e9
+    return rates
+
+
+def cnn_seconds(config, dataset, steps: int) -> dict[str, float]:
+    """Seconds of one real training step (a batch of the config's size, its objective and optimizer,
+    one thread, channels_last) and of one evaluation forward pass over the test split
+    (fairgap.train.predict_scores), each the mean after a warm-up."""
+    import torch
+
+    from fairgap.train import Normalizer, predict_scores, torch_threads
+
+    model, optimizer, objective = step_setup(config, dataset.image_shape)
+    x, y, g = balanced_batch(config.batch_size, dataset.image_shape)
+    normalize = Normalizer(dataset["train"].images, torch.device("cpu"))
+    test = dataset["test"].images
+
+    def train_steps(k):
+        model.train()
+        for _ in range(k):
+            objective.train_step(model, optimizer, x, y, g)
+
+    with torch_threads(config.threads):
+        train_steps(2), predict_scores(model, test, normalize)  # warm-up: oneDNN primitive creation
+        t_step, _ = timed(train_steps, steps)
+        t_eval, _ = timed(predict_scores, model, test, normalize)
+    return {"train_step": t_step / steps, "evaluate_test": t_eval}
+
+
+def bench_flops(quick: bool, run_seconds: float | None) -> dict:
+    from fairgap.data import load_population
+    from fairgap.train import prepare_dataset, train
+
+    profile = "smoke" if quick else "default"  # --quick checks the script on tiny data, not the numbers
+    config = flops_config(profile)
+    dataset = prepare_dataset(config)
+    flops = run_flops(config, dataset)
+    schedule = evaluation_schedule(config, dataset)
+    n_train, n_eval = len(dataset["train"]), sum(schedule.values())
+    peak_by_size = matmul_gflops([256, 512] if quick else [512, 1024, 2048], 2 if quick else 5)
+    peak = max(peak_by_size.values())
+    seconds = cnn_seconds(config, dataset, 2 if quick else 30)
+    step_rate = flops["train_step"] / seconds["train_step"] / 1e9
+    eval_rate = flops["forward"] / config.batch_size * len(dataset["test"]) / seconds["evaluate_test"] / 1e9
+    if run_seconds is None:  # one real run, uncached, its data and population already generated
+        load_population(config.dataset, config.population, **config.data)
+        run_seconds, _ = timed(train, config, dataset)
+        source = "measured: one run, one thread"
+    else:
+        source = "given: --run-seconds"
+    run_rate = flops["total"] / run_seconds / 1e9
+    size = dataset.image_shape[-1]
+    return {
+        "run": f"{profile} profile, {config.method} w={config.method_params['weight']}, small CNN width "
+               f"{config.width}, {n_train} training images at {size} px, batch {config.batch_size}, "
+               f"{config.epochs} epochs",
+        "counted": COUNTED,
+        f"training step, batch {config.batch_size} (MFLOP)": flops["train_step"] / 1e6,
+        f"forward, batch {config.batch_size} (MFLOP)": flops["forward"] / 1e6,
+        "training FLOPs per run (GFLOP)": flops["train"] / 1e9,
+        "  = epochs x n_train x step FLOPs / batch": f"{config.epochs} x {n_train} x step / {config.batch_size}",
+        "evaluated examples per run": n_eval,
+        "  = evaluated epochs' splits + population": " + ".join(f"{n} {when}" for when, n in schedule.items()),
+        "evaluation FLOPs per run (GFLOP)": flops["evaluation"] / 1e9,
+        "  = evaluated examples x forward FLOPs / batch": f"{n_eval} x forward / {config.batch_size}",
+        "total FLOPs per run (GFLOP)": flops["total"] / 1e9,
+        **{f"one-core float32 matmul n={n} (GFLOP/s)": rate for n, rate in peak_by_size.items()},
+        "one-core matmul peak, best size (GFLOP/s)": peak,
+        "small CNN training step, achieved (GFLOP/s)": step_rate,
+        "  training step / matmul peak": step_rate / peak,
+        f"small CNN evaluation forward of {len(dataset['test'])}, achieved (GFLOP/s)": eval_rate,
+        "  evaluation forward / matmul peak": eval_rate / peak,
+        f"run wall time (s), {source}": float(run_seconds),
+        "run, total FLOPs / wall time (GFLOP/s)": run_rate,
+        "  run / matmul peak": run_rate / peak,
+        "lower bound on a run's time at the matmul peak (s)": flops["total"] / peak / 1e9,
+    }
+
+
 def bench_run_all() -> dict:
     out = {}
     for profile in ("smoke", "default"):
@@ -227,14 +401,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (checks the script, not the numbers)")
     parser.add_argument("--only", nargs="+", help="run only these sections")
     parser.add_argument("--run-all", action="store_true", help="also time ./run_all.sh (smoke and default)")
+    parser.add_argument("--run-seconds", type=float, help="flops: a default run's wall time (s) to rate, "
+                        "instead of timing one run here")
     args = parser.parse_args()
+    if args.run_seconds is not None and (args.run_seconds <= 0 or args.quick):
+        parser.error("--run-seconds must be a positive wall time of a default-profile run, without --quick "
+                     f"(--quick rates a smoke-profile run); got {args.run_seconds}")
     import torch
 
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, python {sys.version.split()[0]}, "
           f"load average at start {load():.2f}")
     sections = {"metrics": lambda: bench_metrics(args.quick), "engine": lambda: bench_engine(args.quick),
                 "sweep": lambda: bench_sweep(args.quick), "ensemble": lambda: bench_ensemble(args.quick),
-                "data": bench_data, "startup": bench_startup}
+                "data": bench_data, "startup": bench_startup,
+                "flops": lambda: bench_flops(args.quick, args.run_seconds)}
     if args.run_all:
         sections["run_all"] = bench_run_all
     for name, fn in sections.items():
