@@ -77,3 +77,55 @@ def test_the_chance_of_a_flip_is_small_for_a_clear_effect_and_large_near_the_thr
 def test_the_command_names_a_missing_folder(tmp_path, capsys):
     assert compare.main([str(tmp_path / "nothing")]) == 2
     assert "No claims tables under" in capsys.readouterr().err
+
+
+def test_a_saved_comparison_is_listed_and_shown_in_the_report(tmp_path, monkeypatch):
+    from fairgap import report
+
+    monkeypatch.setenv("FAIRGAP_ROOT", str(tmp_path))
+    write(tmp_path / "ref", "01_x", REFERENCE)
+    write(tmp_path / "figures-default-seed-offset-100", "01_x", REFERENCE)
+    rows = compare.compare_folders(tmp_path / "ref", tmp_path / "figures-default-seed-offset-100")
+    compare.save_comparison(rows, tmp_path / "figures-default-seed-offset-100")
+    [(name, text, csv)] = compare.read_comparisons()
+    assert name == "figures-default-seed-offset-100" and "0 verdicts flipped" in text and csv.is_file()
+    html = report._comparisons_html(tmp_path / "report-out")
+    assert "Reproduction and replication" in html and "0 verdicts flipped" in html
+    assert (tmp_path / "report-out" / "comparisons" / f"{name}.csv").is_file()
+
+
+def test_no_comparison_no_report_section(tmp_path, monkeypatch):
+    from fairgap import report
+
+    monkeypatch.setenv("FAIRGAP_ROOT", str(tmp_path))
+    assert compare.read_comparisons() == [] and report._comparisons_html(tmp_path) == ""
+
+
+def test_a_seed_offset_shifts_every_profile_seed_and_moves_the_figures(monkeypatch):
+    from fairgap import capacity_family, classical, medical
+    from fairgap.paths import figures_dir, with_seed_offset
+    from fairgap.verification import experiments as verification
+
+    before = (classical.scale("default")["seeds"], capacity_family.settings("default")["issue460"]["seeds"],
+              medical.profile_seeds("default"), verification.profile_seeds("default", primary=True))
+    monkeypatch.delenv("FAIRGAP_FIGURES", raising=False)
+    monkeypatch.setenv("FAIRGAP_SEED_OFFSET", "100")
+    after = (classical.scale("default")["seeds"], capacity_family.settings("default")["issue460"]["seeds"],
+             medical.profile_seeds("default"), verification.profile_seeds("default", primary=True))
+    for old, new in zip(before, after):
+        assert new == [seed + 100 for seed in old]
+    assert with_seed_offset({"seeds": [0], "n": 3, "inner": {"cnn_seeds": (1,)}}) == \
+        {"seeds": [100], "n": 3, "inner": {"cnn_seeds": [101]}}
+    assert figures_dir("default").name == "figures-default-seed-offset-100"
+    monkeypatch.setenv("FAIRGAP_SEED_OFFSET", "-3")
+    with pytest.raises(ValueError, match="whole number"):
+        classical.scale("default")
+
+
+def test_runner_refuses_compare_outside_the_default_profile_and_a_negative_offset(capsys):
+    from fairgap import run_notebooks
+
+    for argv in (["--profile", "smoke", "--compare"], ["--seed-offset", "-1"], ["--report-only", "--compare"]):
+        with pytest.raises(SystemExit):
+            run_notebooks.main([*argv, "--check-arguments"])
+    assert run_notebooks.main(["--seed-offset", "100", "--compare", "--only", "01", "--check-arguments"]) == 0

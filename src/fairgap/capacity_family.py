@@ -95,10 +95,10 @@ PROFILES = {
 
 def settings(profile: str) -> dict:
     """The profile's scale (``PROFILES``): splits, sizes, capacity paths, #460 and size-sweep settings."""
-    from .paths import check_profile
+    from .paths import check_profile, with_seed_offset
 
     check_profile(profile)
-    return PROFILES[profile]
+    return with_seed_offset(PROFILES[profile])
 
 
 # --- the grid ---

@@ -404,10 +404,10 @@ SCALE = {
 
 
 def scale(profile: str) -> dict:
-    from .paths import check_profile
+    from .paths import check_profile, with_seed_offset
 
     check_profile(profile)
-    return SCALE[profile]
+    return with_seed_offset(SCALE[profile])
 
 
 def parse_models(models: dict[str, dict], profile: str) -> dict[str, ModelSpec]:

@@ -1,6 +1,8 @@
 """Reproduction and replication: compare a run's claims tables with reference ones (the committed ``figures/``).
 
-    python -m fairgap.compare RUN_FIGURES [--reference figures] [--out compare.csv]
+    python -m fairgap.compare RUN_FIGURES [--reference figures] [--out compare.csv] [--save]
+    ./run_all.sh --compare                      # reproduction: rerun, then compare with figures/ as it was
+    ./run_all.sh --seed-offset 100 --compare    # replication on seeds 100, 101, ... (build/figures-default-seed-offset-100)
 
 For every claim present in both (matched by its text): whether its verdict flipped, whether the run's
 estimate falls outside the reference's 95% interval, and how many of each chance alone would give if
@@ -117,12 +119,39 @@ def summary(rows: pd.DataFrame) -> str:
     return "\n".join(lines) if lines else "no claim in common"
 
 
+COMPARISONS = "comparisons"   # build/comparisons/<run's figures folder>/{summary.txt, comparison.csv}
+
+
+def comparisons_dir():
+    from .paths import project_root
+
+    return project_root() / "build" / COMPARISONS
+
+
+def save_comparison(rows: pd.DataFrame, run: Path, reference_name: str = "the committed figures/") -> Path:
+    """Write a comparison where the report finds it: ``build/comparisons/<run folder name>/``."""
+    folder = comparisons_dir() / Path(run).resolve().name
+    folder.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(folder / "comparison.csv", index=False)
+    (folder / "summary.txt").write_text(f"{Path(run).resolve().name} against {reference_name}:\n{summary(rows)}\n",
+                                        encoding="utf-8")
+    return folder
+
+
+def read_comparisons() -> list[tuple[str, str, Path]]:
+    """(name, summary text, CSV path) of every saved comparison, by name."""
+    return [(folder.name, (folder / "summary.txt").read_text(encoding="utf-8"), folder / "comparison.csv")
+            for folder in sorted(comparisons_dir().glob("*")) if (folder / "summary.txt").is_file()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fairgap.compare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, help="the figures folder of the run to compare")
     parser.add_argument("--reference", type=Path, default=None, help="default: the committed figures/")
     parser.add_argument("--out", type=Path, default=None, help="also write the per-claim comparison as CSV")
+    parser.add_argument("--save", action="store_true",
+                        help="also keep it in build/comparisons/ for the report (run_all.sh --compare does this)")
     args = parser.parse_args(argv)
     from .paths import project_root
 
@@ -134,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.out:
         rows.to_csv(args.out, index=False)
+    if args.save:
+        save_comparison(rows, args.run, str(reference))
     print(f"{args.run} against {reference}:\n{summary(rows)}")
     return 0
 

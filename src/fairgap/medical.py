@@ -44,7 +44,7 @@ from .data import profile_options
 from .evidence import paired, rate_halfwidth, t_interval
 from .experiments import base_config, method_config, run_labelled
 from .metrics import evaluate
-from .paths import check_profile
+from .paths import check_profile, with_seed_offset
 from .generalisation import POPULATION, held_out_split
 from .train import RunConfig, RunResult, data_seed_of
 
@@ -97,13 +97,13 @@ def experiment_config(profile: str, finding: str | None = None, sensitive: str =
 def profile_seeds(profile: str) -> list[int]:
     """The seeds notebook 06 runs by default (``SEEDS``)."""
     check_profile(profile)
-    return list(SEEDS[profile])
+    return list(with_seed_offset({"seeds": SEEDS[profile]})["seeds"])
 
 
 def profile_primary_seeds(profile: str) -> list[int]:
     """The seeds of the methods behind notebook 06's primary claim (``PRIMARY_SEEDS``)."""
     check_profile(profile)
-    return list(PRIMARY_SEEDS[profile])
+    return list(with_seed_offset({"seeds": PRIMARY_SEEDS[profile]})["seeds"])
 
 
 def method_configs(base: RunConfig, methods: dict[str, dict], seeds=(0,),

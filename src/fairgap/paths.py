@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 PROFILE_NAMES = ("smoke", "default", "paper")   # each study keeps its own scale per profile (its PROFILES table)
+# A replication on seeds the committed figures never used: added to every profile's default seeds
+# (``run_all.sh --seed-offset N`` sets it for the notebooks' kernels).
+SEED_OFFSET_VARIABLE = "FAIRGAP_SEED_OFFSET"
 
 
 def project_root() -> Path:
@@ -39,7 +42,32 @@ def figures_dir(profile: str = "default") -> Path:
     if "FAIRGAP_FIGURES" in os.environ:
         return Path(os.environ["FAIRGAP_FIGURES"])
     root = project_root()
+    if seed_offset():  # a replication never overwrites the committed figures
+        return root / "build" / f"figures-{profile}-seed-offset-{seed_offset()}"
     return root / "figures" if profile == "default" else root / "build" / f"figures-{profile}"
+
+
+def seed_offset() -> int:
+    """The offset added to every profile's default seeds and splits (0 unless ``FAIRGAP_SEED_OFFSET`` is set)."""
+    text = os.environ.get(SEED_OFFSET_VARIABLE, "0").strip() or "0"
+    if not text.isdigit():
+        raise ValueError(f"{SEED_OFFSET_VARIABLE}={text!r} must be a whole number of 0 or more (e.g. 100: seeds "
+                         "100, 101, ... instead of 0, 1, ...); unset it for the committed seeds.")
+    return int(text)
+
+
+def with_seed_offset(scale: dict) -> dict:
+    """A copy of a profile's scale table with ``seed_offset()`` added to every list of seeds in it (keys that
+    end in "seeds", nested tables included). Explicit seeds a notebook is given are never shifted."""
+    offset = seed_offset()
+    shifted = {}
+    for key, value in scale.items():
+        if isinstance(value, dict):
+            value = with_seed_offset(value)
+        elif key.endswith("seeds") and isinstance(value, (list, tuple)):
+            value = [seed + offset for seed in value]
+        shifted[key] = value
+    return shifted
 
 
 def available_cores() -> int:

@@ -102,8 +102,29 @@ def build_report(profile: str = "default", executed: Path | None = None, report_
         entry.figures = _copy_figures(figures / entry.notebook, report_dir / "figures" / entry.notebook, report_dir)
         entry.claims = _read_claims(figures / entry.notebook / "claims.csv")
     index = report_dir / "index.html"
-    index.write_text(_index_html(profile, ordered), encoding="utf-8")
+    index.write_text(_index_html(profile, ordered, _comparisons_html(report_dir)), encoding="utf-8")
     return index
+
+
+def _comparisons_html(report_dir: Path) -> str:
+    """The reproduction and replication comparisons kept in build/comparisons/ (``run_all.sh --compare``), each
+    as its summary with its per-claim CSV copied beside the report; empty when there is none."""
+    from .compare import read_comparisons
+
+    items = []
+    for name, text, table in read_comparisons():
+        link = ""
+        if table.is_file():
+            (report_dir / "comparisons").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(table, report_dir / "comparisons" / f"{name}.csv")
+            link = f" (<a href='comparisons/{html.escape(name)}.csv'>per claim</a>)"
+        items.append(f"<h3>{html.escape(name)}{link}</h3><pre>{html.escape(text)}</pre>")
+    if not items:
+        return ""
+    return ("<section id='comparisons'><h2>Reproduction and replication</h2><p>Each run's claims against the committed "
+            "figures/: verdicts flipped and estimates outside the committed 95% interval, against what chance alone "
+            "would give a replication on new seeds (a reproduction on the same seeds should show none).</p>"
+            + "".join(items) + "</section>")
 
 
 def _exporter():
@@ -261,7 +282,7 @@ pre.error { background: #fde0dc; padding: 8px; white-space: pre-wrap; }
 """
 
 
-def _index_html(profile: str, entries: list[Entry]) -> str:
+def _index_html(profile: str, entries: list[Entry], comparisons: str = "") -> str:
     failed = sum(e.status == "FAILED" for e in entries)
     passed = sum(e.status == "ok" for e in entries)
     toc = []
@@ -299,6 +320,7 @@ the runs in <code>fairgap/claims/primary.py</code>) only when its Holm-adjusted 
 is below 0.025. Exploratory claims are descriptions of these runs, unadjusted.</p>
 <table class="toc"><tr><th>notebook</th><th>title</th><th>status</th><th>seconds</th><th>figures</th><th>claims shown</th></tr>
 {''.join(toc)}</table>
+{comparisons}
 {''.join(sections)}
 </body></html>
 """

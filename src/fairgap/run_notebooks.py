@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import PROFILE_NAMES, available_cores, check_profile, figures_dir, project_root
+from .paths import PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir, project_root
 from .report import SUMMARY_FILE, ReportError, read_summary
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
@@ -224,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for executed copies (default: build/executed/<profile>/)")
     parser.add_argument("--report", type=Path, default=None,
                         help="folder for the report (default: build/report/<profile>/)")
+    parser.add_argument("--seed-offset", type=int, default=None, metavar="N",
+                        help="a replication: add N to every profile's default seeds and splits (seeds the committed "
+                             "figures never used); its figures go to build/figures-<profile>-seed-offset-N")
+    parser.add_argument("--compare", action="store_true",
+                        help="default profile: after the run, compare its claims with the committed figures/ as they "
+                             "were before it (flipped verdicts, estimates outside the committed interval, against "
+                             "chance); kept in build/comparisons/ and shown in the report")
     parser.add_argument("--check-arguments", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -241,10 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only and (args.parameter or args.only is not None or args.no_report):
         parser.error("--report-only executes nothing, so it takes no -p, --only or --no-report; "
                      "run without --report-only to execute notebooks")
+    if args.report_only and (args.seed_offset is not None or args.compare):
+        parser.error("--report-only executes nothing, so it takes no --seed-offset or --compare")
+    if args.seed_offset is not None and args.seed_offset < 0:
+        parser.error(f"--seed-offset must be 0 or more, got {args.seed_offset}")
+    if args.compare and args.profile != "default":
+        parser.error(f"--compare compares with the committed figures/, which are the default profile's; "
+                     f"--profile {args.profile} runs other settings (use --profile default)")
     profile = check_profile(args.profile)
     root = project_root()
-    output_dir = args.executed or root / "build" / "executed" / profile
-    report_dir = args.report or root / "build" / "report" / profile
+    # A replication keeps its executed copies and report beside the committed run's, not over them.
+    label = profile if not args.seed_offset else f"{profile}-seed-offset-{args.seed_offset}"
+    output_dir = args.executed or root / "build" / "executed" / label
+    report_dir = args.report or root / "build" / "report" / label
     folder = args.notebooks or root / "notebooks"
     notebooks = select_notebooks(folder, args.only)
     if not notebooks and not args.report_only:
@@ -257,16 +273,45 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only:
         return build_report(profile, output_dir, report_dir)
     parameters = {name: parse_value(value) for name, value in args.parameter}
+    if args.seed_offset is not None:
+        os.environ[SEED_OFFSET_VARIABLE] = str(args.seed_offset)  # the kernels inherit it
+    reference = snapshot_claims(root / "figures") if args.compare else None
     kernel = ensure_kernel()
     jobs = resolve_jobs(args.jobs, profile, len(notebooks))
     outcomes = execute_notebooks(notebooks, profile, parameters, output_dir, kernel, jobs)
     adjust_claims(profile)
     print(format_summary(outcomes, profile))
+    if reference is not None:
+        compare_with(reference, profile)
     write_summary(outcomes, profile, output_dir)
     print(f"Executed copies: {output_dir}")
     failed = any(o.status != "ok" for o in outcomes)
     report_failed = 0 if args.no_report else build_report(profile, output_dir, report_dir)
     return 1 if failed or report_failed else 0
+
+
+def snapshot_claims(figures: Path) -> Path:
+    """Copy the committed claims tables aside before a run that may overwrite them (a reproduction writes
+    into figures/ itself); returns the copy's folder."""
+    import shutil
+
+    folder = project_root() / "build" / "comparisons" / ".reference"
+    shutil.rmtree(folder, ignore_errors=True)
+    for table in sorted(figures.glob("*/claims*.csv")):
+        target = folder / table.parent.name / table.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(table, target)
+    return folder
+
+
+def compare_with(reference: Path, profile: str) -> None:
+    """Compare the run's claims tables with the snapshot of the committed ones; print and keep the result."""
+    from .compare import compare_folders, save_comparison, summary
+
+    run = figures_dir(profile)
+    rows = compare_folders(reference, run)
+    folder = save_comparison(rows, run, "the committed figures/ (as they were before this run)")
+    print(f"Comparison of {run} with the committed figures/ (kept in {folder}):\n{summary(rows)}")
 
 
 def build_report(profile: str, executed: Path, report_dir: Path) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..data import profile_options
-from ..paths import check_profile
+from ..paths import check_profile, with_seed_offset
 from ..sweep import train_pending
 
 NOTEBOOK = "05_face_verification"
@@ -94,7 +94,7 @@ def profile_seeds(profile: str, primary: bool = False) -> list[int]:
     """The seeds the notebook runs by default: one in ``smoke``, three in ``default`` and ``paper``; with
     ``primary``, those of the settings behind the primary claim (ten outside smoke)."""
     check_profile(profile)
-    return list(PROFILES[profile]["primary_seeds" if primary else "seeds"])
+    return list(with_seed_offset(PROFILES[profile])["primary_seeds" if primary else "seeds"])
 
 
 def headline_weights(profile: str, weights: dict[str, list[float]]) -> dict[str, float]:
