@@ -234,9 +234,10 @@ class Normalizer:
 
 
 @torch.inference_mode()
-def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 512,
+def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 256,
                    precision: str = "fp32") -> torch.Tensor:
-    """Sigmoid scores of every image, a float32 tensor on the model's device."""
+    """Sigmoid scores of every image, a float32 tensor on the model's device. Batches of 256: on one CPU core
+    the small CNN scored 10,000 faces in 1.1-1.3 s at 256 against 1.3-1.7 s at 512 (its activations stay in cache)."""
     model.eval()
     with autocast(normalize.device, precision):
         scores = [torch.sigmoid(model(normalize(images[i:i + batch_size])).float())
