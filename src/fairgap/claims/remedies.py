@@ -23,7 +23,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, paired
-from ..generalisation import POPULATION, TEST, finite_test_prose, held_out_name, held_out_split, test_vs_population
+from ..generalisation import POPULATION, TEST, finite_test_error, finite_test_prose, held_out_name, held_out_split
 from ..metrics import check_disparity
 from ..remedies import CONTROL, POSTPROCESSED, USES_VALIDATION
 from ..sweep import final_epoch, final_metric, remedy_summary
@@ -103,8 +103,8 @@ def held_out_summary(table: pd.DataFrame, disparity: str = "equalized_odds_diffe
 
 
 def finite_test(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
-    """How far each run's test-split disparity sits from its population value (``finite_test_prose``)."""
-    return finite_test_prose(test_vs_population(final_epoch(table), disparity), disparity.replace("_", " "))
+    """How far each run's test-split disparity sits from its population value (``finite_test_error``, ``finite_test_prose``)."""
+    return finite_test_prose(finite_test_error(final_epoch(table), disparity), disparity.replace("_", " "))
 
 
 def _names(rows: pd.DataFrame) -> str:
