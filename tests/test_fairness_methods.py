@@ -414,6 +414,13 @@ def test_postprocessed_metrics_evaluates_the_other_splits():
     assert {r["split"] for r in rows} == {"train", "test"}
     assert {r["group"] for r in rows} == {"all", "lighter", "darker"}
     assert metric(rows, "equalized_odds_difference", "test") < 0.1
+    # A run on generated data also carries the generator's population: the thresholds are judged there too.
+    population = shifted_scores(20000, 3)
+    rows = postprocessed_metrics({**scores, "population": population}, fit_split="val")
+    assert {r["split"] for r in rows} == {"train", "test", "population"}
+    plain = metric(evaluate(population["target"], population["score"], population["group"]),
+                   "equalized_odds_difference")
+    assert metric(rows, "equalized_odds_difference", "population") < 0.05 < 0.25 < plain
     with pytest.raises(ValueError, match="not among the scored splits"):
         postprocessed_metrics({"train": scores["train"], "test": scores["test"]})
     with pytest.raises(ValueError, match="Valid constraints"):

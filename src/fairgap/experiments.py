@@ -14,7 +14,7 @@ import pandas as pd
 
 from .data import POPULATION_DATASETS, profile_options
 from .paths import check_profile
-from .remedies import POSTPROCESSED
+from .remedies import CONTROL, POSTPROCESSED
 from .sweep import SweepRun, final_epoch, method_config, plan, product, run_sweep, scheduler_address
 from .train import RunConfig, RunResult, data_seed_of, run
 
@@ -226,16 +226,21 @@ def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, d
 # --- remedies (notebook 07) ---
 
 def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
-    """ERM, the plain constrained method, and the constrained method with each remedy.
+    """ERM, the plain constrained method, its control trained on train + validation, and the
+    constrained method with each remedy.
 
     Last-layer re-training starts from an ERM backbone and trains a fresh head with the
     constrained objective on the validation split (the backbone never sees a fairness term).
+    The remedies of ``fairgap.remedies.USES_VALIDATION`` learn from the validation split, which the plain constrained
+    run never sees; ``CONTROL`` trains the constrained method on train + validation, so a remedy
+    that beats it does so by how it uses those labels, not by having more of them.
     """
     c = dict(constrained)
     params = {k: v for k, v in c.items() if k not in ("warmup_epochs",)}
     return {
         "ERM": {"method": "erm"},
         "constrained": c,
+        CONTROL: {**c, "train_on": "train+val"},
         "+ early stopping on val disparity": {**c, "early_stopping": True, "eval_every": 5},  # candidates every 5 epochs
         "+ weight decay": {**c, "weight_decay": 0.3},
         "+ augmentation": {**c, "augment": True},
@@ -250,7 +255,8 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_
                      executor: str = "auto", dataset: str | None = None, data: dict | None = None,
                      primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
     """F7's data: every remedy of ``remedy_specs`` over seeds, plus fairlearn's ThresholdOptimizer
-    fitted on the validation scores of each ERM run (equalized odds). One tidy table with a ``label``.
+    fitted on the validation scores of each ERM run (equalized odds) and applied to its other scored
+    splits: train, test and, for generated data, the population. One tidy table with a ``label``.
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
     from .claims.primary import seeds_for
     from .postprocess import postprocessed_metrics
@@ -272,6 +278,7 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int], smaller_
         rows = pd.DataFrame(postprocessed_metrics(result.scores, "val", result.info["group_labels"],
                                                   seed=r.config.seed))
         post.append(rows.assign(epoch=epoch, label=POSTPROCESSED, method="erm", seed=r.config.seed,
+                                data_seed=data_seed_of(r.config),
                                 run=f"{r.config.key()}-postprocessed", parameters=result.info["parameters"],
                                 n_train=result.info["n_train"]))
     return pd.concat([table, *post], ignore_index=True)

@@ -77,7 +77,9 @@ def postprocessed_metrics(result_scores: dict, fit_split: str = "val", group_lab
                           seed: int = 0) -> list[dict]:
     """Fit thresholds on ``fit_split`` and evaluate the other splits' post-processed predictions.
 
-    ``result_scores`` is RunResult.scores: split -> {"score", "target", "group"}. Returns tidy rows
+    ``result_scores`` is RunResult.scores: split -> {"score", "target", "group"}; every split but
+    ``fit_split`` is evaluated, the generator's "population" included where the run has one (so that
+    post-processing is judged on the population like the trained remedies). Returns tidy rows
     {split, group, metric, value} as fairgap.metrics.evaluate gives them, with the 0/1
     predictions as scores (so AUC and loss describe hard predictions).
     """

@@ -28,6 +28,14 @@ from .fairness.base import PenaltyObjective, descend, task_loss
 
 # The label of notebook 07's post-processed ERM runs (fairgap.postprocess on held-out data); the claims name it.
 POSTPROCESSED = "post-processing thresholds on held-out data"
+# Notebook 07's control for the remedies that learn from the validation split: the constrained method trained
+# on train + validation (RunConfig.train_on), so it sees the same labelled data they do. Its label must not
+# start with "constrained": the primary claims' prefixes end in "than constrained".
+CONTROL = "control (constrained on train + validation)"
+# Notebook 07's remedies that use the validation split (early stopping selects on it, the fairness term and the
+# last layer are trained on it, the thresholds are fitted on it): each is also compared with CONTROL.
+USES_VALIDATION = ("+ early stopping on val disparity", "+ fairness term on held-out data",
+                   "last-layer retraining on held-out data", POSTPROCESSED)
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator, shift: int = 2) -> torch.Tensor:

@@ -1,6 +1,21 @@
-"""Notebook 07's claims: does each remedy lower the test disparity of the constrained method, and at what
-test accuracy; does post-processing lower ERM's? Every comparison is paired by seed (the remedy and the
-run it is compared with share the seed, hence the data split and the initialisation).
+"""Notebook 07's claims: does each remedy lower the held-out disparity of the constrained method, and at
+what held-out accuracy; does post-processing lower ERM's?
+
+Generalisation is measured on ``held_out_split``: the generator's population where the data are
+generated, the test split where they are real; claim texts name it ("population disparity", "test
+accuracy"). Every comparison is paired by seed: the two runs share the seed, hence the generated data
+(``data_seed`` None), the split, the initialisation and the batch order. What each comparison controls for:
+
+* **remedy − constrained**: the remedy alone, everything else equal. The remedies of
+  ``USES_VALIDATION`` also learn from the validation labels, which the constrained run never sees.
+* **held-out remedy − control** (``CONTROL``: the constrained method trained on train + validation):
+  both learn from the same labelled examples, so a difference comes from how the remedy uses the
+  validation split (selecting an epoch, penalising, re-training the head), not from having more data.
+* **control − constrained**: what the validation labels alone buy the constrained method.
+* **post-processing − ERM**: the thresholds alone, on the very network (and scores) they are fitted on.
+* **post-processing − control**: two ways of spending the same train + validation labels on fairness
+  (an ERM network with thresholds fitted on validation, or the constraint trained on all of them); it
+  controls for the data, not for the training (ERM against constrained training).
 """
 
 from __future__ import annotations
@@ -8,54 +23,88 @@ from __future__ import annotations
 import pandas as pd
 
 from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, paired
-from ..remedies import POSTPROCESSED
+from ..generalisation import POPULATION, TEST, finite_test_error, finite_test_prose, held_out_name, held_out_split
 from ..metrics import check_disparity
-from ..sweep import final_metric, train_test_gap
+from ..remedies import CONTROL, POSTPROCESSED, USES_VALIDATION
+from ..sweep import final_epoch, final_metric, remedy_summary
 
 CONSTRAINED, REFERENCE = "constrained", "ERM"
 
 
 def per_run(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """One row per run (label, seed): train and test ``disparity``, their gap, and test accuracy."""
+    """One row per run (label, seed): train and held-out ``disparity`` (``held_out_split``), their gap
+    held-out − train, and held-out accuracy."""
     check_disparity(disparity)
-    runs = train_test_gap(table, disparity)
-    accuracy = final_metric(table, "accuracy")
-    accuracy = accuracy[accuracy.split == "test"].set_index("run").value.rename("accuracy")
-    return runs.join(accuracy, on="run")[["label", "seed", "train", "test", "gap", "accuracy"]]
+    split = held_out_split(table)
+    rows = final_metric(table, disparity)
+    values = rows.pivot_table(index="run", columns="split", values="value")
+    accuracy = final_metric(table, "accuracy").pivot_table(index="run", columns="split", values="value")
+    runs = rows.drop_duplicates("run").set_index("run")[["label", "seed"]]
+    runs = runs.assign(train=values["train"], held_out=values[split], accuracy=accuracy[split])
+    return runs.assign(gap=runs.held_out - runs.train).reset_index()
 
 
-def _versus(runs: pd.DataFrame, label: str, other: str, disparity: str) -> list:
-    """Two claims: ``label`` lowers the test disparity of ``other``, and costs it test accuracy."""
+def _versus(runs: pd.DataFrame, label: str, other: str, held: str, disparity: str) -> list:
+    """Two claims: ``label`` lowers the held-out disparity of ``other``, and costs it held-out accuracy."""
     name = disparity.replace("_", " ")
-    return [claim(f"{label}: lower test disparity than {other}", f"test {name}: {label} − {other} (same seed)",
-                  paired(runs, "label", label, other, value="test"), direction="<"),
-            claim(f"{label}: lower test accuracy than {other}", f"test accuracy: {label} − {other} (same seed)",
+    return [claim(f"{label}: lower {held} disparity than {other}", f"{held} {name}: {label} − {other} (same seed)",
+                  paired(runs, "label", label, other, value="held_out"), direction="<"),
+            claim(f"{label}: lower {held} accuracy than {other}", f"{held} accuracy: {label} − {other} (same seed)",
                   paired(runs, "label", label, other, value="accuracy"), direction="<")]
 
 
 def remedy_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """The claims table of notebook 07, from ``compare_remedies``' table:
+    """The claims table of notebook 07, from ``compare_remedies``' table (held-out: ``held_out_split``):
 
-    * the constrained method's and ERM's test − train disparity > 0 (the gap the remedies address);
-    * each remedy's test disparity − the constrained method's < 0, and its test accuracy − the
-      constrained method's < 0 (the accuracy it costs), paired by seed;
-    * post-processing's test disparity and test accuracy − ERM's < 0 (it is fitted on ERM's scores).
+    * the constrained method's and ERM's held-out − train disparity > 0 (the gap the remedies address);
+    * each remedy's (and the control's) held-out disparity − the constrained method's < 0, and its
+      held-out accuracy − the constrained method's < 0 (the accuracy it costs), paired by seed;
+    * the same two against ``CONTROL`` for each remedy that uses the validation split, post-processing
+      included (see the module's docstring for what each comparison controls for);
+    * post-processing's held-out disparity and accuracy − ERM's < 0 (it is fitted on ERM's scores).
     """
     runs = per_run(table, disparity)
+    held = held_out_name(held_out_split(table))
     labels = list(dict.fromkeys(runs.label))
-    for needed in (CONSTRAINED, REFERENCE):
+    for needed in (CONSTRAINED, REFERENCE, CONTROL):
         if needed not in labels:
             raise ValueError(f"The remedies table has no {needed!r} runs (labels: {', '.join(labels)}); "
                              "pass the table compare_remedies returns.")
     name = disparity.replace("_", " ")
-    claims = [claim(f"{label}: test disparity above train disparity", f"{name}: test − train (same run)",
+    claims = [claim(f"{label}: {held} disparity above train disparity", f"{name}: {held} − train (same run)",
                     runs[runs.label == label].gap) for label in (CONSTRAINED, REFERENCE)]
     for label in labels:
-        if label not in (CONSTRAINED, REFERENCE):
-            claims += _versus(runs, label, CONSTRAINED, disparity)
+        if label not in (CONSTRAINED, REFERENCE, POSTPROCESSED):
+            claims += _versus(runs, label, CONSTRAINED, held, disparity)
+        if label in USES_VALIDATION:
+            claims += _versus(runs, label, CONTROL, held, disparity)
     if POSTPROCESSED in labels:
-        claims += _versus(runs, POSTPROCESSED, REFERENCE, disparity)
+        claims += _versus(runs, POSTPROCESSED, REFERENCE, held, disparity)
     return claims_table(claims)
+
+
+def held_out_summary(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """``fairgap.sweep.remedy_summary`` on the held-out split: per label, means over seeds of the train and
+    held-out disparity, their gap, held-out accuracy overall and per group, their 95% intervals over seeds,
+    the number of seeds, the Pareto front of the means and whether a remedy's intervals reach it; columns
+    are named by the split ("population accuracy", "test equalized_odds_difference ci_low").
+
+    Where the held-out split is the population, the test split's columns are kept beside it ("test …"),
+    so that the figure and the table show both."""
+    summary = remedy_summary(table, disparity)
+    if held_out_split(table) == TEST:
+        return summary
+    # remedy_summary reads the split called "test": hand it the population under that name.
+    as_test = table[table.split != TEST].replace({"split": {POPULATION: TEST}})
+    held = remedy_summary(as_test, disparity)
+    held.columns = [f"{POPULATION} {c[len(TEST) + 1:]}" if c.startswith(f"{TEST} ") else c for c in held.columns]
+    tested = [c for c in summary.columns if c.startswith(f"{TEST} ")]
+    return held.join(summary[tested])
+
+
+def finite_test(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
+    """How far each run's test-split disparity sits from its population value (``finite_test_error``, ``finite_test_prose``)."""
+    return finite_test_prose(finite_test_error(final_epoch(table), disparity), disparity.replace("_", " "))
 
 
 def _names(rows: pd.DataFrame) -> str:
@@ -65,33 +114,48 @@ def _names(rows: pd.DataFrame) -> str:
     return "; ".join(f"{row.claim.split(':')[0]} {fmt_claim(row)}" for _, row in rows.iterrows())
 
 
+def _split(rows: pd.DataFrame) -> tuple[str, str]:
+    """(shown, not shown) as ``_names`` of the rows."""
+    return _names(rows[rows.verdict == SHOWN]), _names(rows[rows.verdict != SHOWN])
+
+
 def findings(claims: pd.DataFrame, summary: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
-    """'What you see' in notebook 07, every number from the claims table and ``remedy_summary``."""
+    """'What you see' in notebook 07, every number from the claims table and ``held_out_summary``."""
     c = claims.set_index("claim")
-    x = f"test {disparity}"
     s = summary.reset_index().set_index("label") if "label" in summary.reset_index().columns else summary
+    held = POPULATION if f"{POPULATION} {disparity}" in s.columns else TEST
+    x = f"{held} {disparity}"
     plain = s.loc[CONSTRAINED]
-    gap = c.loc[f"{CONSTRAINED}: test disparity above train disparity"]
-    verdict = ("so the constraint does not carry over to test data" if gap.verdict == SHOWN else
+    gap = c.loc[f"{CONSTRAINED}: {held} disparity above train disparity"]
+    verdict = (f"so the constraint does not carry over to {held} data" if gap.verdict == SHOWN else
                "but over these seeds the interval does not exclude 0, so the gap is not shown")
     lines = [f"* **The plain constrained run** reaches a train disparity of {fmt(plain[f'train {disparity}'])} "
-             f"and a test disparity of {fmt(plain[x], plain[f'{x} ci_low'], plain[f'{x} ci_high'])}; "
-             f"test − train is {fmt_claim(gap)}, {verdict}."]
-    lower = claims[claims.claim.str.endswith(f"lower test disparity than {CONSTRAINED}")]
-    shown = lower[lower.verdict == SHOWN]
-    lines.append(f"* **Lower test disparity than the constrained run** (paired by seed; remedy − constrained): "
-                 f"shown for {_names(shown)}. Not shown (the interval is not entirely below 0, or there is one "
-                 f"seed) for {_names(lower[lower.verdict != SHOWN])}.")
-    cost = claims[claims.claim.str.endswith(f"lower test accuracy than {CONSTRAINED}")]
-    lines.append(f"* **Test accuracy they cost** (remedy − constrained): a loss is shown for "
-                 f"{_names(cost[cost.verdict == SHOWN])}; not shown for {_names(cost[cost.verdict != SHOWN])}.")
-    if f"{POSTPROCESSED}: lower test disparity than {REFERENCE}" in c.index:
-        d = c.loc[f"{POSTPROCESSED}: lower test disparity than {REFERENCE}"]
-        a = c.loc[f"{POSTPROCESSED}: lower test accuracy than {REFERENCE}"]
-        lines.append(f"* **Post-processing against the ERM model it is fitted on**: test disparity change "
-                     f"{fmt_claim(d)}, test accuracy change {fmt_claim(a)}.")
+             f"and a {held} disparity of {fmt(plain[x], plain[f'{x} ci_low'], plain[f'{x} ci_high'])}; "
+             f"{held} − train is {fmt_claim(gap)}, {verdict}."]
+    shown, not_shown = _split(claims[claims.claim.str.endswith(f"lower {held} disparity than {CONSTRAINED}")])
+    lines.append(f"* **Lower {held} disparity than the constrained run** (paired by seed; remedy − constrained): "
+                 f"shown for {shown}. Not shown (the interval is not entirely below 0, or there is one seed) "
+                 f"for {not_shown}.")
+    shown, not_shown = _split(claims[claims.claim.str.endswith(f"lower {held} accuracy than {CONSTRAINED}")])
+    lines.append(f"* **{held.capitalize()} accuracy they cost** (remedy − constrained): a loss is shown for "
+                 f"{shown}; not shown for {not_shown}.")
+    control = s.loc[CONTROL]
+    shown, not_shown = _split(claims[claims.claim.str.endswith(f"lower {held} disparity than {CONTROL}")])
+    cost_shown, cost_not_shown = _split(claims[claims.claim.str.endswith(f"lower {held} accuracy than {CONTROL}")])
+    lines.append(f"* **Against the control** (the constrained method trained on train + validation, the labelled "
+                 f"data the held-out remedies use): its {held} disparity is "
+                 f"{fmt(control[x], control[f'{x} ci_low'], control[f'{x} ci_high'])}, against the constrained run "
+                 f"{fmt_claim(c.loc[f'{CONTROL}: lower {held} disparity than {CONSTRAINED}'])}. A held-out remedy "
+                 f"with a lower {held} disparity than the control (remedy − control) is shown for {shown}; not shown "
+                 f"for {not_shown}. Accuracy lost against the control: shown for {cost_shown}; not shown for "
+                 f"{cost_not_shown}.")
+    if f"{POSTPROCESSED}: lower {held} disparity than {REFERENCE}" in c.index:
+        d = c.loc[f"{POSTPROCESSED}: lower {held} disparity than {REFERENCE}"]
+        a = c.loc[f"{POSTPROCESSED}: lower {held} accuracy than {REFERENCE}"]
+        lines.append(f"* **Post-processing against the ERM model it is fitted on**: {held} disparity change "
+                     f"{fmt_claim(d)}, {held} accuracy change {fmt_claim(a)}.")
     front = list(s.index[s.pareto])
     reach = list(s.index[~s.pareto & s["reaches front"]])
-    lines.append(f"* **Pareto front of the means**: {', '.join(front)}. Off the front but with intervals that "
-                 f"reach it (the seeds cannot rule them onto or off it): {', '.join(reach) or 'none'}.")
+    lines.append(f"* **Pareto front of the means** ({held}): {', '.join(front)}. Off the front but with intervals "
+                 f"that reach it (the seeds cannot rule them onto or off it): {', '.join(reach) or 'none'}.")
     return "\n".join(lines)

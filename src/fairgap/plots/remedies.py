@@ -1,38 +1,59 @@
-"""F7 (notebook 07): test disparity against test accuracy for each remedy, Pareto front marked."""
+"""F7 (notebook 07): held-out disparity against held-out accuracy for each remedy, Pareto front marked."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
-from ..sweep import remedy_summary
+from ..claims.remedies import held_out_summary
+from ..generalisation import POPULATION, TEST, held_out_name, held_out_split, variance_sources
 from ..metrics import check_disparity
+from ..remedies import CONTROL
 from .common import METRIC_LABELS, seeds_note, set_style
 
 
+def _interval(row: pd.Series, column: str) -> np.ndarray:
+    """Errorbar lengths below and above the mean of ``column`` (its 95% interval over seeds)."""
+    return np.clip([[row[column] - row[f"{column} ci_low"]], [row[f"{column} ci_high"] - row[column]]], 0, None)
+
+
 def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """Means over seeds with 95% Student-t intervals over seeds in both directions
-    (asymmetric, inside [0, 1]); the Pareto front of the means (lower disparity, higher accuracy)
-    is joined by a line and its points are filled; a remedy whose intervals reach the front is
-    marked in the legend."""
+    """Means over seeds of the held-out disparity and accuracy (``held_out_split``: the population for
+    generated data, the test split for real data) with 95% Student-t intervals over seeds in both
+    directions; the Pareto front of the means (lower disparity, higher accuracy) is joined by a line and
+    its points are filled; a remedy whose intervals reach the front is marked in the legend; the control
+    (constrained, trained on train + validation) is a square. Where the held-out split is the population,
+    each remedy's mean on the finite test split is a hollow diamond joined to its population mean."""
     check_disparity(disparity)
     set_style()
-    summary = remedy_summary(table, disparity).reset_index()
-    x, y = f"test {disparity}", "test accuracy"
-    fig, ax = plt.subplots(figsize=(8.5, 6))
-    colours = plt.get_cmap("tab10")
+    summary = held_out_summary(table, disparity).reset_index()
+    held = held_out_name(held_out_split(table))
+    x, y = f"{held} {disparity}", f"{held} accuracy"
+    fig, ax = plt.subplots(figsize=(11, 6.5))
+    # tab20's saturated colours first, then its light ones: 11+ labels stay distinguishable.
+    colours = plt.get_cmap("tab20")
     for i, row in summary.iterrows():
-        xerr = np.clip([[row[x] - row[f"{x} ci_low"]], [row[f"{x} ci_high"] - row[x]]], 0, None)
-        yerr = np.clip([[row[y] - row[f"{y} ci_low"]], [row[f"{y} ci_high"] - row[y]]], 0, None)
+        colour = colours((2 * i) % 20 + (2 * i // 20) % 2)
         note = "" if row.pareto or not row["reaches front"] else "  (interval reaches the front)"
-        ax.errorbar(row[x], row[y], xerr=xerr, yerr=yerr, fmt="o", ms=8, capsize=3,
-                    color=colours(i % 10), mfc=colours(i % 10) if row.pareto else "white", label=row.label + note)
+        ax.errorbar(row[x], row[y], xerr=_interval(row, x), yerr=_interval(row, y), fmt="s" if row.label == CONTROL
+                    else "o", ms=8, capsize=3, color=colour, mfc=colour if row.pareto else "white",
+                    label=row.label + note)
+        if held == POPULATION:
+            tx, ty = row[f"{TEST} {disparity}"], row[f"{TEST} accuracy"]
+            ax.plot([row[x], tx], [row[y], ty], color=colour, lw=0.8, alpha=0.6)
+            ax.plot(tx, ty, "D", ms=5, color=colour, mfc="none")
     front = summary[summary.pareto].sort_values(x)
-    ax.plot(front[x], front[y], color="black", lw=1, ls=":", label="Pareto front (of the means)")
-    ax.set(xlabel=f"test {METRIC_LABELS.get(disparity, disparity)}  (lower is fairer)", ylabel="test accuracy",
-           title="Remedies: test fairness against test accuracy\n"
-                 f"mean and 95% Student-t interval over seeds, which vary initialisation and batch order, not the data ({seeds_note(summary.seeds)})")
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9)
+    front_line, = ax.plot(front[x], front[y], color="black", lw=1, ls=":", label="Pareto front (of the means)")
+    handles = [h for h in ax.get_legend_handles_labels()[0] if h is not front_line] + [front_line]
+    if held == POPULATION:
+        handles.append(Line2D([], [], marker="D", ms=5, color="grey", mfc="none", ls="none",
+                              label="mean on the finite test split (same runs)"))
+    ax.set(xlabel=f"{held} {METRIC_LABELS.get(disparity, disparity)}  (lower is fairer)", ylabel=f"{held} accuracy",
+           title=f"Remedies: {held} fairness against {held} accuracy\n"
+                 f"mean and 95% Student-t interval over seeds ({seeds_note(summary.seeds)})\n"
+                 f"{variance_sources(table)}")
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9)
     fig.tight_layout()
     return fig, summary
