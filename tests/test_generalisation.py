@@ -118,3 +118,10 @@ def test_primary_prefix_names_the_held_out_split_either_way(monkeypatch):
     assert mark_primary(table.iloc[[1, 2]], "99_test").kind.tolist() == ["primary", "exploratory"]
     with pytest.raises(ValueError, match="matches 2 claims"):
         mark_primary(table, "99_test")
+
+
+def test_declared_primaries_are_shown_to_the_reader_without_the_placeholder():
+    for notebook in primary.PRIMARY:
+        text = primary.describe(notebook)
+        assert primary.HELD_OUT not in text
+    assert "population (test, on real data) TPR gap" in primary.describe("06_medical_diagnosis")

@@ -93,7 +93,7 @@ def describe(notebook: str) -> str:
     prefixes = PRIMARY.get(notebook, ())
     if not prefixes:
         return "This notebook declares no primary claim: every claim it makes is exploratory."
-    items = "\n".join(f"* {p} …" for p in prefixes)
+    items = "\n".join(f"* {p.replace(HELD_OUT, 'population (test, on real data)')} …" for p in prefixes)
     return (f"**Primary claims, declared before the runs** ({len(prefixes)} of the collection's "
             f"{sum(declared_counts().values())}; shown only when their Holm-adjusted p-value over all of them is "
             f"below 0.025):\n\n{items}\n\nEvery other claim in this notebook is exploratory: a description of "
