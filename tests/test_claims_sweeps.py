@@ -123,14 +123,14 @@ def test_one_seed_shows_nothing_and_the_prose_says_so():
     assert (claims.verdict == NOT_SHOWN).all() and (claims.n <= 1).all()
     prose = strength_prose(data, claims)
     assert "Its test − train gap is not shown to be above 0" in prose and "Leveling down" in prose
-    assert "Test disparity above train disparity is not shown" in prose
+    assert "A test disparity above the train disparity is not shown" in prose
     assert "is shown" not in prose.replace("not shown", "")
 
 
 def test_strength_prose_quotes_the_results():
     data = strength_table()
     prose = strength_prose(data, strength_claims(data))
-    assert "ERM (n = 5 seeds): train disparity 0.00, test disparity 0.40" in prose
+    assert "ERM (n = 5 seeds, equalized odds difference): train 0.00, test 0.40" in prose
     assert "at least half the seeds collapse to a constant predictor (trivially 'fair') is λ = 10 (100% of seeds)" in prose
     assert ("At λ = 1, the weakest weight that lowers the validation disparity below ERM's interval (mean validation "
             "disparity 0.25 < 0.38), the test accuracy of the better-off group (lighter) changes by -0.10 [-0.11, -0.09] "
@@ -204,7 +204,7 @@ def test_overfitting_claims_per_method_and_collapse():
     assert find(claims, "pen: collapses").estimate == pytest.approx(0.6)
     assert find(claims, "pen: test − train").verdict == NOT_SHOWN
     prose = overfitting_prose(history, claims)
-    assert "3 of 5 seeds collapsed" in prose and "Test disparity above train disparity is not shown" in prose
+    assert "3 of 5 seeds collapsed" in prose and "A test disparity above the train disparity is not shown" in prose
 
 
 def test_sampling_prose_compares_test_sampling_with_seeds():
@@ -212,8 +212,8 @@ def test_sampling_prose_compares_test_sampling_with_seeds():
                              "TPR ±": [0.057, 0.098], "FPR ±": [0.057, 0.057]}, index=pd.Index(["lighter", "darker"], name="group"))
     spread = seed_spread(overfitting_history())
     assert spread.loc["ERM", "seeds"] == 5 and spread.loc["ERM", "sd over seeds"] == pytest.approx(JITTER.std(ddof=1))
-    text = sampling_prose(sampling, spread)
-    assert "darker: 100 positives (TPR ± 0.098)" in text and "over seeds only" in text
+    text = sampling_prose(sampling, spread, "seeds vary X")
+    assert "darker: 100 positives (TPR ± 0.098)" in text and "over seeds: seeds vary X" in text
     assert "± 0.113" in text  # sqrt(0.057² + 0.098²)
-    one_seed = sampling_prose(sampling, seed_spread(overfitting_history(seeds=[0])))
+    one_seed = sampling_prose(sampling, seed_spread(overfitting_history(seeds=[0])), "seeds vary X")
     assert "no spread over seeds" in one_seed

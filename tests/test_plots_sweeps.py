@@ -96,5 +96,5 @@ def test_f3_states_n():
     data = versus_table("width", [0.0625, 1.0], [0.90, 1.0], [0.02, 0.30])
     fig, drawn = plots.versus(data, x="parameters", xlabel="parameters", title="Gap against size")
     assert fig._suptitle.get_text().startswith("Gap against size; n = 5 seeds per point")
-    assert np.isclose(drawn[drawn.split == "gap"].value.mean(), 0.16)
+    assert np.isclose(drawn[drawn.metric == "equalized_odds_difference_gap"].value.mean(), 0.16)
     plt.close("all")

@@ -104,20 +104,23 @@ def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | Non
 
 
 def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
-    """All histories in one tidy table with a ``method`` label, the run's ``seed`` and ``run`` key."""
-    frames = [r.history.assign(method=label, seed=r.config.seed, run=r.config.key(), data_seed=data_seed_of(r.config))
+    """All histories in one tidy table with a ``method`` label, its ``objective`` (the fairness method's
+    name, which says the disparity it targets), the run's ``seed`` and ``run`` key."""
+    frames = [r.history.assign(method=label, objective=r.config.method, seed=r.config.seed, run=r.config.key(),
+                               data_seed=data_seed_of(r.config))
               for (label, _), r in results.items()]
     return pd.concat(frames, ignore_index=True)
 
 
 def final_table(results: dict[tuple[str, int], RunResult], disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """Per method at the last epoch, mean over seeds: train and test disparity and accuracy per group;
-    ``collapsed`` counts the seeds whose final model is a constant predictor on that split."""
+    """Per method at the last epoch, mean over seeds: train, test and (generated data) population disparity
+    and accuracy per group; ``collapsed`` counts the seeds whose final model is a constant predictor on that
+    split."""
     rows = []
     for (label, seed), result in results.items():
         final = result.final()
         row = {"method": label, "seed": seed}
-        for split in ("train", "test"):
+        for split in [s for s in ("train", "test", "population") if (final.split == s).any()]:
             part = final[final.split == split]
             get = lambda metric, group="all": float(part[(part.metric == metric) & (part.group == group)].value.iloc[0])  # noqa: E731
             row[f"{split} {disparity}"] = get(disparity)
@@ -139,9 +142,9 @@ SWEEP_SCALE = {
     "smoke": dict(overrides={"epochs": 2}, seeds=[0], primary_seeds=[0], weights=[0.3, 3.0], widths=[0.25, 0.5],
                   sizes=[100, 200], size_pool={}),
     # Evaluated at the start and the last epoch only (figures and claims use the final epoch; early
-    # stopping in notebook 07 sets its own eval_every). Five seeds for exploratory settings; ten (``primary_seeds``) for the settings behind
-    # a primary claim (``fairgap.claims.primary``), and for every weight of notebook 02, whose claims
-    # choose their weights from the results. Ten seeds make the t-interval's half-width 2.26 s/√10 = 0.72 s,
+    # stopping in notebook 07 sets its own eval_every). Five seeds for exploratory settings; ten
+    # (``primary_seeds``) for the settings behind a primary claim (``fairgap.claims.primary``), including
+    # every weight of notebook 02's equalized-odds penalty, whose claims choose their weights from the results. Ten seeds make the t-interval's half-width 2.26 s/√10 = 0.72 s,
     # against 1.24 s at five. Five log-spaced weights up to 3.2, where both penalties have collapsed
     # (the 5.6 and 10 of the previous grid only repeated the collapse). Sizes stop at 2,000 training
     # faces: a 4,000-face run costs as much as four others.
@@ -176,11 +179,19 @@ def sweep_base(profile: str, **overrides) -> RunConfig:
 
 def constraint_strength(profile: str, methods: list[str], weights: list[float], seeds: list[int],
                         warmup_epochs: int = 2, executor: str = "auto", dataset: str | None = None,
-                        data: dict | None = None, **overrides) -> pd.DataFrame:
-    """F2's data: each method at each weight, and ERM, over seeds (ERM is weight 0).
-    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+                        data: dict | None = None, primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+    """F2's data: each method at each weight, and ERM, over ``seeds`` (ERM is weight 0); the methods
+    behind notebook 02's primary claims (and ERM, their reference) over ``primary_seeds`` (None: the
+    profile's). ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+    from .claims.primary import seeds_for
+
+    seeds = check_seeds(seeds)
+    primary_seeds = check_seeds(sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds,
+                                "primary_seeds")
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
+    specs = [{**spec, "seeds": seeds_for("02_constraint_strength", spec["method"], seeds, primary_seeds)}
+             for spec in specs]
     table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                       progress=profile != "smoke")
     table.loc[table.method == "erm", "weight"] = 0.0

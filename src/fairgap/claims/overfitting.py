@@ -1,9 +1,12 @@
-"""Claims of notebook 01 (fairness overfits): per method, the train-test disparity gap at the last epoch,
-paired over seeds, and collapse; and how much of a per-group rate is test-set sampling rather than seeds.
+"""Claims of notebook 01 (fairness overfits): per method, the held-out − train disparity gap at the last
+epoch, paired over seeds, and collapse; the demographic-parity mechanism (a constraint interpolation
+cannot switch off); and what the band over seeds covers against the finite test set's sampling.
 
-The band over seeds in F1 covers the training randomness only: every seed is evaluated on the same test
-set, so test-set sampling (which examples happen to be in it) is not in the band. ``sampling_halfwidths``
-gives its size: the half-width of a 95% interval of each group's TPR and FPR on that test set.
+Generalisation is measured on the held-out split (``fairgap.generalisation.held_out_split``): the
+generator's population where the data are generated, the test split where they are real. A seed draws
+the generated data too (``data_seed`` None), so the band over seeds covers data sampling;
+``sampling_halfwidths`` gives the size of one test set's sampling error, ``population_precision`` that
+of the population's.
 """
 
 from __future__ import annotations
@@ -11,43 +14,141 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..evidence import LITTLE, claim, claims_table, rate_halfwidth, seed_difference, t_interval
-from ..sweep import final_metric
-from .sweeps import INTERPOLATING, find, per_run, said, seeds_text
+from ..evidence import LITTLE, Claim, claim, claims_table, fmt, rate_halfwidth, seed_difference, t_interval
+from ..generalisation import (finite_test_prose, held_out_name, held_out_split, test_vs_population,
+                              variance_sources)
+from ..sweep import final_epoch, final_metric
+from .sweeps import INTERPOLATING, find, held_out_of, per_run, said, seeds_text, targeted
 
 
 REFERENCE = "ERM"
+# Equal selection rates: the constraint interpolation cannot meet for free when the groups' base rates differ.
+PARITY = "demographic_parity_difference"
 
 
 def overfitting_claims(history: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """Per method (in the order of ``history``): test − train disparity > 0 at the last epoch (one value
-    per seed), and the share of seeds whose final model collapsed to a constant predictor on test; per
-    method other than ERM, paired by seed: its test disparity − ERM's > −``LITTLE`` (it buys little test
-    fairness) and < 0 (it buys some)."""
+    """Per method (in the order of ``history``): held-out − train disparity > 0 at the last epoch (one
+    value per seed), and the share of seeds whose final model collapsed to a constant predictor on the
+    held-out split; per method other than ERM, paired by seed: its held-out disparity − ERM's > −``LITTLE``
+    (it buys little fairness) and < 0 (it buys some). Then ``parity_claims``."""
     runs = per_run(history, disparity)
-    name = disparity.replace("_", " ")
-    erm = runs[runs.method == REFERENCE].set_index("seed").test if REFERENCE in set(runs.method) else None
+    name, held = disparity.replace("_", " "), held_out_of(history)
+    erm = runs[runs.method == REFERENCE].set_index("seed").held_out if REFERENCE in set(runs.method) else None
     claims = []
     for method in history.method.unique():
         mine = runs[runs.method == method]
-        claims.append(claim(f"{method}: test − train disparity > 0 at the last epoch",
-                            f"{name}, test − train, per seed", mine.set_index("seed").gap))
+        claims.append(claim(f"{method}: {held} − train disparity > 0 at the last epoch",
+                            f"{name}, {held} − train, per seed", mine.set_index("seed").gap))
         claims.append(claim(f"{method}: collapses to a constant predictor",
-                            "share of seeds whose final model predicts one class on test", mine.set_index("seed").collapsed))
+                            f"share of seeds whose final model predicts one class on {held}",
+                            mine.set_index("seed").collapsed))
         if erm is not None and method != REFERENCE:
-            change = seed_difference(mine.set_index("seed").test, erm)
-            claims.append(claim(f"{method}: test disparity − {REFERENCE}'s > −{LITTLE} at the last epoch",
-                                f"test {name}: {method} − {REFERENCE} (same seed); above −{LITTLE} means the method "
-                                f"buys less than {LITTLE} of test fairness", change, ">", -LITTLE))
-            claims.append(claim(f"{method}: lower test disparity than {REFERENCE} at the last epoch",
-                                f"test {name}: {method} − {REFERENCE} (same seed)", change, "<"))
-    return claims_table(claims)
+            change = seed_difference(mine.set_index("seed").held_out, erm)
+            claims.append(claim(f"{method}: {held} disparity − {REFERENCE}'s > −{LITTLE} at the last epoch",
+                                f"{held} {name}: {method} − {REFERENCE} (same seed); above −{LITTLE} means the method "
+                                f"buys less than {LITTLE} of {held} fairness", change, ">", -LITTLE))
+            claims.append(claim(f"{method}: lower {held} disparity than {REFERENCE} at the last epoch",
+                                f"{held} {name}: {method} − {REFERENCE} (same seed)", change, "<"))
+    return claims_table(claims + parity_claims(history))
+
+
+# --- demographic parity: the constraint interpolation cannot switch off ---
+
+def parity_methods(history: pd.DataFrame) -> list[str]:
+    """The labels whose objective (``history``'s ``objective`` column) targets demographic parity."""
+    if "objective" not in history:
+        return []
+    objectives = history.drop_duplicates("method").set_index("method").objective
+    return [label for label, objective in objectives.items() if targeted(objective) == PARITY]
+
+
+def base_rate_gap(history: pd.DataFrame, split: str = "train", method: str = REFERENCE) -> pd.Series:
+    """Per seed of ``method``: the largest minus the smallest group base rate on ``split`` (the demographic
+    parity difference of a model that predicts every label of that split). Empty without base rates."""
+    final = final_epoch(history[history.method == method])
+    rows = final[(final.metric == "base_rate") & (final.split == split) & (final.group != "all")]
+    if rows.empty:
+        return pd.Series(dtype=float)
+    return rows.groupby("seed").value.agg(lambda rates: rates.max() - rates.min())
+
+
+def group_accuracy(history: pd.DataFrame, method: str, split: str = "train") -> pd.DataFrame:
+    """``method``'s final accuracy per group on ``split``: rows seed, columns group."""
+    final = final_epoch(history[history.method == method])
+    rows = final[(final.metric == "accuracy") & (final.split == split) & (final.group != "all")]
+    return rows.pivot_table(index="seed", columns="group", values="value")
+
+
+def parity_claims(history: pd.DataFrame) -> list[Claim]:
+    """For each method that targets demographic parity, against ERM at the same seeds: its held-out DP
+    difference − ERM's < −``LITTLE`` (it buys at least that much), its held-out − train DP difference > 0,
+    and each group's training accuracy below ERM's (the cost); and ERM's training DP difference > 0
+    (interpolation leaves it at the training base-rate gap). None without such a method or ERM."""
+    methods = parity_methods(history)
+    if not methods or REFERENCE not in set(history.method):
+        return []
+    runs, held = per_run(history, PARITY), held_out_of(history)
+    erm = runs[runs.method == REFERENCE].set_index("seed")
+    erm_accuracy = group_accuracy(history, REFERENCE)
+    claims = [claim(f"{REFERENCE}: train demographic parity difference > 0 at the last epoch",
+                    "train demographic parity difference, per seed (a network that fits every label has the "
+                    "training base-rate gap)", erm.train)]
+    for method in methods:
+        mine = runs[runs.method == method].set_index("seed")
+        claims.append(claim(f"{method}: {held} demographic parity difference − {REFERENCE}'s < −{LITTLE} at the last epoch",
+                            f"{held} demographic parity difference: {method} − {REFERENCE} (same seed); below "
+                            f"−{LITTLE} means it buys at least {LITTLE} of {held} demographic parity",
+                            seed_difference(mine.held_out, erm.held_out), "<", -LITTLE))
+        claims.append(claim(f"{method}: {held} − train demographic parity difference > 0 at the last epoch",
+                            f"demographic parity difference, {held} − train, per seed", mine.gap))
+        accuracy = group_accuracy(history, method)
+        for group in accuracy.columns:
+            claims.append(claim(f"{method}: train accuracy ({group}) below {REFERENCE}'s at the last epoch",
+                                f"train accuracy of {group}: {method} − {REFERENCE} (same seed)",
+                                seed_difference(accuracy[group], erm_accuracy[group]), "<"))
+    return claims
+
+
+def parity_prose(history: pd.DataFrame, claims: pd.DataFrame) -> str:
+    """The demographic-parity mechanism in words, every number from ``history`` and ``claims``; empty
+    without a method that targets demographic parity."""
+    methods = parity_methods(history)
+    if not methods or REFERENCE not in set(history.method):
+        return ""
+    runs, held = per_run(history, PARITY), held_out_of(history)
+    erm = runs[runs.method == REFERENCE]
+    gap = base_rate_gap(history)
+    base = (f"the groups' training base rates differ by {gap.mean():.2f} (mean over ERM's {len(gap)} seeds)"
+            if len(gap) else "the groups' training base rates differ")
+    lines = [f"**A constraint interpolation cannot switch off.** Equalized odds and equal opportunity compare error "
+             f"rates, which are all 0 on a training set the network fits. Demographic parity compares selection "
+             f"rates, and {base}: a network that fits every training label selects each group at its base rate, so "
+             f"its training demographic parity difference is that gap, not 0. ERM's is {erm.train.mean():.2f}: "
+             + said(find(claims, f"{REFERENCE}: train demographic parity difference"), "above 0",
+                    "above 0 is not shown") + "."]
+    for method in methods:
+        mine = runs[runs.method == method]
+        cost = "; ".join(f"{group} " + said(find(claims, f"{method}: train accuracy ({group})"), "lower", "lower not shown")
+                         for group in group_accuracy(history, method).columns)
+        primary = find(claims, f"{method}: {held} demographic parity difference − {REFERENCE}'s")
+        kind = " (primary claim)" if primary.get("kind") == "primary" else ""
+        lines.append(
+            f"* **{method}** ({seeds_text(mine.seed.nunique())}): train demographic parity difference "
+            f"{mine.train.mean():.2f}, {held} {mine.held_out.mean():.2f} (ERM: {erm.train.mean():.2f} and "
+            f"{erm.held_out.mean():.2f}). Against ERM at the same seeds, "
+            + said(primary, f"it buys at least {LITTLE} of {held} demographic parity{kind}",
+                   f"that it buys at least {LITTLE} of {held} demographic parity is not shown{kind}")
+            + "; " + said(find(claims, f"{method}: {held} − train demographic parity"),
+                          f"its {held} demographic parity difference is above its training one",
+                          f"a {held} demographic parity difference above the training one is not shown")
+            + f". The cost, each group's training accuracy minus ERM's: {cost}.")
+    return "\n".join(lines)
 
 
 def sampling_halfwidths(results: dict) -> pd.DataFrame:
-    """Per group of the test split: examples, positives, negatives, and the 95% half-width that test-set
+    """Per group of one test split: examples, positives, negatives, and the 95% half-width that test-set
     sampling alone puts on its TPR and FPR (at a rate of 0.5, the largest). ``results``: RunResults
-    of one dataset (the first one's test split is read)."""
+    of one dataset (the first one's test split is read; generated data draw a test set of this size per seed)."""
     first = next(iter(results.values()))
     target, group = first.scores["test"]["target"], first.scores["test"]["group"]
     rows = []
@@ -60,61 +161,88 @@ def sampling_halfwidths(results: dict) -> pd.DataFrame:
 
 
 def seed_spread(history: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """Per method: mean test disparity at the last epoch, its standard deviation over seeds, and the
-    half-width of its 95% t-interval (what the F1 band shows at the last epoch)."""
-    test = final_metric(history, disparity)
-    test = test[test.split == "test"]
+    """Per method: mean held-out disparity at the last epoch (``split`` names the split: population where
+    present, else test), its standard deviation over seeds, and the half-width of its 95% t-interval."""
+    split = held_out_split(history)
+    final = final_metric(history, disparity)
+    final = final[final.split == split]
     rows = []
-    for method, values in test.groupby("method", sort=False).value:
+    for method, values in final.groupby("method", sort=False).value:
         low, high = t_interval(values)
-        rows.append({"method": method, "seeds": len(values), f"test {disparity}": values.mean(),
+        rows.append({"method": method, "split": held_out_name(split), "seeds": len(values), disparity: values.mean(),
                      "sd over seeds": values.std(ddof=1) if len(values) > 1 else np.nan,
                      "interval half-width": (high - low) / 2})
     return pd.DataFrame(rows).set_index("method")
 
 
-def sampling_prose(sampling: pd.DataFrame, spread: pd.DataFrame) -> str:
-    """How test-set sampling compares with the spread over seeds, and what the band covers."""
+def sampling_prose(sampling: pd.DataFrame, spread: pd.DataFrame, sources: str) -> str:
+    """What the band over seeds covers (``sources``: ``fairgap.generalisation.variance_sources``), how large
+    one test set's sampling error is, and the spread of the final held-out disparity over seeds."""
     groups = "; ".join(f"{g}: {int(r.positives)} positives (TPR ± {r['TPR ±']:.3f}), {int(r.negatives)} "
                        f"negatives (FPR ± {r['FPR ±']:.3f})" for g, r in sampling.iterrows())
     difference = float(np.sqrt((sampling[["TPR ±", "FPR ±"]].max(axis=1) ** 2).sum()))
-    sd = spread["sd over seeds"]
-    seeds = (f"the standard deviation of the final test disparity over seeds ranges from {sd.min():.3f} to {sd.max():.3f} "
-             f"across methods (n = {int(spread.seeds.min())} seeds)" if sd.notna().any()
+    sd, held = spread["sd over seeds"], spread["split"].iloc[0]
+    seeds = (f"the standard deviation of the final {held} disparity over seeds ranges from {sd.min():.3f} to "
+             f"{sd.max():.3f} across methods (n = {int(spread.seeds.min())} seeds)" if sd.notna().any()
              else f"with n = {int(spread.seeds.max())} seed there is no spread over seeds to compare")
-    return (f"**What the band covers.** The band in F1 is over seeds only: every seed is evaluated on the same test "
-            f"set. Test-set sampling alone moves each group's rates by up to (95%, at a rate of 0.5) {groups}; a "
-            f"difference of two groups' rates by up to about ± {difference:.3f}. By comparison, {seeds}.")
+    return (f"**What the band covers.** The band in F1 is over seeds: {sources}. A test set of this size moves each "
+            f"group's rates by up to (95%, at a rate of 0.5) {groups}; a difference of two groups' rates by up to "
+            f"about ± {difference:.3f}. By comparison, {seeds}.")
+
+
+def population_prose(precision: pd.DataFrame) -> str:
+    """How precise the population's own per-group rates are (``fairgap.generalisation.population_precision``);
+    empty without a population."""
+    if precision.empty:
+        return ""
+    groups = "; ".join(f"{r.group}: {int(r.n):,} examples (TPR ± {r['tpr ±']:.3f}, FPR ± {r['fpr ±']:.3f})"
+                       for _, r in precision.iterrows())
+    return (f"**The population's own precision.** Every final model is also scored on the generator's population "
+            f"sample, the same for every seed; sampling alone moves its per-group rates by at most (95%, at the rates "
+            f"these runs reach) {groups}.")
+
+
+def band_prose(history: pd.DataFrame, sampling: pd.DataFrame, spread: pd.DataFrame, precision: pd.DataFrame,
+               disparity: str = "equalized_odds_difference") -> str:
+    """Notebook 01's "what the band covers": the band's sources, one test set's sampling, the population's
+    precision and how far the finite test set's disparity sits from the population's."""
+    final = final_epoch(history)
+    parts = [sampling_prose(sampling, spread, variance_sources(history)), population_prose(precision),
+             finite_test_prose(test_vs_population(final, disparity), disparity.replace("_", " "))]
+    return "\n\n".join(part for part in parts if part)
 
 
 def overfitting_prose(history: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
-    """Notebook 01's "what you see", one line per method, every number from ``history`` and ``claims``."""
-    runs = per_run(history, disparity)
+    """Notebook 01's "what you see", one line per method, then the demographic-parity mechanism
+    (``parity_prose``); every number from ``history`` and ``claims``."""
+    runs, held = per_run(history, disparity), held_out_of(history)
     lines = []
     for method in history.method.unique():
         mine = runs[runs.method == method]
         fits = mine.train_accuracy.mean() >= INTERPOLATING
         collapsed = int(mine.collapsed.sum())
+        test = f" (test split {mine.test.mean():.2f})" if held != "test" else ""
         lines.append(
             f"* **{method}** ({seeds_text(mine.seed.nunique())}): train accuracy {mine.train_accuracy.mean():.2f} "
             f"({'fits' if fits else 'does not fit'} its training set), train disparity {mine.train.mean():.2f}, "
-            f"test disparity {mine.test.mean():.2f}. "
-            + said(find(claims, f"{method}: test − train"), "Test disparity is above train disparity",
-                   "Test disparity above train disparity is not shown")
+            f"{held} disparity {mine.held_out.mean():.2f}{test}. "
+            + said(find(claims, f"{method}: {held} − train disparity"), f"The {held} disparity is above the train disparity",
+                   f"A {held} disparity above the train disparity is not shown")
             + (f"; {collapsed} of {len(mine)} seeds collapsed to a constant predictor (trivially 'fair')"
                if collapsed else "; no seed collapsed")
-            + (versus_reference(claims, method) if method != REFERENCE else "") + ".")
-    return "\n".join(lines)
+            + (versus_reference(claims, method, held) if method != REFERENCE else "") + ".")
+    parity = parity_prose(history, claims)
+    return "\n".join(lines) + (f"\n\n{parity}" if parity else "")
 
 
-def versus_reference(claims: pd.DataFrame, method: str) -> str:
-    """Against ERM at the same seeds: does the method buy little test fairness, does it buy any."""
-    rows = claims[claims.claim.str.startswith(f"{method}: test disparity − {REFERENCE}'s")]
+def versus_reference(claims: pd.DataFrame, method: str, held: str = "test") -> str:
+    """Against ERM at the same seeds: does the method buy little held-out fairness, does it buy any."""
+    rows = claims[claims.claim.str.startswith(f"{method}: {held} disparity − {REFERENCE}'s")]
     if rows.empty:
         return ""
-    little, some = rows.iloc[0], find(claims, f"{method}: lower test disparity than {REFERENCE}")
+    little, some = rows.iloc[0], find(claims, f"{method}: lower {held} disparity than {REFERENCE}")
     kind = " (primary claim)" if little.get("kind") == "primary" else ""
     return ("; against ERM at the same seeds, " +
-            said(little, f"it buys less than {LITTLE} of test fairness{kind}",
-                 f"that it buys less than {LITTLE} of test fairness is not shown{kind}") + ", and " +
-            said(some, "its test disparity is measurably lower", "a lower test disparity is not shown"))
+            said(little, f"it buys less than {LITTLE} of {held} fairness{kind}",
+                 f"that it buys less than {LITTLE} of {held} fairness is not shown{kind}") + ", and " +
+            said(some, f"its {held} disparity is measurably lower", f"a lower {held} disparity is not shown"))

@@ -21,13 +21,16 @@ PRIMARY: dict[str, tuple[str, ...]] = {
         "adult: MLP + EO penalty's gap exceeds logistic regression + EG (EO)'s",
         "faces: MLP + EO penalty's gap exceeds logistic regression + EG (EO)'s",
     ),
-    # Paper: a constraint that holds on the training set buys little fairness on test data.
+    # Paper: a constraint that holds on the training set buys little fairness on held-out data. Issue 21's
+    # mechanism: interpolation switches off every error-rate constraint but not demographic parity when the
+    # groups' base rates differ, so the DP penalty should buy at least 0.05 of held-out demographic parity.
     "01_fairness_overfits": (
-        "FairALM: test disparity − ERM's > −0.05",
+        f"FairALM: {HELD_OUT} disparity − ERM's > −0.05",
+        f"DP penalty: {HELD_OUT} demographic parity difference − ERM's < −0.05",
     ),
     # Paper: stronger constraints buy little test fairness and level down.
     "02_constraint_strength": (
-        "equalized_odds_max_penalty: test disparity − ERM's > −0.05",
+        f"equalized_odds_max_penalty: {HELD_OUT} disparity − ERM's > −0.05",
         "leveling down (equalized_odds_max_penalty): the better-off group",
         "leveling down (equalized_odds_max_penalty): the worse-off group",
     ),
@@ -64,10 +67,12 @@ PRIMARY: dict[str, tuple[str, ...]] = {
 }
 
 # The settings (labels) whose runs use the profile's primary seeds (10 in the default profile); every
-# other setting uses the profile's seeds. Notebook 02 runs every weight at the primary seeds (the weights
-# its claims test are chosen from the results), notebook 00's and 08's Adult splits are all primary.
+# other setting uses the profile's seeds. Notebook 02 runs every weight of its equalized-odds penalty at the
+# primary seeds (the weights its claims test are chosen from the results), and ERM, their reference;
+# notebook 00's and 08's Adult splits are all primary.
 PRIMARY_SETTINGS: dict[str, tuple] = {
-    "01_fairness_overfits": ("ERM", "FairALM"),
+    "01_fairness_overfits": ("ERM", "FairALM", "DP penalty"),
+    "02_constraint_strength": ("erm", "equalized_odds_max_penalty"),
     "03_model_capacity": ("EO penalty λ=0.3",),
     "04_training_set_size": ("EO penalty λ=0.3",),
     "05_face_verification": (("none", 0.0), ("loss_gap", 1.0)),

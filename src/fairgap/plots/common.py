@@ -1,9 +1,12 @@
 """Shared look of every figure: seaborn theme, line styles per split, axis labels per metric."""
 
 import matplotlib.ticker as ticker
+import pandas as pd
 import seaborn as sns
 
-SPLIT_DASHES = {"train": "", "val": (1, 1), "test": (4, 2)}
+# The held-out line is dashed, whether it is the test split or the generator's population.
+SPLIT_DASHES = {"train": "", "val": (1, 1), "test": (4, 2), "population": (4, 2)}
+TEST_MARKERS = "hollow markers: the finite test split"
 METRIC_LABELS = {
     "equalized_odds_difference": "equalized odds difference\n(worst case of TPR and FPR gaps)",
     "equal_opportunity_difference": "equal opportunity difference\n(TPR gap)",
@@ -43,3 +46,24 @@ def seeds_note(n_seeds) -> str:
     if counts == [1]:
         return "n = 1 seed: no interval"
     return f"n = {counts[0] if len(counts) == 1 else f'{counts[0]}-{counts[-1]}'} seeds"
+
+
+def palette_for(levels) -> dict:
+    """One colour per level, in order: what seaborn would draw, made explicit so that markers drawn
+    beside its lines can match them."""
+    levels = list(pd.unique(pd.Series(list(levels))))
+    return dict(zip(levels, sns.color_palette(n_colors=max(len(levels), 1))))
+
+
+def test_markers(ax, data: pd.DataFrame, x: str, hue: str | None = None, palette: dict | None = None,
+                 color="C0", value: str = "value") -> pd.DataFrame:
+    """Hollow markers at the mean over seeds of the test split's ``value`` at each ``x`` (per ``hue``): drawn
+    beside a population line, they show where the finite test set alone would have put it. Returns the means."""
+    test = data[data.split == "test"]
+    means = test.groupby(([hue] if hue else []) + [x], sort=False)[value].mean().reset_index()
+    label = TEST_MARKERS.split(": ")[1]
+    for key, part in (means.groupby(hue, sort=False) if hue else [(None, means)]):
+        ax.plot(part[x], part[value], ls="none", marker="o", mfc="none", ms=8, mew=1.3,
+                mec=palette[key] if hue else color, label=label)
+        label = "_nolegend_"
+    return means
