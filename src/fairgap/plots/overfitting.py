@@ -53,7 +53,7 @@ def _title_splits(data: pd.DataFrame) -> str:
 
 def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_difference",
                       splits=("train", "test"), col_wrap: int = 4):
-    """F1: per method, the disparity on train (solid) and test (dashed) at every epoch, and on the
+    """F1: per method, the disparity on train (solid) and test (dashed) at every evaluated epoch, and on the
     population at the final epoch (diamond, generated data), mean over seeds with a 95% t-interval.
     Returns (figure, data)."""
     check_disparity(disparity)
@@ -66,7 +66,7 @@ def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_di
 
 
 def accuracy_per_group(history: pd.DataFrame, splits=("train", "test"), col_wrap: int = 4):
-    """F1b: per method, each group's accuracy on train (solid) and test (dashed) at every epoch, and on the
+    """F1b: per method, each group's accuracy on train (solid) and test (dashed) at every evaluated epoch, and on the
     population at the final epoch (diamond), mean over seeds with a 95% t-interval. Returns (figure, data)."""
     set_style()
     data = history[history.split.isin([*splits, POPULATION]) & (history.metric == "accuracy") & (history.group != "all")]
