@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..evidence import LITTLE, Claim, claim, claims_table, fmt, rate_halfwidth, seed_difference, t_interval
-from ..generalisation import (finite_test_prose, held_out_name, held_out_split, test_vs_population,
+from ..generalisation import (finite_test_prose, held_out_name, held_out_split, finite_test_error,
                               variance_sources)
 from ..sweep import final_epoch, final_metric
 from .sweeps import INTERPOLATING, find, held_out_of, per_run, said, seeds_text, targeted
@@ -208,7 +208,7 @@ def band_prose(history: pd.DataFrame, sampling: pd.DataFrame, spread: pd.DataFra
     precision and how far the finite test set's disparity sits from the population's."""
     final = final_epoch(history)
     parts = [sampling_prose(sampling, spread, variance_sources(history)), population_prose(precision),
-             finite_test_prose(test_vs_population(final, disparity), disparity.replace("_", " "))]
+             finite_test_prose(finite_test_error(final, disparity), disparity.replace("_", " "))]
     return "\n\n".join(part for part in parts if part)
 
 

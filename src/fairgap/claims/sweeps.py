@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..evidence import (LITTLE, PRIMARY, SHOWN, Claim, claim, claims_table, fmt, fmt_p, seed_difference,
                         t_interval, untestable)
-from ..generalisation import finite_test_prose, held_out_name, held_out_split, test_vs_population
+from ..generalisation import finite_test_prose, held_out_name, held_out_split, finite_test_error
 from ..sweep import final_epoch, final_metric, train_test_gap
 
 # The disparity a method whose objective names none (ERM, or a label outside fairgap.fairness) is judged on.
@@ -106,7 +106,7 @@ def targeted(method: str, disparity: str | None = None) -> str:
 def finite_test_paragraph(table: pd.DataFrame, disparity: str) -> str:
     """How far the finite test split moves the final ``disparity`` from the population's, over the runs of
     ``table`` (``fairgap.generalisation.finite_test_prose``; says so where there is no population)."""
-    return finite_test_prose(test_vs_population(final_epoch(table), disparity), disparity.replace("_", " "))
+    return finite_test_prose(finite_test_error(final_epoch(table), disparity), disparity.replace("_", " "))
 
 
 def setting_means(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
