@@ -169,3 +169,10 @@ def test_notebook_06_runs_its_primary_methods_at_the_primary_seeds():
     assert sorted(configs) == [("EOpp penalty λ=1", 0), ("EOpp penalty λ=1", 1), ("ERM", 0), ("ERM", 1),
                                ("MinDiff λ=1", 0)]
     assert medical.profile_primary_seeds("default") == list(range(10))
+
+
+def test_a_requested_training_size_labels_every_seed_even_when_the_subsample_falls_short():
+    # seed 2's own data give a stratified subsample of 76 for 77 requested (its groups x labels cells round down)
+    runs = plan(TINY, [{"method": "erm", "n_train": 77}], seeds=[0, 2])
+    table = run_sweep(runs, executor="sequential", progress=False)
+    assert set(table.n_train) == {77}

@@ -263,8 +263,10 @@ def results_table(runs: list[SweepRun]) -> pd.DataFrame:
         result = load_cached(r.config)
         if result is None:
             raise RuntimeError(f"Run {r.labels} has no cached result; run the sweep first.")
-        labels = {**r.labels, "run": r.config.key(), "parameters": result.info["parameters"],
-                  "n_train": result.info["n_train"], "data_seed": data_seed_of(r.config)}
+        # A size the run was asked for (notebook 04's axis) names it, not the size it got: a stratified subsample
+        # of a seed's own data can fall one example short, and settings are compared across seeds by their label.
+        labels = {"n_train": result.info["n_train"], **r.labels, "run": r.config.key(),
+                  "parameters": result.info["parameters"], "data_seed": data_seed_of(r.config)}
         frames.append(result.history.assign(**{k: _cell(v) for k, v in labels.items()}))
     return pd.concat(frames, ignore_index=True)
 
