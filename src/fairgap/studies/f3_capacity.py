@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..claims.sweep_rules import (INTERPOLATING, UNDERFIT, find, finite_test_paragraph, held_out_of, per_run, per_seed_mean,
-                                  rules_text, said, seeds_text, setting_means, values_list)
+from ..claims.sweep_rules import (INTERPOLATING, UNDERFIT, find, finite_test_paragraph, held_out_of, per_run,
+                                  per_seed_mean, rules_text, said, seeds_text, setting_means, values_list)
 from ..evidence import claim, claims_table, seed_difference, untestable
 from ..paths import with_seed_offset
 from ..profiles import capacity_or_size, sweep_scale

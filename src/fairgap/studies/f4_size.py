@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..claims.sweep_rules import (INTERPOLATING, find, finite_test_paragraph, held_out_of, per_run, per_seed_mean, rules_text,
-                                  said, seeds_text, setting_means)
+from ..claims.sweep_rules import (INTERPOLATING, find, finite_test_paragraph, held_out_of, per_run, per_seed_mean,
+                                  rules_text, said, seeds_text, setting_means)
 from ..evidence import claim, claims_table, seed_difference
 from ..paths import with_seed_offset
 from ..profiles import capacity_or_size, sweep_scale
