@@ -103,7 +103,7 @@ def bare_loop(config, dataset) -> None:
 
 
 def bench_engine(quick: bool) -> dict:
-    from fairgap.experiments import base_config
+    from fairgap.profiles import base_config
     from fairgap.train import prepare_dataset, train
 
     # The default profile's run (1,000 faces at 32 px, small CNN at width 0.5, batches of 64, 1 thread).
@@ -116,7 +116,7 @@ def bench_engine(quick: bool) -> dict:
 
 
 def bench_sweep(quick: bool) -> dict:
-    from fairgap.experiments import sweep_base
+    from fairgap.profiles import sweep_base
     from fairgap.paths import available_cores
     from fairgap.sweep import plan, product, run_sweep
 
@@ -199,7 +199,7 @@ def bench_data() -> dict:
 
 
 def bench_startup() -> dict:
-    imports = "import fairgap.experiments, fairgap.sweep, fairgap.plots, fairgap.figures, fairgap.widgets, sys; " \
+    imports = "import fairgap.profiles, fairgap.sweep, fairgap.plots, fairgap.figures, fairgap.widgets, sys; " \
               "print('torchvision' in sys.modules)"
     t_import, proc = timed(subprocess.run, [sys.executable, "-c", imports], capture_output=True, text=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -222,7 +222,7 @@ COUNTED = ("convolutions and matrix products, forward and backward (torch.utils.
 
 def flops_config(profile: str):
     """The RunConfig of one run of notebook 02's sweeps in ``profile``, on the CPU at its one thread."""
-    from fairgap.experiments import sweep_base
+    from fairgap.profiles import sweep_base
     from fairgap.sweep import method_config
 
     return method_config(sweep_base(profile, device="cpu"), NOTEBOOK_02_CELL)

@@ -1,11 +1,12 @@
-"""fairgap.capacity_family (notebook 08): the grid, the claims on constructed tables with known answers, the
+"""fairgap.studies.f8_capacity_family (notebook 08): the grid, the claims on constructed tables with known answers, the
 #460 and size summaries, k-NN under ThresholdOptimizer, and a table given as a file path."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fairgap import capacity_family as cf, classical, tabular
+from fairgap import classical_fits as classical, tabular
+from fairgap.studies import f8_capacity_family as cf
 from fairgap.claims import mark_primary
 
 

@@ -129,7 +129,7 @@ def test_malformed_identity_line_names_file_and_line(fx):
 
 def test_paper_profile_path_trains_on_the_fixture(tmp_path, data):
     """The paper profile's pieces (celeba_identities, resnet18, ArcFace) end to end, tiny and on the CPU."""
-    from fairgap.verification import experiments as fv
+    from fairgap.studies import f5_verification as fv
     from fairgap.verification import train_verification
 
     # 14 people: 4 unseen ones, two per group, so that each group has impostor pairs.

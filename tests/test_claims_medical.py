@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgap import medical
-from fairgap.claims.medical import findings, medical_claims
+from fairgap.studies import f6_medical as medical
+from fairgap.studies.f6_medical import findings, medical_claims
 from fairgap.evidence import NOT_SHOWN, SHOWN
 from fairgap.train import RunConfig, RunResult
 
@@ -90,7 +90,7 @@ def test_consequences_give_an_interval_over_seeds_beside_the_one_over_test_patie
 
 
 def test_notebook_06_runs_several_seeds_by_default_and_one_in_smoke():
-    assert medical.profile_seeds("smoke") == [0]
-    assert len(set(medical.profile_seeds("default"))) >= 3 and len(set(medical.profile_seeds("paper"))) >= 3
+    assert medical.scale("smoke")["seeds"] == [0]
+    assert len(set(medical.scale("default")["seeds"])) >= 3 and len(set(medical.scale("paper")["seeds"])) >= 3
     with pytest.raises(ValueError):
-        medical.profile_seeds("huge")
+        medical.scale("huge")

@@ -6,10 +6,10 @@ import pytest
 
 from fairgap.claims import mark_primary
 from fairgap.claims.primary import PRIMARY_SETTINGS, seeds_for
-from fairgap.claims.remedies import finite_test, findings, held_out_summary, remedy_claims
 from fairgap.evidence import NOT_SHOWN, PRIMARY, SHOWN, t_interval
-from fairgap.experiments import POSTPROCESSED, remedy_specs
+from fairgap.remedies import POSTPROCESSED
 from fairgap.remedies import CONTROL, USES_VALIDATION
+from fairgap.studies.f7_remedies import finite_test, findings, held_out_summary, remedy_claims, remedy_specs
 from fairgap.sweep import remedy_summary
 
 DISPARITY = "equalized_odds_difference"

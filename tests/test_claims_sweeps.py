@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgap.claims.overfitting import overfitting_claims, overfitting_prose, sampling_prose, seed_spread
-from fairgap.claims.sweeps import (capacity_claims, capacity_prose, find, size_claims, size_prose, strength_claims,
-                                   strength_prose)
+from fairgap.claims.sweep_rules import find
+from fairgap.studies.f1_overfits import overfitting_claims, overfitting_prose, sampling_prose, seed_spread
+from fairgap.studies.f2_strength import strength_claims, strength_prose
+from fairgap.studies.f3_capacity import capacity_claims, capacity_prose
+from fairgap.studies.f4_size import size_claims, size_prose
 from fairgap.evidence import NOT_SHOWN, SHOWN
 
 try:

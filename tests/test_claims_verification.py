@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from fairgap.claims.verification import findings, group_changes, verification_claims
+from fairgap.studies.f5_verification import findings, group_changes, verification_claims
 from fairgap.evidence import NOT_SHOWN, SHOWN
 
 TAR, EER = "tar_group@0.001", "eer"
@@ -82,7 +82,7 @@ def test_group_changes_and_findings_name_the_leveling_down():
 
 
 def test_notebook_05_runs_several_seeds_by_default_and_one_in_smoke():
-    from fairgap.verification import experiments as fv
+    from fairgap.studies import f5_verification as fv
 
     assert fv.profile_seeds("smoke") == [0]
     assert len(set(fv.profile_seeds("default"))) >= 3 and len(set(fv.profile_seeds("paper"))) >= 3

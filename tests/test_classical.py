@@ -1,11 +1,12 @@
-"""fairgap.classical: the metrics agree with fairlearn; reductions and the gap penalty do what they claim."""
+"""fairgap.classical_fits and notebook 00's study: the metrics agree with fairlearn; reductions and the gap penalty do what they claim."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
-from fairgap import classical, tabular
+from fairgap import classical_fits as classical, tabular
+from fairgap.studies import f0_classical
 from fairgap.metrics import evaluate
 
 
@@ -113,16 +114,16 @@ def test_experiment_on_a_table_is_tidy_cached_and_shrinks_networks_in_smoke(tmp_
               "elsewhere": {"model": "linear", "sources": ["faces"]}}
     assert classical.parse_models(models, "smoke")["MLP + EO"].width < 512
     table = biased_table()
-    first = classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="sequential")
+    first = f0_classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="sequential")
     assert list(first.columns) == list(classical.RESULT_COLUMNS)
     assert set(first.model) == {"LR", "MLP + EO"} and set(first.seed) == {0, 1} and set(first.split) == {"train", "test"}
     assert set(first.family) == {"classical", "network"}
     assert len(list((tmp_path / "classical").glob("*.csv"))) == 4
-    again = classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="sequential")
+    again = f0_classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="sequential")
     pd.testing.assert_frame_equal(first, again, check_dtype=False)
     # Worker processes (joblib) give the same numbers: one torch thread per fit, whoever runs it.
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "parallel"))
-    parallel = classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="processes",
+    parallel = f0_classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="processes",
                                            workers=2)
     pd.testing.assert_frame_equal(first, parallel, check_dtype=False)
 
@@ -142,7 +143,7 @@ def test_contrast_claims_pair_each_constrained_network_with_each_classical_refer
             rows.append({"source": "s", "model": model, "family": family, "constraint": constraint, "seed": seed,
                          "disparity": "equalized_odds_difference", "train": 0.0, "test": gap, "gap": gap})
     table = pd.DataFrame(rows)
-    claims = {c.claim: c for c in classical.contrast_claims(table, ["lin", "absent"])}
+    claims = {c.claim: c for c in f0_classical.contrast_claims(table, ["lin", "absent"])}
     assert set(claims) == {"s: lin is less fair on test than on train", "s: net is less fair on test than on train",
                            "s: erm-net is less fair on test than on train", "s: net's gap exceeds lin's (same splits)"}
     paired = claims["s: net's gap exceeds lin's (same splits)"]

@@ -102,16 +102,18 @@ def test_no_comparison_no_report_section(tmp_path, monkeypatch):
 
 
 def test_a_seed_offset_shifts_every_profile_seed_and_moves_the_figures(monkeypatch):
-    from fairgap import capacity_family, classical, medical
     from fairgap.paths import figures_dir, with_seed_offset
-    from fairgap.verification import experiments as verification
+    from fairgap.studies import f0_classical as classical, f1_overfits, f2_strength, f6_medical as medical
+    from fairgap.studies import f5_verification as verification, f8_capacity_family as capacity_family
 
     before = (classical.scale("default")["seeds"], capacity_family.settings("default")["issue460"]["seeds"],
-              medical.profile_seeds("default"), verification.profile_seeds("default", primary=True))
+              medical.scale("default")["seeds"], verification.profile_seeds("default", primary=True),
+              f1_overfits.scale("default")["seeds"], f2_strength.scale("default")["primary_seeds"])
     monkeypatch.delenv("FAIRGAP_FIGURES", raising=False)
     monkeypatch.setenv("FAIRGAP_SEED_OFFSET", "100")
     after = (classical.scale("default")["seeds"], capacity_family.settings("default")["issue460"]["seeds"],
-             medical.profile_seeds("default"), verification.profile_seeds("default", primary=True))
+             medical.scale("default")["seeds"], verification.profile_seeds("default", primary=True),
+             f1_overfits.scale("default")["seeds"], f2_strength.scale("default")["primary_seeds"])
     for old, new in zip(before, after):
         assert new == [seed + 100 for seed in old]
     assert with_seed_offset({"seeds": [0], "n": 3, "inner": {"cnn_seeds": (1,)}}) == \

@@ -23,7 +23,7 @@ pytest.importorskip("distributed")
 
 from fairgap import sweep  # noqa: E402
 from fairgap import train as train_module  # noqa: E402
-from fairgap.experiments import base_config, sweep_base  # noqa: E402
+from fairgap.profiles import base_config, sweep_base  # noqa: E402
 from fairgap.sweep import SCHEDULER_VARIABLE, plan, product, run_sweep  # noqa: E402
 from fairgap.train import load_cached, run_folder  # noqa: E402
 
@@ -203,7 +203,7 @@ def test_a_worker_missing_real_data_fails_the_run_with_the_local_error_naming_th
 @pytest.mark.slow
 @pytest.mark.timeout(60)
 def test_verification_runs_come_back_through_the_same_protocol(cluster, client_storage, monkeypatch):
-    from fairgap.verification import experiments as fv
+    from fairgap.studies import f5_verification as fv
 
     grid = fv.experiment_grid(fv.base_config("smoke"), {}, seeds=[0])
     monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.address)

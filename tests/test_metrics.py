@@ -106,7 +106,7 @@ def test_collapse_is_detected():
 def test_unknown_disparity_is_refused_before_drawing():
     import pandas as pd
 
-    from fairgap import plots
+    from fairgap.plots import f1_overfits as plots
     from fairgap.metrics import check_disparity
 
     assert check_disparity("equalized_odds_difference") == "equalized_odds_difference"

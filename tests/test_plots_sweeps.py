@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from fairgap import plots
+from fairgap.plots import f1_overfits, f2_strength, sweep_figures
 
 try:
     from .claims_fixture import run_rows, table
@@ -64,18 +64,18 @@ def assert_bands_hold_their_means(fig):
 @pytest.mark.parametrize("seeds, note", [([0, 1, 2], "n = 3 seeds per method"), ([0], "n = 1 seed: no interval")])
 def test_f1_states_n_and_its_band_holds_the_means(seeds, note):
     data = history(seeds)
-    fig, drawn = plots.fairness_overfits(data)
+    fig, drawn = f1_overfits.fairness_overfits(data)
     assert note in fig._suptitle.get_text() and "band: 95%" in fig._suptitle.get_text()  # the method: evidence's
     if len(seeds) > 1:  # one seed: no interval to draw
         assert_bands_hold_their_means(fig)
-    fig_b, _ = plots.accuracy_per_group(data)
+    fig_b, _ = f1_overfits.accuracy_per_group(data)
     assert note in fig_b._suptitle.get_text()
     plt.close("all")
 
 
 @pytest.mark.parametrize("seeds, note", [(range(5), "n = 5 seeds per point"), ([0], "n = 1 seed: no interval")])
 def test_f2_draws_collapse_per_weight_and_states_n(seeds, note):
-    fig, drawn = plots.constraint_strength(strength_table(seeds=seeds))
+    fig, drawn = f2_strength.constraint_strength(strength_table(seeds=seeds))
     assert note in fig._suptitle.get_text()
     collapse_ax = fig.axes[3]
     labels = [t.get_text() for t in collapse_ax.texts]
@@ -94,7 +94,7 @@ def test_f2_draws_collapse_per_weight_and_states_n(seeds, note):
 
 def test_f3_states_n():
     data = versus_table("width", [0.0625, 1.0], [0.90, 1.0], [0.02, 0.30])
-    fig, drawn = plots.versus(data, x="parameters", xlabel="parameters", title="Gap against size")
+    fig, drawn = sweep_figures.versus(data, x="parameters", xlabel="parameters", title="Gap against size")
     assert fig._suptitle.get_text().startswith("Gap against size; n = 5 seeds per point")
     assert np.isclose(drawn[drawn.metric == "equalized_odds_difference_gap"].value.mean(), 0.16)
     plt.close("all")

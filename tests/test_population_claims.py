@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairgap import experiments, plots
+from fairgap.plots import f1_overfits, f2_strength, sweep_figures
 from fairgap.claims import mark_primary
-from fairgap.claims.overfitting import overfitting_claims, overfitting_prose
-from fairgap.claims.sweeps import find, strength_claims, strength_prose
+from fairgap.claims.sweep_rules import find
+from fairgap.studies import f2_strength as strength
+from fairgap.studies.f1_overfits import overfitting_claims, overfitting_prose
+from fairgap.studies.f2_strength import strength_claims, strength_prose
 from fairgap.evidence import PRIMARY, SHOWN
 
 try:
@@ -115,10 +117,10 @@ def test_constraint_strength_runs_the_primary_method_and_erm_at_the_primary_seed
         planned.extend(runs)
         return pd.DataFrame({"method": [r.config.method for r in runs], "weight": [r.labels.get("weight") for r in runs]})
 
-    monkeypatch.setattr(experiments, "run_sweep", capture)
-    experiments.constraint_strength("smoke", ["equalized_odds_max_penalty", "equal_opportunity_penalty",
-                                              "demographic_parity_penalty"], [0.3, 3.0], seeds=[0, 1],
-                                    primary_seeds=[0, 1, 2, 3])
+    monkeypatch.setattr(strength, "run_sweep", capture)
+    strength.constraint_strength("smoke", ["equalized_odds_max_penalty", "equal_opportunity_penalty",
+                                           "demographic_parity_penalty"], [0.3, 3.0], seeds=[0, 1],
+                                 primary_seeds=[0, 1, 2, 3])
     seeds = pd.DataFrame([{"method": r.config.method, "weight": r.labels.get("weight"), "seed": r.config.seed}
                           for r in planned]).groupby(["method", "weight"], dropna=False).seed.apply(sorted)
     assert all(s == [0, 1, 2, 3] for s in seeds.loc["equalized_odds_max_penalty"])
@@ -126,7 +128,7 @@ def test_constraint_strength_runs_the_primary_method_and_erm_at_the_primary_seed
     assert all(s == [0, 1] for s in seeds.loc["demographic_parity_penalty"])
     assert seeds.loc["erm"].iloc[0] == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="primary_seeds"):
-        experiments.constraint_strength("smoke", ["equal_opportunity_penalty"], [0.3], seeds=[0], primary_seeds=[])
+        strength.constraint_strength("smoke", ["equal_opportunity_penalty"], [0.3], seeds=[0], primary_seeds=[])
 
 
 def hollow_markers(fig) -> list:
@@ -135,8 +137,8 @@ def hollow_markers(fig) -> list:
 
 def test_sweep_figures_draw_the_population_with_the_test_split_beside_it():
     for table in (strength_table(), versus_table("width", [0.0625, 1.0], [0.90, 1.0], [0.02, 0.30])):
-        draw = (lambda t: plots.constraint_strength(t)) if "weight" in table else \
-            (lambda t: plots.versus(t, x="parameters", xlabel="parameters"))
+        draw = (lambda t: f2_strength.constraint_strength(t)) if "weight" in table else \
+            (lambda t: sweep_figures.versus(t, x="parameters", xlabel="parameters"))
         plain, _ = draw(table)
         assert not hollow_markers(plain) and "dashed: the test split" in plain._suptitle.get_text()
         fig, drawn = draw(with_population(table, 0.05))
@@ -148,10 +150,10 @@ def test_sweep_figures_draw_the_population_with_the_test_split_beside_it():
 
 def test_f1_marks_the_population_at_the_final_epoch():
     data = per_epoch_history([0, 1, 2])
-    plain, _ = plots.fairness_overfits(data)
+    plain, _ = f1_overfits.fairness_overfits(data)
     diamonds = lambda fig: [l for ax in fig.axes for l in ax.lines if l.get_marker() == "D"]  # noqa: E731
     assert not diamonds(plain)
-    fig, drawn = plots.fairness_overfits(with_population(data, 0.05))
+    fig, drawn = f1_overfits.fairness_overfits(with_population(data, 0.05))
     marks = diamonds(fig)
     assert len(marks) == 2 and all(np.asarray(m.get_xdata())[0] == 3 for m in marks)  # one per method, last epoch
     assert "population" in fig._suptitle.get_text() and "population" in set(drawn.split)

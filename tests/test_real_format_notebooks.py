@@ -23,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fairgap import medical, run_notebooks
+from fairgap import run_notebooks
 from fairgap.data import PROFILE_OPTIONS
-from fairgap.experiments import base_config, sweep_scale
+from fairgap.profiles import base_config
 from fairgap.paths import project_root
-from fairgap.verification import experiments as fv
+from fairgap.studies import f4_size, f5_verification as fv, f6_medical as medical
 
 try:
     from .celeba_fixture import write_celeba_identity_fixture
@@ -137,4 +137,4 @@ def test_a_real_dataset_picked_in_a_quick_profile_gets_small_quick_options():
     assert base_config("paper").data["image_size"] == 64          # the paper profile keeps its own options
     assert base_config("smoke").data["n_train"] == 240            # and so does every profile's own data set
     for profile in ("smoke", "default"):  # notebook 04's sizes fit in the images kept
-        assert PROFILE_OPTIONS[profile]["celeba"]["max_per_split"] >= max(sweep_scale(profile)["sizes"])
+        assert PROFILE_OPTIONS[profile]["celeba"]["max_per_split"] >= max(f4_size.scale(profile)["sizes"])

@@ -146,7 +146,7 @@ def test_collapse_share_counts_constant_predictors_per_cell():
 
 def test_a_spec_can_carry_its_own_seeds_and_they_stay_out_of_the_labels():
     from fairgap.claims.primary import seeds_for
-    from fairgap.experiments import base_config
+    from fairgap.profiles import base_config
 
     base = base_config("smoke")
     specs = [{"label": "ERM", "method": "erm", "seeds": seeds_for("03_model_capacity", "ERM", [0], [0, 1, 2])},
@@ -160,7 +160,7 @@ def test_a_spec_can_carry_its_own_seeds_and_they_stay_out_of_the_labels():
 
 
 def test_notebook_06_runs_its_primary_methods_at_the_primary_seeds():
-    from fairgap import medical
+    from fairgap.studies import f6_medical as medical
 
     base = medical.experiment_config("smoke")
     methods = {"ERM": {"method": "erm"}, "EOpp penalty λ=1": {"method": "equal_opportunity_penalty", "weight": 1.0},
@@ -168,7 +168,7 @@ def test_notebook_06_runs_its_primary_methods_at_the_primary_seeds():
     configs = medical.method_configs(base, methods, seeds=[0], primary_seeds=[0, 1])
     assert sorted(configs) == [("EOpp penalty λ=1", 0), ("EOpp penalty λ=1", 1), ("ERM", 0), ("ERM", 1),
                                ("MinDiff λ=1", 0)]
-    assert medical.profile_primary_seeds("default") == list(range(10))
+    assert medical.scale("default")["primary_seeds"] == list(range(10))
 
 
 def test_a_requested_training_size_labels_every_seed_even_when_the_subsample_falls_short():

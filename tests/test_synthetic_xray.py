@@ -165,11 +165,11 @@ def test_twenty_thousand_images_render_quickly():
     assert time.perf_counter() - start < 30
 
 
-# --- notebook 06's logic (fairgap.medical, fairgap.plots.medical) on hand-made scores: no training ---
+# --- notebook 06's logic (fairgap.studies.f6_medical, fairgap.plots.f6_medical) on hand-made scores: no training ---
 
 import pandas as pd  # noqa: E402
 
-from fairgap import medical  # noqa: E402
+from fairgap.studies import f6_medical as medical  # noqa: E402
 from fairgap.train import RunConfig, RunResult  # noqa: E402
 
 
@@ -238,7 +238,7 @@ def test_score_table_summary_and_consequences():
 def test_figure_draws_every_panel():
     import matplotlib.pyplot as plt
 
-    from fairgap import plots
+    from fairgap.plots import f6_medical as plots
 
     results = {(label, s): fake_result(s, shift) for label, shift in (("ERM", 0.0), ("Method", 0.5)) for s in (0, 1)}
     table = medical.score_table(results)

@@ -246,7 +246,7 @@ def test_probe_finds_a_linearly_encoded_group_and_not_a_hidden_one():
 # --- notebook 05's profiles ---
 
 def test_profiles_keep_their_data_unless_the_dataset_changes():
-    from fairgap.verification import experiments as fv
+    from fairgap.studies import f5_verification as fv
 
     smoke = fv.base_config("smoke", dataset=None, data=None, loss=None, epochs=None, seed=0)
     assert smoke.data == fv.PROFILES["smoke"]["config"]["data"] and smoke.loss == "cosface"
@@ -289,7 +289,7 @@ def test_evaluation_subsample_keeps_whole_identities():
 
 @pytest.mark.slow
 def test_grid_on_processes_gives_the_runs_sequential_training_gives(tmp_path, monkeypatch):
-    from fairgap.verification import experiments as fv
+    from fairgap.studies import f5_verification as fv
 
     smoke = fv.base_config("smoke", dataset=None, data=None, loss=None, epochs=1, seed=0)
     grid = fv.experiment_grid(smoke, {"loss_gap": [1.0]})

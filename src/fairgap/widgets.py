@@ -1,7 +1,7 @@
 """Sliders over cached sweep results: every redraw reads a precomputed table; moving a slider never trains.
 
 One control does train: notebook 02's ``strength_explorer``, when given ``train_new`` (the notebook passes
-``experiments.strength_trainer``), shows a "train a run at new λ" button. Each click trains the chosen
+``fairgap.studies.f2_strength.strength_trainer``), shows a "train a run at new λ" button. Each click trains the chosen
 method at the chosen weight, one run per seed of the notebook, through ``sweep.run_sweep`` (in the kernel
 or local worker processes, or on the Dask cluster ``DASK_SCHEDULER_ADDRESS`` names; a run already in the
 results cache is loaded, not retrained), while the explorer waits, and adds the runs' final epochs to its

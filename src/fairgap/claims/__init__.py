@@ -1,4 +1,6 @@
-"""The claims each notebook ends with, computed from its results: one module per notebook family.
+"""The claims table each notebook ends with, saved and adjusted over the collection. Each notebook's claims are
+its study's (``fairgap.studies``); ``primary`` declares the primary claims, ``sweep_rules`` holds what the
+sweeps' claims share.
 
 Every ``*_claims`` function takes a results table and returns ``fairgap.evidence.claims_table([...])``.
 ``save`` marks the notebook's declared primary claims (``fairgap.claims.primary``), writes the table

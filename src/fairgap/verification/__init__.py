@@ -5,7 +5,8 @@
 * ``metrics``: genuine/impostor pairs, TAR at FAR (global and per-group thresholds), EER, ROC.
 * ``train``: one run, VerificationConfig in, tidy per-epoch history out, cached by config hash.
 * ``probe``: what the embeddings still reveal about the sensitive attribute.
-* ``experiments``: notebook 05's profiles and the calls it makes.
+
+Notebook 05's profiles, the calls it makes, its claims and prose: ``fairgap.studies.f5_verification``.
 """
 
 from .metrics import equal_error_rate, roc, sample_pairs, tar_at_far, verification_metrics  # noqa: F401

@@ -1,4 +1,4 @@
-"""Notebook 00: the same fairness constraint on classical models and on networks, train vs test.
+"""Classical models and MLPs on fixed features, fitted and scored the same way (notebooks 00 and 08).
 
 Models (one spec each, ``{"model": kind, ...}``):
 
@@ -14,7 +14,7 @@ Models (one spec each, ``{"model": kind, ...}``):
   ``penalty=<a gap penalty of fairgap.fairness>`` at ``weight`` λ: the very objective the networks of
   notebooks 01-07 use (``make_objective(penalty, {"weight": λ}).train_step``), so the constraint is held
   fixed while the model class changes; no penalty is ERM;
-* the small CNN of notebooks 01-04 on the images themselves, through ``fairgap.experiments`` (cached runs).
+* (notebook 00 adds the small CNN of notebooks 01-04 on the images themselves: ``fairgap.studies.f0_classical``.)
 
 Data sources: a ``fairgap.tabular.Table`` (the bundled UCI Adult table, or your own DataFrame), split
 into stratified random train/test splits, one per seed; and the profile's face images, where the
@@ -31,6 +31,7 @@ the tests compare it with ``fairlearn.metrics``).
 
 Every (source, seed) is cached under ``results/classical/`` by a hash of what determines it.
 """
+
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ RESULT_COLUMNS = ("source", "model", "family", "constraint", "seed", "split", "g
                   "parameters", "n_train")
 CACHE_VERSION = 1
 IMAGES = "faces"   # the name of the image source (the profile's image dataset)
+# On the smoke profile MLPs and reductions are shrunk (width, steps, iterations) so that CI stays fast.
+SHRINK = {"smoke": {"mlp": {"width": 64, "steps": 40}, "reduction": {"max_iter": 10}}, "default": {}, "paper": {}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,31 +392,14 @@ class _ImageSplitter:
         return image_split(self.base.replace(seed=seed), self.n_components)
 
 
-# --- profiles and the notebook's call ---
-
-SCALE = {
-    # smoke: seconds, numbers meaningless. The CNN runs are the profile's sweep runs at n_train (as notebook 04).
-    "smoke": dict(seeds=[0], cnn_seeds=[0], image_n_train=200, n_components=16, table_n_train=400,
-                  table_n_test=3000, shrink={"mlp": {"width": 64, "steps": 40}, "reduction": {"max_iter": 10}}),
-    # default: 10 random splits; the CNN at 3 seeds (each ~10-20 s of CPU on this machine's 2 cores).
-    "default": dict(seeds=list(range(10)), cnn_seeds=[0, 1, 2], image_n_train=1000, n_components=64,
-                    table_n_train=1000, table_n_test=None, shrink={}),
-    "paper": dict(seeds=list(range(20)), cnn_seeds=[0, 1, 2], image_n_train=10000, n_components=128,
-                  table_n_train=4000, table_n_test=None, shrink={}),
-}
-
-
-def scale(profile: str) -> dict:
-    from .paths import check_profile, with_seed_offset
-
-    check_profile(profile)
-    return with_seed_offset(SCALE[profile])
-
+# --- the runner: every model on every source and seed ---
 
 def parse_models(models: dict[str, dict], profile: str) -> dict[str, ModelSpec]:
-    """Labelled specs; on the smoke profile MLPs and reductions are shrunk (SCALE["smoke"]["shrink"]:
-    width, steps, iterations) unless a spec sets those keys itself, so that CI stays fast."""
-    shrink = scale(profile)["shrink"]
+    """Labelled specs; on the smoke profile MLPs and reductions are shrunk (``SHRINK``: width, steps,
+    iterations) unless a spec sets those keys itself, so that CI stays fast."""
+    from .paths import check_profile
+
+    shrink = SHRINK[check_profile(profile)]
     parsed = {}
     for label, spec in models.items():
         kinds = [k for k in ("mlp",) if spec.get("model") == k] + (["reduction"] if spec.get("reduction") else [])
@@ -425,33 +411,12 @@ def parse_models(models: dict[str, dict], profile: str) -> dict[str, ModelSpec]:
 
 def image_base(profile: str, n_train: int, dataset: str | None = None, data: dict | None = None):
     """The CNN's sweep config at ``n_train`` training images (notebook 04's pool and runs)."""
-    from .experiments import PROFILES, dataset_overrides, sweep_base, sweep_scale
+    from .profiles import PROFILES, dataset_overrides, sweep_base, sweep_scale
 
     overrides = dataset_overrides(dataset, data)
     if overrides.get("dataset", PROFILES[profile]["dataset"]) == PROFILES[profile]["dataset"]:
         overrides["data"] = {**sweep_scale(profile)["size_pool"], **overrides["data"]}
     return sweep_base(profile, n_train=n_train, **overrides).validate()
-
-
-def cnn_runs(profile: str, cnn: dict[str, dict], seeds: list[int], n_train: int, dataset: str | None = None,
-             data: dict | None = None, executor: str = "auto") -> pd.DataFrame:
-    """The CNN's final-epoch train/test metrics, in the tidy format of ``evaluate_spec``."""
-    from .experiments import capacity_or_size
-    from .fairness.base import REGISTRY
-    from .sweep import final_epoch
-
-    if not cnn:
-        return pd.DataFrame(columns=list(RESULT_COLUMNS))
-    table = capacity_or_size(profile, "n_train", [n_train], cnn, seeds, executor=executor, dataset=dataset, data=data)
-    final = final_epoch(table)
-    final = final[final.split.isin(["train", "test"])]
-    targets = {label: REGISTRY[spec["method"]].targets for label, spec in cnn.items()}
-    constraint = {label: next((c for c, metric in TARGETED.items() if metric == target), None)
-                  for label, target in targets.items()}
-    keep = final.metric.isin(["accuracy", "selection_rate", "tpr", "fpr", *TARGETED.values(), "collapsed"])
-    out = final[keep].assign(source=IMAGES, model=final.label, family="network",
-                             constraint=final.label.map(lambda label: CONSTRAINT_NAMES[constraint[label]]))
-    return out[list(RESULT_COLUMNS)].reset_index(drop=True)
 
 
 def table_sizes(rows: int, n_train: int, n_test: int | None) -> tuple:
@@ -494,35 +459,6 @@ def run_tasks(tasks: list[tuple], labelled: dict[str, ModelSpec], seeds: list[in
     return _run_jobs(jobs, executor, workers)
 
 
-def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict] | None = None,
-                      table: Table | str | None = "adult", images: bool = True, seeds: list[int] | None = None,
-                      cnn_seeds: list[int] | None = None, dataset: str | None = None, data: dict | None = None,
-                      executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
-    """F0's data: every model of ``models`` on every source and seed, plus the CNN on the images.
-
-    table: a Table (your DataFrame through fairgap.tabular.from_dataframe), the name of a bundled one or the
-        path of a CSV / Parquet file (see fairgap.tabular.load_table), or None for no tabular source.
-        images: also run on the profile's images (``dataset``/``data`` as in notebooks 01-04). Returns the
-        tidy table (RESULT_COLUMNS).
-    """
-    from .experiments import sweep_executor
-    from .tabular import load_table
-
-    settings = scale(profile)
-    seeds = list(settings["seeds"] if seeds is None else seeds)
-    cnn_seeds = list(settings["cnn_seeds"] if cnn_seeds is None else cnn_seeds)
-    labelled = parse_models(models, profile)
-    tasks, frames = [], []
-    if table is not None:
-        table = load_table(table) if isinstance(table, str) else table
-        tasks.append(table_task(table, *table_sizes(len(table), settings["table_n_train"], settings["table_n_test"])))
-    if images:
-        tasks.append(image_task(profile, settings["image_n_train"], settings["n_components"], dataset, data))
-        frames.append(cnn_runs(profile, cnn or {}, cnn_seeds, settings["image_n_train"], dataset, data, executor))
-    frames += run_tasks(tasks, labelled, seeds, sweep_executor(profile, executor), workers)
-    return pd.concat([f for f in frames if len(f)], ignore_index=True)
-
-
 def _run_jobs(jobs: list[tuple], executor: str, workers: int | None) -> list[pd.DataFrame]:
     from .paths import available_cores
 
@@ -534,7 +470,7 @@ def _run_jobs(jobs: list[tuple], executor: str, workers: int | None) -> list[pd.
     return Parallel(n_jobs=workers)(delayed(_run_task)(*job) for job in jobs)
 
 
-# --- summaries for the notebook ---
+# --- summaries ---
 
 def targeted_disparity(results: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
     """Per model, source and seed: train and test values of the disparity the model's constraint targets
@@ -568,52 +504,3 @@ def gap_table(per_run: pd.DataFrame) -> pd.DataFrame:
                      "test_accuracy": part.test_accuracy.mean(), "parameters": int(part.parameters.median()),
                      "collapsed_share": part.collapsed.mean(), "n": len(part)})
     return pd.DataFrame(rows)
-
-
-def contrast_claims(per_run: pd.DataFrame, references: list[str]) -> list:
-    """The claims of notebook 00: per source and model, the test disparity exceeds the training disparity
-    (gap > 0); and per source, each constrained network's gap exceeds that of each classical model in
-    ``references`` on the same splits (paired by seed; the seeds both have)."""
-    from .evidence import claim
-
-    claims = []
-    for (source, model), part in per_run.groupby(["source", "model"], sort=False):
-        metric = part.disparity.iloc[0].replace("_", " ")
-        claims.append(claim(f"{source}: {model} is less fair on test than on train", f"test − train {metric}",
-                            part.set_index("seed").gap, ">"))
-    for source, mine in per_run.groupby("source", sort=False):
-        networks = mine[(mine.family == "network") & (mine.constraint != "none")]
-        for reference in references:
-            ref = mine[mine.model == reference].set_index("seed").gap
-            for model, part in (networks.groupby("model", sort=False) if len(ref) else []):
-                paired = part.set_index("seed").gap.sub(ref).dropna()
-                claims.append(claim(f"{source}: {model}'s gap exceeds {reference}'s (same splits)",
-                                    "difference of test − train gaps, paired by split", paired, ">"))
-    return claims
-
-
-def contrast_markdown(summary: pd.DataFrame, source_titles: dict | None = None) -> str:
-    """What the figure shows, per source, in numbers: each constrained model's train and test disparity,
-    gap [95% CI] and training accuracy, classical models first."""
-    from .evidence import fmt
-
-    titles = source_titles or {}
-    lines = []
-    for source, mine in summary.groupby("source", sort=False):
-        lines.append(f"**{titles.get(source, source)}**")
-        constrained = mine[mine.constraint != "none"]
-        ranges = []
-        for family, part in constrained.groupby("family"):
-            ranges.append(f"constrained {family} models: gap {part.gap.min():.3f} to {part.gap.max():.3f}, training "
-                          f"accuracy {part.train_accuracy.min():.3f} to {part.train_accuracy.max():.3f}")
-        if ranges:
-            lines.append("Mean test − train gap of the disparity each model was constrained on — " + "; ".join(ranges)
-                         + ".")
-            lines.append("")
-        for _, row in mine.sort_values(["family", "constraint"], ascending=[True, False]).iterrows():
-            collapsed = f"; constant predictor in {row.collapsed_share:.0%} of splits" if row.collapsed_share > 0 else ""
-            lines.append(f"* {row.family} · {row.model}: {row.disparity.replace('_', ' ')} {row.train:.3f} on train, "
-                         f"{row.test:.3f} on test, gap {fmt(row.gap, row.gap_low, row.gap_high, 3)}; training accuracy "
-                         f"{row.train_accuracy:.3f} (n = {row.n}{collapsed})")
-        lines.append("")
-    return "\n".join(lines)

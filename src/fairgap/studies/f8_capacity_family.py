@@ -16,8 +16,8 @@ MLP                    width and training steps     fairgap's gap penalties (the
 =====================  ===========================  ==========================================================
 
 on UCI Adult (vendored, or your own table) and on the synthetic faces as PCA features (as notebook 00).
-Every fit is ``fairgap.classical``'s (ModelSpec, fit, evaluate, cache, split runner); this module only
-lays out the grid (``PROFILES``, resolved by ``settings``), and turns the results into tables, claims and
+Every fit is ``fairgap.classical_fits``' (ModelSpec, fit, evaluate, cache, split runner); this module only
+lays out the grid (``SCALE``, resolved by ``settings``), and turns the results into tables, claims and
 prose. Two more experiments on Adult: fairlearn issue #460 (EG with demographic parity around an
 unrestricted decision tree, 70/30 splits) and the gap against the training-set size.
 """
@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import classical
-from .evidence import claim, mean_and_interval
+from .. import classical_fits
+from ..evidence import claim, mean_and_interval
 
 NOTEBOOK = "08_capacity_not_family"
 NETWORK_FAMILIES = ("MLP", "CNN")
@@ -72,7 +72,7 @@ SMOKE_PATHS = {
 SIZE_MODELS = {"decision tree, depth 2": {"model": "decision_tree", "max_depth": 2},
                "decision tree, unrestricted": {"model": "decision_tree", "max_depth": None}}
 
-PROFILES = {
+SCALE = {
     # smoke: seconds; the numbers mean nothing.
     "smoke": dict(seeds=[0, 1], image_seeds=[0], n_train=300, n_test=1000, image_n_train=200, n_components=16,
                   paths=SMOKE_PATHS, image_paths=SMOKE_PATHS, weight=1.0, eg_max_iter=5, constraints=("none", "DP"),
@@ -94,11 +94,11 @@ PROFILES = {
 
 
 def settings(profile: str) -> dict:
-    """The profile's scale (``PROFILES``): splits, sizes, capacity paths, #460 and size-sweep settings."""
-    from .paths import check_profile, with_seed_offset
+    """The profile's scale (``SCALE``): splits, sizes, capacity paths, #460 and size-sweep settings."""
+    from ..paths import check_profile, with_seed_offset
 
     check_profile(profile)
-    return with_seed_offset(PROFILES[profile])
+    return with_seed_offset(SCALE[profile])
 
 
 # --- the grid ---
@@ -152,7 +152,7 @@ def grid(paths: dict, constraints=CONSTRAINTS, weight: float = 1.0, eg_max_iter:
 
 
 def _load(table):
-    from .tabular import Table, load_table
+    from ..tabular import Table, load_table
 
     return table if isinstance(table, Table) else load_table(table)
 
@@ -162,8 +162,8 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
                   constraints=None, executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
     """Every family along its capacity path, unconstrained and constrained, on the table's random splits
     (``n_train`` rows, ``n_test`` test rows) and on the faces' PCA features: tidy results
-    (``fairgap.classical.RESULT_COLUMNS``) joined with what each model is (``grid``'s table)."""
-    from .experiments import sweep_executor
+    (``fairgap.classical_fits.RESULT_COLUMNS``) joined with what each model is (``grid``'s table)."""
+    from ..profiles import sweep_executor
 
     scale = settings(profile)
     constraints = tuple(scale["constraints"] if constraints is None else constraints)
@@ -172,17 +172,17 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
     executor = sweep_executor(profile, executor)
     if table is not None:
         table = _load(table)
-        n_train, n_test = classical.table_sizes(len(table), scale["n_train"], scale["n_test"])
-        tasks = [classical.table_task(table, n_train, n_test)]
+        n_train, n_test = classical_fits.table_sizes(len(table), scale["n_train"], scale["n_test"])
+        tasks = [classical_fits.table_task(table, n_train, n_test)]
         seeds = list(scale["seeds"] if seeds is None else seeds)
-        frames += classical.run_tasks(tasks, classical.parse_models(models, profile), seeds, executor, workers)
+        frames += classical_fits.run_tasks(tasks, classical_fits.parse_models(models, profile), seeds, executor, workers)
     if images:
         image_models, image_meta = grid(scale["image_paths"], constraints, scale["weight"], scale["eg_max_iter"],
                                         families)
         meta = pd.concat([meta, image_meta]).drop_duplicates("model")
-        task = classical.image_task(profile, scale["image_n_train"], scale["n_components"])
+        task = classical_fits.image_task(profile, scale["image_n_train"], scale["n_components"])
         image_seeds = list(scale["image_seeds"] if image_seeds is None else image_seeds)
-        frames += classical.run_tasks([task], classical.parse_models(image_models, profile), image_seeds, executor,
+        frames += classical_fits.run_tasks([task], classical_fits.parse_models(image_models, profile), image_seeds, executor,
                                       workers)
     if not frames:
         raise ValueError("Nothing to run: give a table, or images=True.")
@@ -195,7 +195,7 @@ def per_split(results: pd.DataFrame, disparity: str = "equalized_odds_difference
     model is (family, capacity rank, constraint)."""
     meta_columns = [c for c in ("model", "family_name", "network", "capacity_rank", "capacity", "constraint_short",
                                 "method") if c in results.columns]
-    wide = classical.targeted_disparity(results, disparity)
+    wide = classical_fits.targeted_disparity(results, disparity)
     if len(meta_columns) > 1:
         wide = wide.merge(results[meta_columns].drop_duplicates("model"), on="model", how="left")
     return wide
@@ -203,7 +203,7 @@ def per_split(results: pd.DataFrame, disparity: str = "equalized_odds_difference
 
 def summary(per_run: pd.DataFrame) -> pd.DataFrame:
     """Per source and model: means, the gap's 95% t-interval over splits, training accuracy, and what it is."""
-    table = classical.gap_table(per_run)
+    table = classical_fits.gap_table(per_run)
     keep = [c for c in ("model", "family_name", "network", "capacity_rank", "capacity", "constraint_short", "method")
             if c in per_run.columns]
     if len(keep) > 1:
@@ -289,15 +289,15 @@ def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, e
                   workers: int | None = None) -> pd.DataFrame:
     """fairlearn #460: an unrestricted decision tree, alone and inside ExponentiatedGradient with
     DemographicParity, on stratified random 70/30 splits of the table (the issue's split)."""
-    from .experiments import sweep_executor
+    from ..profiles import sweep_executor
 
     scale = settings(profile)["issue460"]
     table = _load(table)
     seeds = list(scale["seeds"] if seeds is None else seeds)
     models = {label: {**spec, "max_iter": settings(profile)["eg_max_iter"]} if "reduction" in spec else spec
               for label, spec in ISSUE_MODELS.items()}
-    task = classical.table_task(table, scale["train_size"], None)
-    frames = classical.run_tasks([task], classical.parse_models(models, profile), seeds,
+    task = classical_fits.table_task(table, scale["train_size"], None)
+    frames = classical_fits.run_tasks([task], classical_fits.parse_models(models, profile), seeds,
                                  sweep_executor(profile, executor), workers)
     return pd.concat(frames, ignore_index=True)
 
@@ -321,7 +321,7 @@ def issue460_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def issue460_claims(results: pd.DataFrame, source_label: str = "adult 70/30") -> list:
-    per = classical.targeted_disparity(results, "demographic_parity_difference")
+    per = classical_fits.targeted_disparity(results, "demographic_parity_difference")
     constrained = per[per.constraint != "none"]
     return [claim(f"{source_label}: {model} is less fair on test than on train (fairlearn #460)",
                   "test − train demographic parity difference", part.set_index("seed").gap, ">")
@@ -356,7 +356,7 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
               models: dict | None = None, executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
     """A low- and a high-capacity model (``SIZE_MODELS``) on random splits at each training-set size
     (``size_n_test`` test rows each), as Laakom et al. (arXiv 2506.07861): 50 splits per size by default."""
-    from .experiments import sweep_executor
+    from ..profiles import sweep_executor
 
     scale = settings(profile)
     table = _load(table)
@@ -371,8 +371,8 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
     if too_big:
         raise ValueError(f"Training sizes {too_big} leave fewer than {n_test} test rows of the {rows} in "
                          f"{table.name!r}; choose sizes up to {rows - n_test}.")
-    tasks = [classical.table_task(table, n, n_test) for n in sizes]
-    frames = classical.run_tasks(tasks, classical.parse_models(models or SIZE_MODELS, profile), seeds,
+    tasks = [classical_fits.table_task(table, n, n_test) for n in sizes]
+    frames = classical_fits.run_tasks(tasks, classical_fits.parse_models(models or SIZE_MODELS, profile), seeds,
                                  sweep_executor(profile, executor), workers)
     return pd.concat(frames, ignore_index=True)
 
@@ -380,7 +380,7 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
 def size_gaps(results: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
     """Per model, size and split: the gap test − train and its absolute value (the fairness generalisation
     error, |test − train|, the quantity whose rate in n is at stake)."""
-    per = classical.targeted_disparity(results, disparity)
+    per = classical_fits.targeted_disparity(results, disparity)
     return per.assign(abs_gap=per.gap.abs())[["model", "n_train", "seed", "train", "test", "gap", "abs_gap",
                                               "train_accuracy", "test_accuracy"]]
 
@@ -437,7 +437,7 @@ def _row(claims: pd.DataFrame, prefix: str):
 
 
 def _said(row) -> str:
-    from .evidence import fmt_claim
+    from ..evidence import fmt_claim
 
     return "not tested (no runs)" if row is None else fmt_claim(row)
 
@@ -455,7 +455,7 @@ def issue460_label(profile: str, source: str) -> str:
 
 def capacity_markdown(claims: pd.DataFrame, summary_table: pd.DataFrame, source: str) -> str:
     """What the capacity figure shows for one source, in numbers from the claims table and the summary."""
-    from .evidence import fmt
+    from ..evidence import fmt
 
     lines = [f"**{source}.**"]
     constrained = summary_table[(summary_table.source == source) & (summary_table.constraint_short != "none")]
@@ -509,7 +509,7 @@ def equivalence_sentence(upper, lower) -> str:
 
 
 def issue460_markdown(table: pd.DataFrame, claims: pd.DataFrame, path: pd.DataFrame, path_source: str) -> str:
-    from .evidence import fmt
+    from ..evidence import fmt
 
     lines = []
     for _, row in table.iterrows():
@@ -535,7 +535,7 @@ def issue460_markdown(table: pd.DataFrame, claims: pd.DataFrame, path: pd.DataFr
 
 
 def size_markdown(summary_table: pd.DataFrame, claims: pd.DataFrame, slopes: pd.DataFrame, source: str = "adult") -> str:
-    from .evidence import fmt_mean
+    from ..evidence import fmt_mean
 
     lines = []
     for model, part in summary_table.groupby("model", sort=False):

@@ -27,7 +27,8 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     test and the population; each group's held-out AUC minus the reference's (ERM), with two 95%
     intervals: over seeds (black) and over held-out patients (grey).
 
-    ``table`` is ``fairgap.medical.score_table``'s output, ``changes`` ``fairgap.medical.consequences``'s.
+    ``table`` is ``fairgap.studies.f6_medical.score_table``'s output, ``changes``
+    ``fairgap.studies.f6_medical.consequences``'s.
     Bars are means over seeds, whiskers 95% Student-t intervals over seeds (zero width with one
     seed); the title states n.
     Returns (figure, the tidy table it draws, with a ``panel`` column).

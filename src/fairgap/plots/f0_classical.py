@@ -26,7 +26,8 @@ def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_title
     Bottom row: each model's mean gap (test − train) with its 95% t-interval over splits, against
     its mean training accuracy. Colour: classical or network; marker: the constraint.
 
-    ``per_run`` is fairgap.classical.targeted_disparity(...), ``summary`` fairgap.classical.gap_table(...).
+    ``per_run`` is fairgap.classical_fits.targeted_disparity(...), ``summary`` fairgap.classical_fits.gap_table(...)
+    (via fairgap.studies.f0_classical).
     Each point uses the disparity the model's constraint targets (demographic parity difference for
     DP-constrained models, else equalized odds difference). Returns (figure, per_run).
     """

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from ..claims.remedies import held_out_summary
+from ..studies.f7_remedies import held_out_summary
 from ..generalisation import POPULATION, TEST, held_out_name, held_out_split, variance_sources
 from ..metrics import check_disparity
 from ..remedies import CONTROL

@@ -1,4 +1,8 @@
-"""Claims of notebook 01 (fairness overfits): per method, the held-out − train disparity gap at the last
+"""Notebook 01: fairness overfits. Each method trained over seeds, train and test (and, for generated data,
+the population) evaluated along training: ``SCALE`` (resolved by ``scale``), ``fairness_overfits`` (the
+runs), ``combined_history`` and ``final_table`` (the tables).
+
+Its claims: per method, the held-out − train disparity gap at the last
 epoch, paired over seeds, and collapse; the demographic-parity mechanism (a constraint interpolation
 cannot switch off); and what the band over seeds covers against the finite test set's sampling.
 
@@ -14,12 +18,84 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..evidence import LITTLE, Claim, claim, claims_table, fmt, rate_halfwidth, seed_difference, t_interval
+from ..claims.sweep_rules import INTERPOLATING, find, held_out_of, per_run, said, seeds_text, targeted
+from ..evidence import LITTLE, Claim, claim, claims_table, rate_halfwidth, seed_difference, t_interval
 from ..generalisation import (finite_test_prose, held_out_name, held_out_split, finite_test_error,
                               variance_sources)
-from ..sweep import final_epoch, final_metric
-from .sweeps import INTERPOLATING, find, held_out_of, per_run, said, seeds_text, targeted
+from ..paths import check_profile, with_seed_offset
+from ..profiles import base_config, check_seeds, dataset_overrides, run_labelled, sweep_executor, sweep_scale
+from ..sweep import final_epoch, final_metric, method_config
+from ..train import RunResult, data_seed_of
 
+# Notebook 01's seeds per profile: every epoch of every method is evaluated, so fewer than the sweeps;
+# the methods behind its primary claim (``fairgap.claims.primary``) run at the sweeps' primary seeds.
+# Train and test are evaluated every ``eval_every`` epochs (F1's curves): every second epoch in the default
+# profile, where a full evaluation of 3,000 faces costs about as much as an epoch of training.
+SCALE = {"smoke": dict(seeds=[0], eval_every=1), "default": dict(seeds=[0, 1, 2], eval_every=2),
+         "paper": dict(seeds=[0, 1, 2], eval_every=1)}
+
+
+def scale(profile: str) -> dict:
+    """The profile's ``SCALE`` (seeds shifted by ``fairgap.paths.seed_offset``)."""
+    check_profile(profile)
+    return with_seed_offset(SCALE[profile])
+
+
+def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | None = None, data: dict | None = None,
+                      seeds: list[int] | None = None, epochs: int | None = None, executor: str = "auto",
+                      primary_seeds: list[int] | None = None) -> dict[tuple[str, int], RunResult]:
+    """Notebook 01: one run per labelled method spec and seed (None: the profile's ``SCALE`` seeds; the
+    methods behind the primary claim: ``primary_seeds``, None: the profile's), train and test evaluated
+    every ``eval_every`` epochs of the profile. Keys are (label, seed)."""
+    from ..claims.primary import seeds_for
+
+    settings = scale(profile)
+    seeds = check_seeds(settings["seeds"] if seeds is None else seeds)
+    primary_seeds = check_seeds(sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds,
+                                "primary_seeds")
+    overrides = {**dataset_overrides(dataset, data), "eval_every": settings["eval_every"]}
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    base = base_config(profile, **overrides)
+    configs = {(label, seed): method_config(base, {**spec, "seed": seed})
+               for label, spec in methods.items()
+               for seed in seeds_for("01_fairness_overfits", label, seeds, primary_seeds)}
+    return run_labelled(configs, progress=profile != "smoke", executor=sweep_executor(profile, executor))
+
+
+def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
+    """All histories in one tidy table with a ``method`` label, its ``objective`` (the fairness method's
+    name, which says the disparity it targets), the run's ``seed`` and ``run`` key."""
+    frames = [r.history.assign(method=label, objective=r.config.method, seed=r.config.seed, run=r.config.key(),
+                               data_seed=data_seed_of(r.config))
+              for (label, _), r in results.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def final_table(results: dict[tuple[str, int], RunResult], disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Per method at the last epoch, mean over seeds: train, test and (generated data) population disparity
+    and accuracy per group; ``collapsed`` counts the seeds whose final model is a constant predictor on that
+    split."""
+    rows = []
+    for (label, seed), result in results.items():
+        final = result.final()
+        row = {"method": label, "seed": seed}
+        for split in [s for s in ("train", "test", "population") if (final.split == s).any()]:
+            part = final[final.split == split]
+            get = lambda metric, group="all": float(part[(part.metric == metric) & (part.group == group)].value.iloc[0])  # noqa: E731
+            row[f"{split} {disparity}"] = get(disparity)
+            for group in result.info["group_labels"]:
+                row[f"{split} accuracy ({group})"] = get("accuracy", group)
+            row[f"{split} collapsed"] = int(get("collapsed"))
+        rows.append(row)
+    per_run = pd.DataFrame(rows).drop(columns="seed").groupby("method", sort=False)
+    table = per_run.mean()
+    collapsed = [c for c in table.columns if c.endswith("collapsed")]
+    table[collapsed] = per_run[collapsed].sum()
+    return table.assign(seeds=per_run.size())
+
+
+# --- claims and prose ---
 
 REFERENCE = "ERM"
 # Equal selection rates: the constraint interpolation cannot meet for free when the groups' base rates differ.

@@ -1,4 +1,7 @@
-"""Notebook 07's claims: does each remedy lower the held-out disparity of the constrained method, and at
+"""Notebook 07: remedies. The constrained method with each remedy, its control, ERM and post-processing, over
+the sweeps' seeds (``scale``): ``remedy_specs``, ``compare_remedies`` (the runs), and the claims and prose.
+
+Claims: does each remedy lower the held-out disparity of the constrained method, and at
 what held-out accuracy; does post-processing lower ERM's?
 
 Generalisation is measured on ``held_out_split``: the generator's population where the data are
@@ -16,6 +19,7 @@ accuracy"). Every comparison is paired by seed: the two runs share the seed, hen
 * **post-processing − control**: two ways of spending the same train + validation labels on fairness
   (an ERM network with thresholds fitted on validation, or the constraint trained on all of them); it
   controls for the data, not for the training (ERM against constrained training).
+"
 """
 
 from __future__ import annotations
@@ -25,8 +29,80 @@ import pandas as pd
 from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, paired
 from ..generalisation import POPULATION, TEST, finite_test_error, finite_test_prose, held_out_name, held_out_split
 from ..metrics import check_disparity
+from ..profiles import dataset_overrides, sweep_base, sweep_executor, sweep_scale
 from ..remedies import CONTROL, POSTPROCESSED, USES_VALIDATION
-from ..sweep import final_epoch, final_metric, remedy_summary
+from ..sweep import final_epoch, final_metric, plan, remedy_summary, run_sweep
+from ..train import data_seed_of
+
+
+def scale(profile: str) -> dict:
+    """Notebook 07's scale: the sweeps' seeds and primary seeds (``fairgap.profiles.SWEEP_SCALE``); it sweeps
+    no axis of its own."""
+    return sweep_scale(profile)
+
+
+def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
+    """ERM, the plain constrained method, its control trained on train + validation, and the
+    constrained method with each remedy.
+
+    Last-layer re-training starts from an ERM backbone and trains a fresh head with the
+    constrained objective on the validation split (the backbone never sees a fairness term).
+    The remedies of ``fairgap.remedies.USES_VALIDATION`` learn from the validation split, which the plain constrained
+    run never sees; ``CONTROL`` trains the constrained method on train + validation, so a remedy
+    that beats it does so by how it uses those labels, not by having more of them.
+    """
+    c = dict(constrained)
+    params = {k: v for k, v in c.items() if k not in ("warmup_epochs",)}
+    return {
+        "ERM": {"method": "erm"},
+        "constrained": c,
+        CONTROL: {**c, "train_on": "train+val"},
+        "+ early stopping on val disparity": {**c, "early_stopping": True, "eval_every": 5},  # candidates every 5 epochs
+        "+ weight decay": {**c, "weight_decay": 0.3},
+        "+ augmentation": {**c, "augment": True},
+        "+ flooding": {**c, "flood_level": 0.2},
+        "+ fairness term on held-out data": {**c, "fairness_data": "val"},
+        "+ smaller model": {**c, "width": smaller_width},
+        "last-layer retraining on held-out data": {"method": "erm", "last_layer": {**params, "epochs": 40}},
+    }
+
+
+def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = None,
+                     smaller_width: float | None = None,
+                     executor: str = "auto", dataset: str | None = None, data: dict | None = None,
+                     primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+    """F7's data: every remedy of ``remedy_specs`` over ``seeds`` (None: the profile's), plus fairlearn's ThresholdOptimizer
+    fitted on the validation scores of each ERM run (equalized odds) and applied to its other scored
+    splits: train, test and, for generated data, the population. One tidy table with a ``label``.
+    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+    from ..claims.primary import seeds_for
+    from ..postprocess import postprocessed_metrics
+    from ..train import load_cached
+
+    base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
+    smaller_width = smaller_width or base.width / 4
+    seeds = scale(profile)["seeds"] if seeds is None else seeds
+    primary_seeds = scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
+    specs = [{"label": label, **spec, "seeds": seeds_for("07_remedies", label, seeds, primary_seeds)}
+             for label, spec in remedy_specs(constrained, smaller_width).items()]
+    runs = plan(base, specs, seeds)
+    table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
+    post = []
+    for r in runs:
+        if r.labels["label"] != "ERM":
+            continue
+        result = load_cached(r.config)
+        epoch = int(final_epoch(table[table.run == r.config.key()]).epoch.iloc[0])
+        rows = pd.DataFrame(postprocessed_metrics(result.scores, "val", result.info["group_labels"],
+                                                  seed=r.config.seed))
+        post.append(rows.assign(epoch=epoch, label=POSTPROCESSED, method="erm", seed=r.config.seed,
+                                data_seed=data_seed_of(r.config),
+                                run=f"{r.config.key()}-postprocessed", parameters=result.info["parameters"],
+                                n_train=result.info["n_train"]))
+    return pd.concat([table, *post], ignore_index=True)
+
+
+# --- claims and prose ---
 
 CONSTRAINED, REFERENCE = "constrained", "ERM"
 

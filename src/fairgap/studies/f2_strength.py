@@ -1,28 +1,16 @@
-"""Claims of notebooks 02 (constraint strength), 03 (model capacity) and 04 (training-set size).
+"""Notebook 02: constraint strength. Each penalty at each weight, and ERM, over seeds: ``SCALE`` (the
+weights; resolved with the sweeps' seeds by ``scale``), ``constraint_strength`` (the runs),
+``strength_trainer`` (the explorer's new runs), and the claims and prose.
 
-Each ``*_claims`` function takes a sweep's results table (``fairgap.sweep.run_sweep``) and returns
-a claims table (``fairgap.evidence.claims_table``); each ``*_prose`` function turns the table and
-its claims into the Markdown of the notebook's "what you see", so that every number and every
-verdict in that text comes from the results. Settings are chosen from the data by rules stated
-here, never by looking at the quantity a claim tests:
+Rules (besides those of ``fairgap.claims.sweep_rules``), never looking at the quantity a claim tests:
 
-* a setting **fits its training set** (interpolates) when its mean train accuracy over seeds is at
-  least ``INTERPOLATING``; it is **under-parameterised** when it is below ``UNDERFIT``;
-* the **representative weight** of a constraint (notebook 02) is the strongest weight at which the
-  network still fits its training set: the regime the paper is about;
+* the **representative weight** of a constraint is the strongest weight at which the network still
+  fits its training set: the regime the paper is about;
 * the **leveling-down weight** is chosen on *validation* data only, never on the test predictions the
   claim is then tested on: the weakest weight at which fewer than half the seeds collapsed and whose
   mean validation disparity lies below the lower end of ERM's 95% interval. (ERM interpolates on the
   default data, so its *train* disparity is already ~0: a drop can only be measured on held-out data.)
   Seeds that collapsed to a constant predictor at that weight are excluded from the test and counted.
-
-Generalisation is measured on the held-out split (``fairgap.generalisation.held_out_split``): the
-generator's population where the data are generated, the test split where they are real; claim texts
-name it ("population − train", "test − train"). Each method is judged on the disparity its objective
-targets (``targets`` of its class in ``fairgap.fairness``) unless one disparity is given for all.
-
-Paired claims take the per-seed differences and their 95% Student-t interval (``fairgap.evidence``);
-with one seed nothing is shown.
 """
 
 from __future__ import annotations
@@ -30,128 +18,79 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..evidence import (LITTLE, PRIMARY, SHOWN, Claim, claim, claims_table, fmt, fmt_p, seed_difference,
-                        t_interval, untestable)
-from ..generalisation import finite_test_prose, held_out_name, held_out_split, finite_test_error
-from ..sweep import final_epoch, final_metric, train_test_gap
+from ..claims.sweep_rules import (INTERPOLATING, find, finite_test_paragraph, held_out_of, per_run, rules_text, said,
+                                  seeds_text, setting_means, targeted)
+from ..evidence import LITTLE, SHOWN, Claim, claim, claims_table, fmt, seed_difference, t_interval, untestable
+from ..generalisation import held_out_name, held_out_split
+from ..paths import with_seed_offset
+from ..profiles import check_seeds, dataset_overrides, sweep_base, sweep_executor, sweep_scale
+from ..sweep import final_epoch, plan, product, run_sweep
 
-# The disparity a method whose objective names none (ERM, or a label outside fairgap.fairness) is judged on.
-DEFAULT_DISPARITY = "equalized_odds_difference"
-INTERPOLATING = 0.99
-UNDERFIT = 0.95
+# Five log-spaced weights up to 3.2, where both penalties have collapsed (the 5.6 and 10 of the previous
+# grid only repeated the collapse).
+SCALE = {"smoke": dict(weights=[0.3, 3.0]), "default": dict(weights=[0.1, 0.32, 1.0, 1.8, 3.2]),
+         "paper": dict(weights=[0.1, 0.3, 1.0, 3.0, 10.0])}
 GAIN_MARGIN = 0.01  # leveling down: the worse-off group gains at most this much test accuracy
+RULE = ("The *representative weight* of a constraint is the strongest weight at which the network still "
+        "fits its training set. The *leveling-down weight* is chosen on validation data, never on test: the "
+        "weakest weight at which fewer than half the seeds collapsed and whose mean validation disparity lies "
+        "below the lower end of ERM's 95% interval (when ERM interpolates its train disparity is already zero, "
+        "so a drop can only be measured on held-out data). Leveling down is then tested on held-out accuracy "
+        "(the population where the data are generated, else test), "
+        f"collapsed seeds excluded and counted: the better-off group loses (interval below 0) and the worse-off "
+        f"group gains at most {GAIN_MARGIN} (interval below +{GAIN_MARGIN}).")
 
 
-RULES = {
-    "fit": (f"A setting *fits its training set* (interpolates) when its mean train accuracy over seeds is at least "
-            f"{INTERPOLATING}, and is *under-parameterised* below {UNDERFIT}."),
-    "strength": ("The *representative weight* of a constraint is the strongest weight at which the network still "
-                 "fits its training set. The *leveling-down weight* is chosen on validation data, never on test: the "
-                 "weakest weight at which fewer than half the seeds collapsed and whose mean validation disparity lies "
-                 "below the lower end of ERM's 95% interval (when ERM interpolates its train disparity is already zero, "
-                 "so a drop can only be measured on held-out data). Leveling down is then tested on held-out accuracy "
-                 "(the population where the data are generated, else test), "
-                 f"collapsed seeds excluded and counted: the better-off group loses (interval below 0) and the worse-off "
-                 f"group gains at most {GAIN_MARGIN} (interval below +{GAIN_MARGIN})."),
-    "capacity": ("The gap at the widths that fit the training set is compared with the gap at the under-parameterised "
-                 "widths (each averaged over its widths); widths in between are in neither class."),
-    "size": "The smallest training set is compared with the largest.",
-    "paired": "Claims over settings pair the runs by seed and take a 95% Student-t interval of the per-seed differences.",
-}
+def scale(profile: str) -> dict:
+    """The sweeps' seeds and evaluation (``fairgap.profiles.sweep_scale``) with the profile's weights."""
+    return {**sweep_scale(profile), **with_seed_offset(SCALE[profile])}
 
 
-def rules(notebook: str) -> str:
-    """The rules that choose the settings a notebook's claims compare, in words (for its Markdown);
-    ``notebook``: "strength" (02), "capacity" (03) or "size" (04)."""
-    if notebook not in ("strength", "capacity", "size"):
-        raise ValueError(f"notebook must be 'strength', 'capacity' or 'size', got {notebook!r}.")
-    return " ".join(RULES[k] for k in ("fit", notebook, "paired"))
+def rules() -> str:
+    """The rules that choose the settings notebook 02's claims compare, in words."""
+    return rules_text(RULE)
 
 
-# --- per-run quantities ---
+def constraint_strength(profile: str, methods: list[str], weights: list[float] | None = None,
+                        seeds: list[int] | None = None,
+                        warmup_epochs: int = 2, executor: str = "auto", dataset: str | None = None,
+                        data: dict | None = None, primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+    """F2's data: each method at each weight (None: the profile's), and ERM, over ``seeds`` (None: the
+    profile's; ERM is weight 0); the methods
+    behind notebook 02's primary claims (and ERM, their reference) over ``primary_seeds`` (None: the
+    profile's). ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+    from ..claims.primary import seeds_for
 
-def per_run(table: pd.DataFrame, disparity: str) -> pd.DataFrame:
-    """One row per run: its labels, seed, ``disparity`` on train, on test and on the held-out split
-    (``held_out``: the population where the runs have one, else test), the gap held-out − train, train,
-    test and held-out accuracy, and whether the final model is constant on the held-out split
-    (``collapsed``, 0 or 1)."""
-    split = held_out_split(table)
-    runs = train_test_gap(table, disparity)
-    values = final_metric(table, disparity).pivot_table(index="run", columns="split", values="value")
-    runs["held_out"] = runs.run.map(values[split])
-    runs["gap"] = runs.held_out - runs.train
-    accuracy = final_metric(table, "accuracy").pivot_table(index="run", columns="split", values="value")
-    accuracy = accuracy[["train", "test"]].add_suffix("_accuracy").assign(held_out_accuracy=accuracy[split])
-    collapsed = final_metric(table, "collapsed")
-    collapsed = collapsed[collapsed.split == split].set_index("run").value.rename("collapsed")
-    return runs.join(accuracy, on="run").join(collapsed, on="run")
-
-
-def held_out_of(table: pd.DataFrame) -> str:
-    """How the claims of ``table`` name their held-out split: "population" or "test"."""
-    return held_out_name(held_out_split(table))
-
-
-def targeted(method: str, disparity: str | None = None) -> str:
-    """The disparity ``method`` (an objective's name) is judged on: ``disparity`` when given, else the one
-    its objective targets, else ``DEFAULT_DISPARITY``."""
-    from ..fairness.base import REGISTRY
-
-    if disparity is not None:
-        return disparity
-    objective = REGISTRY.get(method)
-    return getattr(objective, "targets", None) or DEFAULT_DISPARITY
+    settings = scale(profile)
+    weights = settings["weights"] if weights is None else weights
+    seeds = check_seeds(settings["seeds"] if seeds is None else seeds)
+    primary_seeds = check_seeds(settings["primary_seeds"] if primary_seeds is None else primary_seeds,
+                                "primary_seeds")
+    base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
+    specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
+    specs = [{**spec, "seeds": seeds_for("02_constraint_strength", spec["method"], seeds, primary_seeds)}
+             for spec in specs]
+    table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
+                      progress=profile != "smoke")
+    table.loc[table.method == "erm", "weight"] = 0.0
+    return table
 
 
-def finite_test_paragraph(table: pd.DataFrame, disparity: str) -> str:
-    """How far the finite test split moves the final ``disparity`` from the population's, over the runs of
-    ``table`` (``fairgap.generalisation.finite_test_prose``; says so where there is no population)."""
-    return finite_test_prose(finite_test_error(final_epoch(table), disparity), disparity.replace("_", " "))
+def strength_trainer(profile: str, seeds: list[int] | None = None, warmup_epochs: int = 2, dataset: str | None = None,
+                     data: dict | None = None, **overrides):
+    """For the notebook 02 explorer: a function (method, weight) -> the new runs' table, over ``seeds`` (None:
+    the profile's)."""
+    seeds = scale(profile)["seeds"] if seeds is None else seeds
+    base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
+
+    def train_new(method: str, weight: float) -> pd.DataFrame:
+        runs = plan(base, [{"method": method, "weight": weight, "warmup_epochs": warmup_epochs}], seeds)
+        return run_sweep(runs, executor=sweep_executor(profile, "auto"), progress=True)
+
+    return train_new
 
 
-def setting_means(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean over seeds of every per-run quantity, per setting, with the number of seeds ``n``."""
-    columns = ["train", "test", "held_out", "gap", "train_accuracy", "test_accuracy", "held_out_accuracy", "collapsed",
-               "parameters"]
-    columns = [c for c in columns if c in runs.columns and c not in by]
-    means = runs.groupby(by)[columns].mean()
-    return means.assign(n=runs.groupby(by).seed.nunique())
-
-
-def per_seed_mean(runs: pd.DataFrame, column: str, values, value: str = "gap") -> pd.Series:
-    """Per seed: the mean of ``value`` over the rows whose ``column`` is in ``values``."""
-    return runs[runs[column].isin(list(values))].groupby("seed")[value].mean()
-
-
-def numbers(row) -> str:
-    """A claim's estimate, 95% interval, n and verdict: '0.31 [0.22, 0.40]; n = 5; shown'; a primary claim
-    also gives its Holm-adjusted p-value."""
-    adjusted = f"; primary, Holm-adjusted p {fmt_p(row['p_adjusted'])}" if row.get("kind") == PRIMARY else ""
-    return f"{fmt(row['estimate'], row['lower'], row['upper'])}; n = {int(row['n'])}{adjusted}; {row['verdict']}"
-
-
-def said(row, shown: str, not_shown: str) -> str:
-    """The sentence a claim's verdict allows, followed by its numbers in parentheses."""
-    return f"{shown if row['verdict'] == SHOWN else not_shown} ({numbers(row)})"
-
-
-def find(claims: pd.DataFrame, prefix: str) -> pd.Series:
-    """The claim whose text starts with ``prefix``."""
-    rows = claims[claims.claim.str.startswith(prefix)]
-    if len(rows) != 1:
-        raise KeyError(f"Expected one claim starting with {prefix!r}, found {len(rows)}.")
-    return rows.iloc[0]
-
-
-def seeds_text(n) -> str:
-    return f"n = {int(n)} seed{'' if int(n) == 1 else 's'}"
-
-
-def values_list(values) -> str:
-    return ", ".join(f"{v:g}" for v in values)
-
-
-# --- notebook 02: constraint strength ---
+# --- claims and prose ---
 
 def leveling_down(final: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
     """Each group's ``split`` accuracy (None: the held-out split) minus ERM's at the same seed, for every
@@ -345,85 +284,3 @@ def strength_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str | N
             + leveling_down_sentence(table, claims, method, metric))
     lines += [finite_test_paragraph(table, metric) for metric in metrics]
     return "\n\n".join(lines)
-
-
-# --- notebooks 03 and 04: the gap against capacity or training-set size ---
-
-def capacity_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference", axis: str = "width") -> pd.DataFrame:
-    """Notebook 03's claims, per method: the gap at the widths that fit the training set minus the gap at
-    the under-parameterised widths (both chosen by mean train accuracy), paired by seed."""
-    runs, held = per_run(table, disparity), held_out_of(table)
-    claims = []
-    for label in runs.label.unique():
-        mine = runs[runs.label == label]
-        means = setting_means(mine, [axis])
-        fitting = means.index[means.train_accuracy >= INTERPOLATING]
-        under = means.index[means.train_accuracy < UNDERFIT]
-        text = f"{label}: gap at interpolating widths − gap at under-parameterised widths > 0"
-        statistic = f"{disparity.replace('_', ' ')} gap ({held} − train), mean over widths, difference paired by seed"
-        if len(fitting) and len(under):
-            claims.append(claim(f"{text} (widths {values_list(fitting)} vs {values_list(under)})", statistic,
-                                seed_difference(per_seed_mean(mine, axis, fitting), per_seed_mean(mine, axis, under))))
-        else:
-            missing = f"train accuracy ≥ {INTERPOLATING}" if not len(fitting) else f"train accuracy < {UNDERFIT}"
-            claims.append(untestable(f"{text} (no width with {missing}: not testable)", statistic))
-    return claims_table(claims)
-
-
-def size_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """Notebook 04's claims, per method: the gap (held-out − train), and the held-out disparity, at the
-    smallest training set minus at the largest, paired by seed."""
-    runs, held = per_run(table, disparity), held_out_of(table)
-    name = disparity.replace("_", " ")
-    claims = []
-    for label in runs.label.unique():
-        mine = runs[runs.label == label]
-        small, large = mine.n_train.min(), mine.n_train.max()
-        where = f"({small:g} vs {large:g} examples)"
-        for value, what in (("gap", "gap"), ("held_out", f"{held} disparity")):
-            claims.append(claim(f"{label}: {what} at the smallest training set − at the largest > 0 {where}",
-                                f"{name} {f'{held} − train' if value == 'gap' else f'on {held}'}, difference paired by seed",
-                                seed_difference(per_seed_mean(mine, "n_train", [small], value),
-                                                per_seed_mean(mine, "n_train", [large], value))))
-    return claims_table(claims)
-
-
-def capacity_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
-    """Notebook 03's "what you see", one paragraph per method, then how far the finite test set sits from the
-    population; from ``table`` and ``claims``."""
-    runs = per_run(table, disparity)
-    lines = []
-    for label in runs.label.unique():
-        means = setting_means(runs[runs.label == label], ["width"])
-        fitting = means.index[means.train_accuracy >= INTERPOLATING]
-        per_width = "; ".join(f"width {w:g} ({r.parameters:,.0f} parameters): train accuracy "
-                              f"{r.train_accuracy:.2f}, gap {r.gap:.2f}" for w, r in means.iterrows())
-        first = (f"the network fits its training set (train accuracy ≥ {INTERPOLATING}) from width {fitting.min():g} on"
-                 if len(fitting) else f"no width reaches train accuracy {INTERPOLATING}")
-        lines.append(f"**{label}** ({seeds_text(means.n.min())}): {first}. Per width: {per_width}. "
-                     + said(find(claims, f"{label}: gap at interpolating"),
-                            "The gap is larger at the interpolating widths than at the under-parameterised ones",
-                            "A larger gap at interpolating widths than at under-parameterised ones is not shown") + ".")
-    return "\n\n".join([*lines, finite_test_paragraph(table, disparity)])
-
-
-def size_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
-    """Notebook 04's "what you see", one paragraph per method, then how far the finite test set sits from the
-    population; from ``table`` and ``claims``."""
-    runs, held = per_run(table, disparity), held_out_of(table)
-    lines = []
-    for label in runs.label.unique():
-        means = setting_means(runs[runs.label == label], ["n_train"])
-        small, large = means.loc[means.index.min()], means.loc[means.index.max()]
-        still = ("still fits its training set" if large.train_accuracy >= INTERPOLATING
-                 else "does not fit its training set")
-        lines.append(
-            f"**{label}** ({seeds_text(means.n.min())}): from {means.index.min():g} to {means.index.max():g} "
-            f"training examples the {held} disparity goes from {small.held_out:.2f} to {large.held_out:.2f} and the train "
-            f"disparity from {small.train:.2f} to {large.train:.2f}; at the largest size the network {still} "
-            f"(train accuracy {large.train_accuracy:.2f}). "
-            + said(find(claims, f"{label}: gap at the smallest"), "The gap narrows with more data",
-                   "A narrower gap with more data is not shown")
-            + "; " + said(find(claims, f"{label}: {held} disparity at the smallest"),
-                          f"the {held} disparity falls", f"a fall of the {held} disparity is not shown") + ".")
-    return "\n\n".join([*lines, finite_test_paragraph(table, disparity)])

@@ -1,0 +1,131 @@
+"""What the claims of the sweeps (notebooks 02, 03 and 04; notebook 01 too) share: per-run quantities, the
+rules that choose settings, and the wording of verdicts. Each notebook's claims and prose are its study's
+(``fairgap.studies.f2_strength``, ``f3_capacity``, ``f4_size``).
+
+Each ``*_claims`` function there takes a sweep's results table (``fairgap.sweep.run_sweep``) and returns
+a claims table (``fairgap.evidence.claims_table``); each ``*_prose`` function turns the table and
+its claims into the Markdown of the notebook's "what you see", so that every number and every
+verdict in that text comes from the results. Settings are chosen from the data by rules stated
+here, never by looking at the quantity a claim tests:
+
+* a setting **fits its training set** (interpolates) when its mean train accuracy over seeds is at
+  least ``INTERPOLATING``; it is **under-parameterised** when it is below ``UNDERFIT``;
+* notebook 02's representative and leveling-down weights: see ``fairgap.studies.f2_strength``.
+
+Generalisation is measured on the held-out split (``fairgap.generalisation.held_out_split``): the
+generator's population where the data are generated, the test split where they are real; claim texts
+name it ("population − train", "test − train"). Each method is judged on the disparity its objective
+targets (``targets`` of its class in ``fairgap.fairness``) unless one disparity is given for all.
+
+Paired claims take the per-seed differences and their 95% Student-t interval (``fairgap.evidence``);
+with one seed nothing is shown.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..evidence import PRIMARY, SHOWN, fmt, fmt_p
+from ..generalisation import finite_test_prose, held_out_name, held_out_split, finite_test_error
+from ..sweep import final_epoch, final_metric, train_test_gap
+
+# The disparity a method whose objective names none (ERM, or a label outside fairgap.fairness) is judged on.
+DEFAULT_DISPARITY = "equalized_odds_difference"
+INTERPOLATING = 0.99
+UNDERFIT = 0.95
+
+
+RULES = {
+    "fit": (f"A setting *fits its training set* (interpolates) when its mean train accuracy over seeds is at least "
+            f"{INTERPOLATING}, and is *under-parameterised* below {UNDERFIT}."),
+    "paired": "Claims over settings pair the runs by seed and take a 95% Student-t interval of the per-seed differences.",
+}
+
+
+def rules_text(rule: str) -> str:
+    """The rules that choose the settings a notebook's claims compare, in words (for its Markdown): fitting,
+    the notebook's own ``rule`` (the ``RULE`` of fairgap.studies.f2_strength, f3_capacity, f4_size), pairing."""
+    return " ".join([RULES["fit"], rule, RULES["paired"]])
+
+
+# --- per-run quantities ---
+
+def per_run(table: pd.DataFrame, disparity: str) -> pd.DataFrame:
+    """One row per run: its labels, seed, ``disparity`` on train, on test and on the held-out split
+    (``held_out``: the population where the runs have one, else test), the gap held-out − train, train,
+    test and held-out accuracy, and whether the final model is constant on the held-out split
+    (``collapsed``, 0 or 1)."""
+    split = held_out_split(table)
+    runs = train_test_gap(table, disparity)
+    values = final_metric(table, disparity).pivot_table(index="run", columns="split", values="value")
+    runs["held_out"] = runs.run.map(values[split])
+    runs["gap"] = runs.held_out - runs.train
+    accuracy = final_metric(table, "accuracy").pivot_table(index="run", columns="split", values="value")
+    accuracy = accuracy[["train", "test"]].add_suffix("_accuracy").assign(held_out_accuracy=accuracy[split])
+    collapsed = final_metric(table, "collapsed")
+    collapsed = collapsed[collapsed.split == split].set_index("run").value.rename("collapsed")
+    return runs.join(accuracy, on="run").join(collapsed, on="run")
+
+
+def held_out_of(table: pd.DataFrame) -> str:
+    """How the claims of ``table`` name their held-out split: "population" or "test"."""
+    return held_out_name(held_out_split(table))
+
+
+def targeted(method: str, disparity: str | None = None) -> str:
+    """The disparity ``method`` (an objective's name) is judged on: ``disparity`` when given, else the one
+    its objective targets, else ``DEFAULT_DISPARITY``."""
+    from ..fairness.base import REGISTRY
+
+    if disparity is not None:
+        return disparity
+    objective = REGISTRY.get(method)
+    return getattr(objective, "targets", None) or DEFAULT_DISPARITY
+
+
+def finite_test_paragraph(table: pd.DataFrame, disparity: str) -> str:
+    """How far the finite test split moves the final ``disparity`` from the population's, over the runs of
+    ``table`` (``fairgap.generalisation.finite_test_prose``; says so where there is no population)."""
+    return finite_test_prose(finite_test_error(final_epoch(table), disparity), disparity.replace("_", " "))
+
+
+def setting_means(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean over seeds of every per-run quantity, per setting, with the number of seeds ``n``."""
+    columns = ["train", "test", "held_out", "gap", "train_accuracy", "test_accuracy", "held_out_accuracy", "collapsed",
+               "parameters"]
+    columns = [c for c in columns if c in runs.columns and c not in by]
+    means = runs.groupby(by)[columns].mean()
+    return means.assign(n=runs.groupby(by).seed.nunique())
+
+
+def per_seed_mean(runs: pd.DataFrame, column: str, values, value: str = "gap") -> pd.Series:
+    """Per seed: the mean of ``value`` over the rows whose ``column`` is in ``values``."""
+    return runs[runs[column].isin(list(values))].groupby("seed")[value].mean()
+
+
+def numbers(row) -> str:
+    """A claim's estimate, 95% interval, n and verdict: '0.31 [0.22, 0.40]; n = 5; shown'; a primary claim
+    also gives its Holm-adjusted p-value."""
+    adjusted = f"; primary, Holm-adjusted p {fmt_p(row['p_adjusted'])}" if row.get("kind") == PRIMARY else ""
+    return f"{fmt(row['estimate'], row['lower'], row['upper'])}; n = {int(row['n'])}{adjusted}; {row['verdict']}"
+
+
+def said(row, shown: str, not_shown: str) -> str:
+    """The sentence a claim's verdict allows, followed by its numbers in parentheses."""
+    return f"{shown if row['verdict'] == SHOWN else not_shown} ({numbers(row)})"
+
+
+def find(claims: pd.DataFrame, prefix: str) -> pd.Series:
+    """The claim whose text starts with ``prefix``."""
+    rows = claims[claims.claim.str.startswith(prefix)]
+    if len(rows) != 1:
+        raise KeyError(f"Expected one claim starting with {prefix!r}, found {len(rows)}.")
+    return rows.iloc[0]
+
+
+def seeds_text(n) -> str:
+    return f"n = {int(n)} seed{'' if int(n) == 1 else 's'}"
+
+
+def values_list(values) -> str:
+    return ", ".join(f"{v:g}" for v in values)

@@ -1,0 +1,13 @@
+"""F3 (notebook 03): accuracy, disparity and the train-test disparity gap against model size (``versus``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .sweep_figures import versus
+
+
+def model_capacity(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
+    """F3: ``versus`` the trainable parameters of each width. Returns (figure, data)."""
+    return versus(table, x="parameters", xlabel="trainable parameters (log scale)", disparity=disparity,
+                  title="Train-test fairness gap against model size")

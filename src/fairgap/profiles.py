@@ -1,0 +1,140 @@
+"""The profiles of the networks' runs, and the run calls that several notebooks share.
+
+A profile fixes the scale of every experiment:
+
+* ``smoke``: seconds, tiny generated data, for CI; the numbers mean nothing.
+* ``default``: minutes on a 2-core CPU, generated data large enough for the network to
+  interpolate its training set (the regime of the paper).
+* ``paper``: a GPU and real data (CelebA at 64 px, ResNet-18), as in the paper.
+
+``PROFILES`` is the RunConfig of each profile (``base_config``); ``SWEEP_SCALE`` what the sweeps of
+notebooks 02-04 and 07 (and notebook 00's CNN) share: their seeds and a cheaper evaluation
+(``sweep_base``). Each notebook's own settings per profile live in its study (``fairgap.studies``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import POPULATION_DATASETS, profile_options
+from .paths import check_profile, with_seed_offset
+from .sweep import SweepRun, plan, run_sweep, scheduler_address
+from .train import RunConfig, run
+
+# ``population``: the size of the generator's fresh sample every final model is evaluated on (generated
+# data only; ``population_size`` in fairgap.evidence says how precise it is). 20,000 faces cost about
+# 2.5 s per run on one core (a default run trains for about 8 s).
+PROFILES = {
+    "smoke": dict(dataset="synthetic_faces",
+                  data={"n_train": 240, "n_val": 120, "n_test": 240, "image_size": 16}, population=600,
+                  model="small_cnn", width=0.5, epochs=2, batch_size=64, lr=1e-3, device="cpu"),
+    # Tuned so that ERM interpolates (100% train accuracy) within the epochs on a 2-core CPU:
+    # 1,000 training faces at 32 px, small CNN at half width (18k parameters), batches of 64.
+    "default": dict(dataset="synthetic_faces", data={}, population=20000, model="small_cnn", width=0.5, epochs=30,
+                    batch_size=64, lr=2e-3, device="auto"),
+    "paper": dict(dataset="celeba", data={"target": "Smiling", "sensitive": "Male", "image_size": 64},
+                  model="resnet18", width=1.0, epochs=30, batch_size=256, lr=1e-3, device="auto", precision="bf16"),
+}
+
+
+def base_config(profile: str, **overrides) -> RunConfig:
+    """The profile's RunConfig with ``overrides`` applied (dataset options are merged, not replaced)."""
+    check_profile(profile)
+    settings = dict(PROFILES[profile])
+    if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
+        settings["data"] = profile_options(profile, overrides["dataset"])  # not the profile's own dataset's
+        settings["population"] = with_population(overrides["dataset"], settings.get("population", 0))
+    data = {**settings.pop("data"), **overrides.pop("data", {})}
+    settings.update(overrides)
+    return RunConfig(**settings, data=data)
+
+
+def with_population(dataset: str, size: int) -> int:
+    """The population size a profile gives ``dataset``: its own where the data are generated, else 0."""
+    return size if dataset in POPULATION_DATASETS else 0
+
+
+def run_labelled(configs: dict, progress: bool = True, executor: str = "auto") -> dict:
+    """Run (or load from the cache) each labelled config, spread over local processes by default;
+    every config is validated before anything trains."""
+    from .train import load_cached
+
+    runs = [SweepRun({"label": str(label)}, config.validate()) for label, config in configs.items()]
+    if executor == "sequential":
+        for r in runs:
+            run(r.config, progress=progress)
+    else:
+        run_sweep(runs, executor=executor, progress=progress)
+    return {label: load_cached(config) for label, config in configs.items()}
+
+
+def dataset_overrides(dataset: str | None = None, data: dict | None = None) -> dict:
+    """A notebook's ``dataset`` / ``data`` parameters as config overrides (None: the profile's dataset)."""
+    return {"data": dict(data or {}), **({"dataset": dataset} if dataset is not None else {})}
+
+
+def check_seeds(seeds, name: str = "seeds") -> list[int]:
+    if not seeds or not all(isinstance(s, int) for s in seeds):
+        raise ValueError(f"{name} must be a non-empty list of integers (e.g. [0, 1, 2]), got {seeds!r}.")
+    return list(seeds)
+
+
+# --- sweeps (notebooks 02-04 and 07, and notebook 00's CNN): a cheaper run per cell, repeated over seeds ---
+
+SWEEP_SCALE = {
+    # The same runs as notebook 01, evaluated less often (sweeps use the final epoch), repeated over seeds.
+    # Each sweep's own axis (weights, widths, sizes) is its study's SCALE (fairgap.studies.f2_strength, ...).
+    "smoke": dict(overrides={"epochs": 2}, seeds=[0], primary_seeds=[0], size_pool={}),
+    # Evaluated at the start and the last epoch only (figures and claims use the final epoch; early
+    # stopping in notebook 07 sets its own eval_every). Five seeds for exploratory settings; ten
+    # (``primary_seeds``) for the settings behind a primary claim (``fairgap.claims.primary``), including
+    # every weight of notebook 02's equalized-odds penalty, whose claims choose their weights from the results. Ten seeds make the t-interval's half-width 2.26 s/√10 = 0.72 s,
+    # against 1.24 s at five. ``size_pool``: the faces notebook 04's sizes (and notebook 00's CNN) draw from.
+    "default": dict(overrides={"eval_every": 30}, seeds=[0, 1, 2, 3, 4], primary_seeds=list(range(10)),
+                    size_pool={"n_train": 2000}),
+    "paper": dict(overrides={"eval_every": 5}, seeds=[0, 1, 2], primary_seeds=list(range(10)), size_pool={}),
+}
+
+
+def sweep_scale(profile: str) -> dict:
+    """The sweep settings of a profile: config overrides, seeds and the default axes."""
+    check_profile(profile)
+    return with_seed_offset(SWEEP_SCALE[profile])
+
+
+def sweep_executor(profile: str, executor: str) -> str:
+    """Smoke runs take a fraction of a second: starting worker processes would cost more than it saves
+    (a Dask scheduler named by DASK_SCHEDULER_ADDRESS is already running: "auto" goes there)."""
+    return "sequential" if executor == "auto" and profile == "smoke" and not scheduler_address() else executor
+
+
+def sweep_base(profile: str, **overrides) -> RunConfig:
+    """The profile's RunConfig at sweep scale, with ``overrides`` on top."""
+    scale = dict(sweep_scale(profile)["overrides"])
+    scale.update(overrides)
+    return base_config(profile, **scale)
+
+
+def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, dict], seeds: list[int],
+                     executor: str = "auto", dataset: str | None = None, data: dict | None = None,
+                     primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+    """F3/F4's data: each labelled method spec at each value of ``axis`` ("width" or "n_train"), over seeds
+    (the methods behind the notebook's primary claim over ``primary_seeds``; None: the profile's).
+    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options (and, for
+    "n_train" on the profile's dataset, over the pool the sizes are drawn from)."""
+    from .claims.primary import seeds_for
+
+    if axis not in ("width", "n_train"):
+        raise ValueError(f"axis must be 'width' or 'n_train', got {axis!r}.")
+    overrides.update(dataset_overrides(dataset, data))
+    if axis == "n_train" and overrides.get("dataset", PROFILES[profile]["dataset"]) == PROFILES[profile]["dataset"]:
+        overrides["data"] = {**sweep_scale(profile)["size_pool"], **overrides["data"]}
+    elif axis == "width":
+        overrides.setdefault("model", "small_cnn")  # the one model with a width knob
+    base = sweep_base(profile, **overrides)
+    notebook = "03_model_capacity" if axis == "width" else "04_training_set_size"
+    primary_seeds = sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
+    specs = [{"label": label, **spec, axis: value, "seeds": seeds_for(notebook, label, seeds, primary_seeds)}
+             for label, spec in methods.items() for value in values]
+    return run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
+                     progress=profile != "smoke")

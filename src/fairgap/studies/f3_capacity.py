@@ -1,0 +1,80 @@
+"""Notebook 03: model capacity. The train-test fairness gap against the width of the small CNN: ``SCALE``
+(the widths; resolved with the sweeps' seeds by ``scale``), ``model_capacity`` (the runs), and the claims
+and prose.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..claims.sweep_rules import (INTERPOLATING, UNDERFIT, find, finite_test_paragraph, held_out_of, per_run,
+                                  per_seed_mean, rules_text, said, seeds_text, setting_means, values_list)
+from ..evidence import claim, claims_table, seed_difference, untestable
+from ..paths import with_seed_offset
+from ..profiles import capacity_or_size, sweep_scale
+
+SCALE = {"smoke": dict(widths=[0.25, 0.5]), "default": dict(widths=[0.0625, 0.125, 0.25, 0.5, 1.0]),
+         "paper": dict(widths=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0])}
+RULE = ("The gap at the widths that fit the training set is compared with the gap at the under-parameterised "
+        "widths (each averaged over its widths); widths in between are in neither class.")
+
+
+def scale(profile: str) -> dict:
+    """The sweeps' seeds and evaluation (``fairgap.profiles.sweep_scale``) with the profile's widths."""
+    return {**sweep_scale(profile), **with_seed_offset(SCALE[profile])}
+
+
+def rules() -> str:
+    """The rules that choose the settings notebook 03's claims compare, in words."""
+    return rules_text(RULE)
+
+
+def model_capacity(profile: str, methods: dict[str, dict], widths: list[float] | None = None,
+                   seeds: list[int] | None = None, **options) -> pd.DataFrame:
+    """F3's data: each labelled method spec at each width of the small CNN (None: the profile's), over ``seeds``
+    (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them."""
+    settings = scale(profile)
+    return capacity_or_size(profile, "width", settings["widths"] if widths is None else widths, methods,
+                            settings["seeds"] if seeds is None else seeds, **options)
+
+
+# --- claims and prose ---
+
+def capacity_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference", axis: str = "width") -> pd.DataFrame:
+    """Notebook 03's claims, per method: the gap at the widths that fit the training set minus the gap at
+    the under-parameterised widths (both chosen by mean train accuracy), paired by seed."""
+    runs, held = per_run(table, disparity), held_out_of(table)
+    claims = []
+    for label in runs.label.unique():
+        mine = runs[runs.label == label]
+        means = setting_means(mine, [axis])
+        fitting = means.index[means.train_accuracy >= INTERPOLATING]
+        under = means.index[means.train_accuracy < UNDERFIT]
+        text = f"{label}: gap at interpolating widths − gap at under-parameterised widths > 0"
+        statistic = f"{disparity.replace('_', ' ')} gap ({held} − train), mean over widths, difference paired by seed"
+        if len(fitting) and len(under):
+            claims.append(claim(f"{text} (widths {values_list(fitting)} vs {values_list(under)})", statistic,
+                                seed_difference(per_seed_mean(mine, axis, fitting), per_seed_mean(mine, axis, under))))
+        else:
+            missing = f"train accuracy ≥ {INTERPOLATING}" if not len(fitting) else f"train accuracy < {UNDERFIT}"
+            claims.append(untestable(f"{text} (no width with {missing}: not testable)", statistic))
+    return claims_table(claims)
+
+
+def capacity_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
+    """Notebook 03's "what you see", one paragraph per method, then how far the finite test set sits from the
+    population; from ``table`` and ``claims``."""
+    runs = per_run(table, disparity)
+    lines = []
+    for label in runs.label.unique():
+        means = setting_means(runs[runs.label == label], ["width"])
+        fitting = means.index[means.train_accuracy >= INTERPOLATING]
+        per_width = "; ".join(f"width {w:g} ({r.parameters:,.0f} parameters): train accuracy "
+                              f"{r.train_accuracy:.2f}, gap {r.gap:.2f}" for w, r in means.iterrows())
+        first = (f"the network fits its training set (train accuracy ≥ {INTERPOLATING}) from width {fitting.min():g} on"
+                 if len(fitting) else f"no width reaches train accuracy {INTERPOLATING}")
+        lines.append(f"**{label}** ({seeds_text(means.n.min())}): {first}. Per width: {per_width}. "
+                     + said(find(claims, f"{label}: gap at interpolating"),
+                            "The gap is larger at the interpolating widths than at the under-parameterised ones",
+                            "A larger gap at interpolating widths than at under-parameterised ones is not shown") + ".")
+    return "\n\n".join([*lines, finite_test_paragraph(table, disparity)])

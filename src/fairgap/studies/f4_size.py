@@ -1,0 +1,81 @@
+"""Notebook 04: training-set size. The train-test fairness gap against the number of training examples:
+``SCALE`` (the sizes; resolved with the sweeps' seeds by ``scale``), ``training_set_size`` (the runs), and the
+claims and prose.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..claims.sweep_rules import (INTERPOLATING, find, finite_test_paragraph, held_out_of, per_run, per_seed_mean,
+                                  rules_text, said, seeds_text, setting_means)
+from ..evidence import claim, claims_table, seed_difference
+from ..paths import with_seed_offset
+from ..profiles import capacity_or_size, sweep_scale
+
+# Sizes stop at 2,000 training faces (the default profile's ``size_pool``): a 4,000-face run costs as much as
+# four others.
+SCALE = {"smoke": dict(sizes=[100, 200]), "default": dict(sizes=[250, 500, 1000, 2000]),
+         "paper": dict(sizes=[10000, 30000, 100000, 162770])}
+RULE = "The smallest training set is compared with the largest."
+
+
+def scale(profile: str) -> dict:
+    """The sweeps' seeds and evaluation (``fairgap.profiles.sweep_scale``) with the profile's sizes."""
+    return {**sweep_scale(profile), **with_seed_offset(SCALE[profile])}
+
+
+def rules() -> str:
+    """The rules that choose the settings notebook 04's claims compare, in words."""
+    return rules_text(RULE)
+
+
+def training_set_size(profile: str, methods: dict[str, dict], sizes: list[int] | None = None,
+                      seeds: list[int] | None = None, **options) -> pd.DataFrame:
+    """F4's data: each labelled method spec at each training-set size (None: the profile's), over ``seeds``
+    (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them."""
+    settings = scale(profile)
+    return capacity_or_size(profile, "n_train", settings["sizes"] if sizes is None else sizes, methods,
+                            settings["seeds"] if seeds is None else seeds, **options)
+
+
+# --- claims and prose ---
+
+def size_claims(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """Notebook 04's claims, per method: the gap (held-out − train), and the held-out disparity, at the
+    smallest training set minus at the largest, paired by seed."""
+    runs, held = per_run(table, disparity), held_out_of(table)
+    name = disparity.replace("_", " ")
+    claims = []
+    for label in runs.label.unique():
+        mine = runs[runs.label == label]
+        small, large = mine.n_train.min(), mine.n_train.max()
+        where = f"({small:g} vs {large:g} examples)"
+        for value, what in (("gap", "gap"), ("held_out", f"{held} disparity")):
+            claims.append(claim(f"{label}: {what} at the smallest training set − at the largest > 0 {where}",
+                                f"{name} {f'{held} − train' if value == 'gap' else f'on {held}'}, difference paired by seed",
+                                seed_difference(per_seed_mean(mine, "n_train", [small], value),
+                                                per_seed_mean(mine, "n_train", [large], value))))
+    return claims_table(claims)
+
+
+def size_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
+    """Notebook 04's "what you see", one paragraph per method, then how far the finite test set sits from the
+    population; from ``table`` and ``claims``."""
+    runs, held = per_run(table, disparity), held_out_of(table)
+    lines = []
+    for label in runs.label.unique():
+        means = setting_means(runs[runs.label == label], ["n_train"])
+        small, large = means.loc[means.index.min()], means.loc[means.index.max()]
+        still = ("still fits its training set" if large.train_accuracy >= INTERPOLATING
+                 else "does not fit its training set")
+        lines.append(
+            f"**{label}** ({seeds_text(means.n.min())}): from {means.index.min():g} to {means.index.max():g} "
+            f"training examples the {held} disparity goes from {small.held_out:.2f} to {large.held_out:.2f} and the train "
+            f"disparity from {small.train:.2f} to {large.train:.2f}; at the largest size the network {still} "
+            f"(train accuracy {large.train_accuracy:.2f}). "
+            + said(find(claims, f"{label}: gap at the smallest"), "The gap narrows with more data",
+                   "A narrower gap with more data is not shown")
+            + "; " + said(find(claims, f"{label}: {held} disparity at the smallest"),
+                          f"the {held} disparity falls", f"a fall of the {held} disparity is not shown") + ".")
+    return "\n\n".join([*lines, finite_test_paragraph(table, disparity)])
