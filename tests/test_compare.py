@@ -131,3 +131,15 @@ def test_runner_refuses_compare_outside_the_default_profile_and_a_negative_offse
         with pytest.raises(SystemExit):
             run_notebooks.main([*argv, "--check-arguments"])
     assert run_notebooks.main(["--seed-offset", "100", "--compare", "--only", "01", "--check-arguments"]) == 0
+
+
+def test_relative_locations_are_made_absolute_for_the_kernels(tmp_path, monkeypatch):
+    from fairgap import run_notebooks
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FAIRGAP_FIGURES", "build/figures-again")
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "results"))
+    run_notebooks.absolute_locations()
+    import os
+    assert os.environ["FAIRGAP_FIGURES"] == str(tmp_path / "build" / "figures-again")
+    assert os.environ["FAIRGAP_RESULTS"] == str(tmp_path / "results")

@@ -273,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only:
         return build_report(profile, output_dir, report_dir)
     parameters = {name: parse_value(value) for name, value in args.parameter}
+    absolute_locations()
     if args.seed_offset is not None:
         os.environ[SEED_OFFSET_VARIABLE] = str(args.seed_offset)  # the kernels inherit it
     reference = snapshot_claims(root / "figures") if args.compare else None
@@ -288,6 +289,17 @@ def main(argv: list[str] | None = None) -> int:
     failed = any(o.status != "ok" for o in outcomes)
     report_failed = 0 if args.no_report else build_report(profile, output_dir, report_dir)
     return 1 if failed or report_failed else 0
+
+
+LOCATION_VARIABLES = ("FAIRGAP_FIGURES", "FAIRGAP_RESULTS", "FAIRGAP_DATA")
+
+
+def absolute_locations() -> None:
+    """Make the FAIRGAP_* folders the user gave absolute: the kernels run from notebooks/, where a relative
+    FAIRGAP_FIGURES=build/x would land in notebooks/build/x while this process looks in ./build/x."""
+    for name in LOCATION_VARIABLES:
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).resolve())
 
 
 def snapshot_claims(figures: Path) -> Path:
