@@ -19,7 +19,6 @@ accuracy"). Every comparison is paired by seed: the two runs share the seed, hen
 * **post-processing − control**: two ways of spending the same train + validation labels on fairness
   (an ERM network with thresholds fitted on validation, or the constraint trained on all of them); it
   controls for the data, not for the training (ERM against constrained training).
-"
 """
 
 from __future__ import annotations
