@@ -143,3 +143,24 @@ def test_relative_locations_are_made_absolute_for_the_kernels(tmp_path, monkeypa
     import os
     assert os.environ["FAIRGAP_FIGURES"] == str(tmp_path / "build" / "figures-again")
     assert os.environ["FAIRGAP_RESULTS"] == str(tmp_path / "results")
+
+
+def test_a_subset_run_is_judged_at_the_collections_holm_adjustment(tmp_path):
+    from fairgap.evidence import PRIMARY as PRIMARY_KIND, holm, verdict_of
+
+    def adjusted(frame, p_adjusted):
+        frame = frame.assign(p_adjusted=p_adjusted)
+        return frame.assign(verdict=frame.apply(verdict_of, axis=1))
+
+    a = table([claim("A: gap > 0", "s", [0.02, 0.03, -0.002, 0.025, 0.018], kind=PRIMARY_KIND)])
+    b = table([claim("B: gap > 0", "s", [0.5, 0.6, 0.55, 0.52, 0.58], kind=PRIMARY_KIND)])
+    assert 0.0125 < a.p_value[0] < 0.025 and b.p_value[0] < a.p_value[0] / 2  # B ranks first; A passes at m = 1 only
+    collection = holm([a.p_value[0], b.p_value[0]])
+    write(tmp_path / "ref", "01_a", adjusted(a, collection[0]))
+    write(tmp_path / "ref", "08_b", adjusted(b, collection[1]))
+    # a reproduction of notebook 01 alone adjusted itself counting 08 at p = 1: A at 2p, not shown
+    alone = adjusted(a, holm([a.p_value[0], 1.0])[0])
+    assert alone.verdict[0] != pd.read_csv(tmp_path / "ref" / "01_a" / "claims.csv").verdict[0]
+    write(tmp_path / "run", "01_a", alone)
+    rows = compare.compare_folders(tmp_path / "ref", tmp_path / "run")
+    assert len(rows) == 1 and not rows.flipped.any()

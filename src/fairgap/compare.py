@@ -91,12 +91,34 @@ def read_claims(folder: Path) -> dict[str, pd.DataFrame]:
     return {path.parent.name: pd.read_csv(path) for path in sorted(Path(folder).glob("*/claims.csv"))}
 
 
+def adjusted_with_reference(run: dict[str, pd.DataFrame], reference: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The run's tables with their primary claims Holm-adjusted over the whole collection: the run's own
+    p-values plus the reference's for the notebooks the run did not execute. A run of a few notebooks
+    counts the others at p = 1 when it adjusts itself, so its primary verdicts would otherwise be judged
+    at a stricter level than the reference's, and flip with identical estimates."""
+    from .evidence import PRIMARY, holm, verdict_of
+
+    collection = {**{nb: t for nb, t in reference.items() if nb not in run}, **run}
+    pooled = [(nb, i, t.at[i, "p_value"]) for nb, t in collection.items() if "kind" in t
+              for i in t.index[t.kind == PRIMARY]]
+    tables = {nb: t.copy() for nb, t in run.items()}
+    for (nb, i, _), p in zip(pooled, holm([p for _, _, p in pooled])):
+        if nb in tables:
+            tables[nb].at[i, "p_adjusted"] = p
+    for table in tables.values():
+        if len(table) and "kind" in table:
+            table["verdict"] = table.apply(verdict_of, axis=1)
+    return tables
+
+
 def compare_folders(reference: Path, run: Path) -> pd.DataFrame:
-    """``compare_tables`` for every notebook with a claims table in both folders."""
+    """``compare_tables`` for every notebook with a claims table in both folders; the run's primary claims
+    are judged at the collection's Holm adjustment (``adjusted_with_reference``)."""
     ref, new = read_claims(reference), read_claims(run)
     if not new:
         raise FileNotFoundError(f"No claims tables under {run} (expected {run}/<notebook>/claims.csv); give the "
                                 "figures folder of the run to compare, e.g. build/figures-replication.")
+    new = adjusted_with_reference(new, ref)
     frames = [compare_tables(ref[nb], new[nb], nb) for nb in new if nb in ref]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
 
