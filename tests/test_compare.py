@@ -106,12 +106,12 @@ def test_a_seed_offset_shifts_every_profile_seed_and_moves_the_figures(monkeypat
     from fairgap.studies import f0_classical as classical, f1_overfits, f2_strength, f6_medical as medical
     from fairgap.studies import f5_verification as verification, f8_capacity_family as capacity_family
 
-    before = (classical.scale("default")["seeds"], capacity_family.settings("default")["issue460"]["seeds"],
+    before = (classical.scale("default")["seeds"], capacity_family.scale("default")["issue460"]["seeds"],
               medical.scale("default")["seeds"], verification.profile_seeds("default", primary=True),
               f1_overfits.scale("default")["seeds"], f2_strength.scale("default")["primary_seeds"])
     monkeypatch.delenv("FAIRGAP_FIGURES", raising=False)
     monkeypatch.setenv("FAIRGAP_SEED_OFFSET", "100")
-    after = (classical.scale("default")["seeds"], capacity_family.settings("default")["issue460"]["seeds"],
+    after = (classical.scale("default")["seeds"], capacity_family.scale("default")["issue460"]["seeds"],
              medical.scale("default")["seeds"], verification.profile_seeds("default", primary=True),
              f1_overfits.scale("default")["seeds"], f2_strength.scale("default")["primary_seeds"])
     for old, new in zip(before, after):

@@ -249,7 +249,7 @@ def test_profiles_keep_their_data_unless_the_dataset_changes():
     from fairgap.studies import f5_verification as fv
 
     smoke = fv.base_config("smoke", dataset=None, data=None, loss=None, epochs=None, seed=0)
-    assert smoke.data == fv.PROFILES["smoke"]["config"]["data"] and smoke.loss == "cosface"
+    assert smoke.data == fv.SCALE["smoke"]["config"]["data"] and smoke.loss == "cosface"
     merged = fv.base_config("smoke", data={"trait_spread": [1.0, 0.5]}, epochs=3)
     assert merged.data["n_train_identities"] == 12 and merged.data["trait_spread"] == [1.0, 0.5]
     assert merged.epochs == 3

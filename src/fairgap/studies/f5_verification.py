@@ -43,7 +43,7 @@ METHOD_LABELS = {
     "group_margin": "group-specific margin",
 }
 
-PROFILES = {
+SCALE = {
     "smoke": dict(
         config=dict(dataset="synthetic_identities",
                     data=dict(n_train_identities=12, n_test_identities=12, images_train=6, images_val=3,
@@ -86,8 +86,7 @@ PROFILES = {
 
 def base_config(profile: str, **overrides) -> VerificationConfig:
     """The profile's plain-margin-loss config with ``overrides`` (dataset options are merged, not replaced)."""
-    check_profile(profile)
-    settings = dict(PROFILES[profile]["config"])
+    settings = dict(scale(profile)["config"])
     overrides = {k: v for k, v in overrides.items() if v is not None}   # None: keep the profile's value
     if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
         settings["data"] = profile_options(profile, overrides["dataset"])  # not the profile's own dataset's
@@ -96,16 +95,20 @@ def base_config(profile: str, **overrides) -> VerificationConfig:
     return VerificationConfig(**settings, data=data).validate()
 
 
-def profile_weights(profile: str) -> dict[str, list[float]]:
+def scale(profile: str) -> dict:
+    """Notebook 05's scale (``SCALE``) for ``profile``, with ``--seed-offset`` applied to its seeds."""
     check_profile(profile)
-    return {method: list(values) for method, values in PROFILES[profile]["weights"].items()}
+    return with_seed_offset(SCALE[profile])
+
+
+def profile_weights(profile: str) -> dict[str, list[float]]:
+    return {method: list(values) for method, values in scale(profile)["weights"].items()}
 
 
 def profile_seeds(profile: str, primary: bool = False) -> list[int]:
     """The seeds the notebook runs by default: one in ``smoke``, three in ``default`` and ``paper``; with
     ``primary``, those of the settings behind the primary claim (ten outside smoke)."""
-    check_profile(profile)
-    return list(with_seed_offset(PROFILES[profile])["primary_seeds" if primary else "seeds"])
+    return list(scale(profile)["primary_seeds" if primary else "seeds"])
 
 
 def headline_weights(profile: str, weights: dict[str, list[float]] | None = None) -> dict[str, float]:
@@ -116,7 +119,7 @@ def headline_weights(profile: str, weights: dict[str, list[float]] | None = None
     both groups: its gap is small because everything is bad, which F5b and the overview table show.)"""
     check_profile(profile)
     weights = profile_weights(profile) if weights is None else weights
-    chosen = PROFILES[profile].get("headline", {})
+    chosen = scale(profile).get("headline", {})
     out = {}
     for method, values in weights.items():
         values = sorted(float(v) for v in values)

@@ -17,7 +17,7 @@ MLP                    width and training steps     fairgap's gap penalties (the
 
 on UCI Adult (vendored, or your own table) and on the synthetic faces as PCA features (as notebook 00).
 Every fit is ``fairgap.classical_fits``' (ModelSpec, fit, evaluate, cache, split runner); this module only
-lays out the grid (``SCALE``, resolved by ``settings``), and turns the results into tables, claims and
+lays out the grid (``SCALE``, resolved by ``scale``), and turns the results into tables, claims and
 prose. Two more experiments on Adult: fairlearn issue #460 (EG with demographic parity around an
 unrestricted decision tree, 70/30 splits) and the gap against the training-set size.
 """
@@ -93,7 +93,7 @@ SCALE = {
 }
 
 
-def settings(profile: str) -> dict:
+def scale(profile: str) -> dict:
     """The profile's scale (``SCALE``): splits, sizes, capacity paths, #460 and size-sweep settings."""
     from ..paths import check_profile, with_seed_offset
 
@@ -165,23 +165,23 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
     (``fairgap.classical_fits.RESULT_COLUMNS``) joined with what each model is (``grid``'s table)."""
     from ..profiles import sweep_executor
 
-    scale = settings(profile)
-    constraints = tuple(scale["constraints"] if constraints is None else constraints)
-    models, meta = grid(scale["paths"], constraints, scale["weight"], scale["eg_max_iter"], families)
+    settings = scale(profile)
+    constraints = tuple(settings["constraints"] if constraints is None else constraints)
+    models, meta = grid(settings["paths"], constraints, settings["weight"], settings["eg_max_iter"], families)
     frames = []
     executor = sweep_executor(profile, executor)
     if table is not None:
         table = _load(table)
-        n_train, n_test = classical_fits.table_sizes(len(table), scale["n_train"], scale["n_test"])
+        n_train, n_test = classical_fits.table_sizes(len(table), settings["n_train"], settings["n_test"])
         tasks = [classical_fits.table_task(table, n_train, n_test)]
-        seeds = list(scale["seeds"] if seeds is None else seeds)
+        seeds = list(settings["seeds"] if seeds is None else seeds)
         frames += classical_fits.run_tasks(tasks, classical_fits.parse_models(models, profile), seeds, executor, workers)
     if images:
-        image_models, image_meta = grid(scale["image_paths"], constraints, scale["weight"], scale["eg_max_iter"],
+        image_models, image_meta = grid(settings["image_paths"], constraints, settings["weight"], settings["eg_max_iter"],
                                         families)
         meta = pd.concat([meta, image_meta]).drop_duplicates("model")
-        task = classical_fits.image_task(profile, scale["image_n_train"], scale["n_components"])
-        image_seeds = list(scale["image_seeds"] if image_seeds is None else image_seeds)
+        task = classical_fits.image_task(profile, settings["image_n_train"], settings["n_components"])
+        image_seeds = list(settings["image_seeds"] if image_seeds is None else image_seeds)
         frames += classical_fits.run_tasks([task], classical_fits.parse_models(image_models, profile), image_seeds, executor,
                                       workers)
     if not frames:
@@ -291,12 +291,12 @@ def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, e
     DemographicParity, on stratified random 70/30 splits of the table (the issue's split)."""
     from ..profiles import sweep_executor
 
-    scale = settings(profile)["issue460"]
+    settings = scale(profile)["issue460"]
     table = _load(table)
-    seeds = list(scale["seeds"] if seeds is None else seeds)
-    models = {label: {**spec, "max_iter": settings(profile)["eg_max_iter"]} if "reduction" in spec else spec
+    seeds = list(settings["seeds"] if seeds is None else seeds)
+    models = {label: {**spec, "max_iter": scale(profile)["eg_max_iter"]} if "reduction" in spec else spec
               for label, spec in ISSUE_MODELS.items()}
-    task = classical_fits.table_task(table, scale["train_size"], None)
+    task = classical_fits.table_task(table, settings["train_size"], None)
     frames = classical_fits.run_tasks([task], classical_fits.parse_models(models, profile), seeds,
                                  sweep_executor(profile, executor), workers)
     return pd.concat(frames, ignore_index=True)
@@ -358,13 +358,13 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
     (``size_n_test`` test rows each), as Laakom et al. (arXiv 2506.07861): 50 splits per size by default."""
     from ..profiles import sweep_executor
 
-    scale = settings(profile)
+    settings = scale(profile)
     table = _load(table)
-    seeds = list(scale["size_seeds"] if seeds is None else seeds)
+    seeds = list(settings["size_seeds"] if seeds is None else seeds)
     rows = len(table)
-    n_test = min(scale["size_n_test"], rows // 3)   # a smaller table of your own keeps two thirds for training
+    n_test = min(settings["size_n_test"], rows // 3)   # a smaller table of your own keeps two thirds for training
     if sizes is None:   # the profile's sizes that the table holds (at least two)
-        sizes = [n for n in scale["sizes"] if n + n_test <= rows] or []
+        sizes = [n for n in settings["sizes"] if n + n_test <= rows] or []
         if len(sizes) < 2:
             sizes = sorted({max(50, (rows - n_test) // 8), (rows - n_test) // 2})
     too_big = [n for n in sizes if n + n_test > rows]
@@ -449,7 +449,7 @@ def _span(values) -> str:
 
 def issue460_label(profile: str, source: str) -> str:
     """How the #460 splits are named in claims: "adult 70/30" (or the profile's training rows)."""
-    size = settings(profile)["issue460"]["train_size"]
+    size = scale(profile)["issue460"]["train_size"]
     return f"{source} {round(size * 100)}/{round(100 - size * 100)}" if size < 1 else f"{source} {size} rows"
 
 
