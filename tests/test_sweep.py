@@ -79,7 +79,11 @@ def interrupted_sweep_runs():
                 seeds=[0])
 
 
-CHILD = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); " \
+# The child restores Python's own Ctrl-C handler: a child inherits an ignored SIGINT, and Python then
+# installs none, so once an earlier test in this process (a kernel, a cluster) has set SIGINT to ignore,
+# the SIGINT case would test nothing of the sweep. A user's shell delivers Ctrl-C to a default handler.
+CHILD = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); " \
+        f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); " \
         "from test_sweep import interrupted_sweep_runs, run_sweep; " \
         "run_sweep(interrupted_sweep_runs(), executor='sequential', progress=False)"
 
