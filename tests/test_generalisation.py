@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from fairgap.claims import mark_primary, primary
-from fairgap.data import data_options, load_population
+from fairgap.data import load_population
 from fairgap.generalisation import (held_out_split, population_precision, finite_test_error,
                                     variance_sources)
-from fairgap.train import RunConfig, data_seed_of, prepare_dataset, train
+from fairgap.train import RunConfig, data_options_of, data_seed_of, prepare_dataset, train
 
 TINY = RunConfig(data={"n_train": 160, "n_val": 60, "n_test": 120, "image_size": 16}, width=0.25, epochs=2,
                  batch_size=64)
@@ -28,8 +28,8 @@ def test_a_seed_draws_its_own_data_and_data_seed_fixes_it():
 
 
 def test_real_datasets_keep_their_options_and_have_no_data_seed():
-    assert data_options("celeba", {"image_size": 16}, 4) == {"image_size": 16}
-    assert data_options("synthetic_xray", {"n_train": 10}, 4) == {"n_train": 10, "seed": 4}
+    assert data_options_of(RunConfig(dataset="celeba", data={"image_size": 16}, seed=4)) == {"image_size": 16}
+    assert data_options_of(RunConfig(dataset="synthetic_xray", data={"n_train": 10}, seed=4)) == {"n_train": 10, "seed": 4}
     assert data_seed_of(RunConfig(dataset="celeba", seed=2)) is None
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .evidence import mean_and_interval, rate_halfwidth
+from .train import POPULATION  # noqa: F401 - the split train writes; plots and studies import it from here
 
-POPULATION = "population"
 TEST = "test"
 
 

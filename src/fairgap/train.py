@@ -267,12 +267,17 @@ def data_seed_of(config) -> int | None:
     return int(config.data.get("seed", config.seed if config.data_seed is None else config.data_seed))
 
 
+def data_options_of(config) -> dict:
+    """The dataset options a run loads (a RunConfig or a VerificationConfig): its options, with a generated
+    dataset's ``seed`` set to ``data_seed_of``."""
+    seed = data_seed_of(config)
+    return dict(config.data) if seed is None else {**config.data, "seed": seed}
+
+
 def prepare_dataset(config: RunConfig) -> FairDataset:
     """The run's splits: generated data drawn with its data seed, subsampled to ``n_train``, and with
     the validation split joined to the training set when ``train_on`` asks for it."""
-    from .data import data_options
-
-    dataset = load_dataset(config.dataset, **data_options(config.dataset, config.data, data_seed_of(config) or 0))
+    dataset = load_dataset(config.dataset, **data_options_of(config))
     if config.n_train is not None:
         from .data.base import stratified_indices
 

@@ -1,7 +1,7 @@
 """One entry point for every dataset: ``load_dataset(name, **options)`` returns a cached FairDataset.
 
 Generated datasets are cached under ``data/cache/`` keyed by a hash of their options (their ``seed``
-included: a run draws its own data with ``data_options``) and their generator's version; real
+included: a run draws its own data, ``fairgap.train.data_options_of``) and their generator's version; real
 datasets are decoded once from the user's files into the same cache format. A generated dataset also
 has a population (``load_population``): a large fresh sample from the same generator, the same for
 every data seed, on which a final model's population disparity is measured.
@@ -38,7 +38,7 @@ def profile_options(profile: str, dataset: str) -> dict:
     return dict(PROFILE_OPTIONS.get(profile, {}).get(dataset, {}))
 
 
-# Datasets drawn from a known generator: a run can draw its own sample (``data_options``) and be
+# Datasets drawn from a known generator: a run can draw its own sample (``train.data_options_of``) and be
 # evaluated on the population (``load_population``). Real datasets have fixed splits and neither.
 GENERATED = ("synthetic_faces", "synthetic_identities", "synthetic_xray")
 # The population's random stream: fixed, and spawned apart from every data seed's streams.
@@ -47,14 +47,6 @@ POPULATION_ENTROPY = (2026, 12, 3)
 
 def is_generated(name: str) -> bool:
     return name in GENERATED
-
-
-def data_options(name: str, options: dict, seed: int) -> dict:
-    """The dataset options of a run whose data are drawn with ``seed``: a generated dataset's ``seed``
-    option set to it, unless the options already fix one; real datasets' options unchanged."""
-    if not is_generated(name) or "seed" in options:
-        return dict(options)
-    return {**options, "seed": int(seed)}
 
 
 def _options_dataclass(name: str, cls, options: dict):

@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data import FairDataset, data_options, load_dataset
+from ..data import FairDataset, load_dataset
 from ..io import read_run_entry, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
-from ..train import HISTORY_COLUMNS, Normalizer, data_seed_of, resolve_device, seed_everything, torch_threads
+from ..train import HISTORY_COLUMNS, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
 from .losses import LOSSES, MarginHead, group_loss_gap
 from .metrics import FARS, pair_scores, roc_table, sample_pairs, verification_metrics
 from .model import EmbeddingNet
@@ -135,7 +135,7 @@ class VerificationResult:
 
 def prepare_dataset(config: VerificationConfig) -> FairDataset:
     """The run's splits: generated identities drawn with its data seed (as in ``fairgap.train``)."""
-    dataset = load_dataset(config.dataset, **data_options(config.dataset, config.data, data_seed_of(config) or 0))
+    dataset = load_dataset(config.dataset, **data_options_of(config))
     for split in ("train",) + tuple(config.eval_splits):
         if split not in dataset.splits:
             raise ValueError(f"Dataset {dataset.name!r} has no {split!r} split (it has {sorted(dataset.splits)}); "
