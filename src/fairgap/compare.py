@@ -96,19 +96,11 @@ def adjusted_with_reference(run: dict[str, pd.DataFrame], reference: dict[str, p
     p-values plus the reference's for the notebooks the run did not execute. A run of a few notebooks
     counts the others at p = 1 when it adjusts itself, so its primary verdicts would otherwise be judged
     at a stricter level than the reference's, and flip with identical estimates."""
-    from .evidence import PRIMARY, holm, verdict_of
+    from .evidence import adjust_tables
 
     collection = {**{nb: t for nb, t in reference.items() if nb not in run}, **run}
-    pooled = [(nb, i, t.at[i, "p_value"]) for nb, t in collection.items() if "kind" in t
-              for i in t.index[t.kind == PRIMARY]]
-    tables = {nb: t.copy() for nb, t in run.items()}
-    for (nb, i, _), p in zip(pooled, holm([p for _, _, p in pooled])):
-        if nb in tables:
-            tables[nb].at[i, "p_adjusted"] = p
-    for table in tables.values():
-        if len(table) and "kind" in table:
-            table["verdict"] = table.apply(verdict_of, axis=1)
-    return tables
+    adjusted = adjust_tables({nb: t for nb, t in collection.items() if "kind" in t})
+    return {nb: adjusted.get(nb, table) for nb, table in run.items()}
 
 
 def compare_folders(reference: Path, run: Path) -> pd.DataFrame:

@@ -241,14 +241,23 @@ def adjust_collection(folder, declared: dict[str, int]) -> dict[str, pd.DataFram
 
     tables = {path.parent.name: pd.read_csv(path) for path in sorted(Path(folder).glob("*/claims.csv"))}
     tables = {k: t for k, t in tables.items() if "kind" in t.columns}
-    pooled = [(k, i, t.at[i, "p_value"]) for k, t in tables.items() for i in t.index[t.kind == PRIMARY]]
     missing = sum(count for notebook, count in declared.items() if notebook not in tables)
+    tables = adjust_tables(tables, missing)
+    for notebook, table in tables.items():
+        write_csv(Path(folder) / notebook / "claims.csv", table[list(CLAIM_COLUMNS)])
+    return tables
+
+
+def adjust_tables(tables: dict[str, pd.DataFrame], missing: int = 0) -> dict[str, pd.DataFrame]:
+    """Holm over every primary claim of ``tables`` (notebook -> claims table) and ``missing`` more at p = 1:
+    copies with each primary claim's ``p_adjusted`` and every verdict set from the numbers."""
+    tables = {notebook: table.copy() for notebook, table in tables.items()}
+    pooled = [(k, i, t.at[i, "p_value"]) for k, t in tables.items() for i in t.index[t.kind == PRIMARY]]
     adjusted = holm([p for _, _, p in pooled] + [1.0] * missing)
     for (notebook, i, _), p in zip(pooled, adjusted):
         tables[notebook].at[i, "p_adjusted"] = p
-    for notebook, table in tables.items():
+    for table in tables.values():
         table["verdict"] = table.apply(verdict_of, axis=1) if len(table) else table.get("verdict")
-        write_csv(Path(folder) / notebook / "claims.csv", table[list(CLAIM_COLUMNS)])
     return tables
 
 
