@@ -298,14 +298,15 @@ def final_metric(table: pd.DataFrame, metric: str, group: str = "all") -> pd.Dat
     return final[(final.metric == metric) & (final.group == group)].drop(columns=["metric", "group"])
 
 
-def train_test_gap(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per run: ``metric`` on train, on test, and the gap test − train (the overfitting of fairness)."""
+def train_test_gap(table: pd.DataFrame, metric: str, split: str = "test") -> pd.DataFrame:
+    """Per run: ``metric`` on train, on ``split`` (the held-out one: test, or the population), and the gap
+    ``split`` − train (the overfitting of fairness)."""
     rows = final_metric(table, metric)
     # Pivot on the run alone: label columns can be NaN for some runs, and NaN keys would be dropped.
     wide = rows.pivot_table(index="run", columns="split", values="value")
     labels = rows.drop(columns=["split", "value", "epoch"]).drop_duplicates("run").set_index("run")
-    wide = labels.join(wide[["train", "test"]]).reset_index()
-    wide["gap"] = wide["test"] - wide["train"]
+    wide = labels.join(wide[["train", split]]).reset_index()
+    wide["gap"] = wide[split] - wide["train"]
     return wide
 
 
@@ -331,9 +332,11 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.Series:
     return pd.Series([not d for d in dominated], index=points.index)
 
 
-def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
-    """Per label: train and test disparity, their gap, test accuracy overall and per group (means over
-    seeds), the 95% Student-t interval over seeds of test disparity, test accuracy and the
+def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_difference",
+                   split: str = "test") -> pd.DataFrame:
+    """Per label: train and held-out (``split``: test, or the population) disparity, their gap, held-out
+    accuracy overall and per group (means over seeds; columns named by the split, e.g. "test accuracy"),
+    the 95% Student-t interval over seeds of held-out disparity, held-out accuracy and the
     gap (``<column> ci_low`` / ``<column> ci_high``: symmetric, the claims' interval), the
     number of seeds, Pareto membership of the means (``pareto``), and ``reaches front``: whether the
     point at the favourable ends of its two intervals (lowest disparity, highest accuracy) is not
@@ -341,19 +344,19 @@ def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_differe
     from .evidence import mean_interval
 
     final = final_epoch(table)
-    gap = train_test_gap(table, disparity)
-    acc = final[(final.metric == "accuracy") & (final.split == "test")]
+    gap = train_test_gap(table, disparity, split)
+    acc = final[(final.metric == "accuracy") & (final.split == split)]
     per_group = acc.pivot_table(index="run", columns="group", values="value")
-    per_run = gap.join(per_group.add_prefix("test accuracy "), on="run")
-    per_run = per_run.rename(columns={"train": f"train {disparity}", "test": f"test {disparity}",
-                                      "test accuracy all": "test accuracy"})
-    numeric = [c for c in per_run.columns if c.startswith(("train ", "test ")) or c == "gap"]
+    per_run = gap.join(per_group.add_prefix(f"{split} accuracy "), on="run")
+    per_run = per_run.rename(columns={"train": f"train {disparity}", split: f"{split} {disparity}",
+                                      f"{split} accuracy all": f"{split} accuracy"})
+    numeric = [c for c in per_run.columns if c.startswith(("train ", f"{split} ")) or c == "gap"]
     summary = per_run.groupby("label")[numeric].mean()
-    for column in (f"test {disparity}", "test accuracy", "gap"):
+    for column in (f"{split} {disparity}", f"{split} accuracy", "gap"):
         interval = mean_interval(per_run, by=["label"], value=column).set_index("label")
         summary[f"{column} ci_low"], summary[f"{column} ci_high"] = interval.ci_low, interval.ci_high
     summary["seeds"] = per_run.groupby("label").seed.nunique()
-    x, y = f"test {disparity}", "test accuracy"
+    x, y = f"{split} {disparity}", f"{split} accuracy"
     summary["pareto"] = pareto_front(summary, x, y)
     front = summary.loc[summary.pareto, [x, y]]
     summary["reaches front"] = [

@@ -166,15 +166,12 @@ def held_out_summary(table: pd.DataFrame, disparity: str = "equalized_odds_diffe
 
     Where the held-out split is the population, the test split's columns are kept beside it ("test …"),
     so that the figure and the table show both."""
-    summary = remedy_summary(table, disparity)
-    if held_out_split(table) == TEST:
+    held = held_out_split(table)
+    summary = remedy_summary(table, disparity, held)
+    if held == TEST:
         return summary
-    # remedy_summary reads the split called "test": hand it the population under that name.
-    as_test = table[table.split != TEST].replace({"split": {POPULATION: TEST}})
-    held = remedy_summary(as_test, disparity)
-    held.columns = [f"{POPULATION} {c[len(TEST) + 1:]}" if c.startswith(f"{TEST} ") else c for c in held.columns]
-    tested = [c for c in summary.columns if c.startswith(f"{TEST} ")]
-    return held.join(summary[tested])
+    tested = remedy_summary(table, disparity)
+    return summary.join(tested[[c for c in tested.columns if c.startswith(f"{TEST} ")]])
 
 
 def finite_test(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:
