@@ -90,6 +90,21 @@ def test_width_slider_redraws():
     assert image.value != before
 
 
+def test_explorers_set_train_against_the_population_when_the_runs_were_scored_on_one(strength_table, monkeypatch):
+    made, drawn = [], {}
+    real_snapshot, real_update = widgets._Snapshot, widgets._GroupedBars.update
+    monkeypatch.setattr(widgets, "_Snapshot", lambda left, right: made.append((left, right)) or real_snapshot(left, right))
+    monkeypatch.setattr(widgets._GroupedBars, "update",
+                        lambda self, values, ylim=None: drawn.update(values) or real_update(self, values, ylim))
+    specs = [{"method": "erm", "width": w, "label": "ERM"} for w in (0.25, 0.5)]
+    scored = run_sweep(plan(TINY.replace(population=200), specs, seeds=[0]), executor="sequential", progress=False)
+    widgets.width_explorer(scored)
+    assert made[0][0]["hues"] == made[0][1]["hues"] == ["train", "population"]
+    assert [mean for (label, split), (mean, low, high) in drawn.items() if split == "population" and mean > 0]
+    widgets.strength_explorer(strength_table)        # runs without a population: train against test
+    assert made[1][0]["categories"] == made[1][1]["hues"] == ["train", "test"]
+
+
 def test_a_failing_redraw_is_shown_in_the_explorer(strength_table, monkeypatch):
     import ipywidgets
 

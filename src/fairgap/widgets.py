@@ -30,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .evidence import mean_and_interval
+from .generalisation import held_out_split
 from .plots.common import set_style
 from .sweep import final_epoch
 
@@ -134,8 +135,10 @@ def _per_seed(frame: pd.DataFrame, metric: str, group="all") -> np.ndarray:
 
 def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_difference", train_new=None):
     """A method selector and a slider over the swept weights; optionally a button that trains
-    new runs (one per seed) at a chosen weight (``train_new(method, weight) -> table rows``) and adds them."""
+    new runs (one per seed) at a chosen weight (``train_new(method, weight) -> table rows``) and adds them.
+    Train is set against the held-out split: the population where the runs were scored on one, else test."""
     state = {"final": final_epoch(table)}
+    splits = ["train", held_out_split(table)]
     methods = sorted(m for m in table.method.unique() if m != "erm")
     method = widgets.Dropdown(options=methods, value=methods[0], description="method")
     weight = widgets.SelectionSlider(options=[0.0], description="weight λ", continuous_update=False,
@@ -152,8 +155,8 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
         if "snapshot" not in state:
             runs = ["selected", "ERM"] if (state["final"].method == "erm").any() else ["selected"]
             state["snapshot"] = _Snapshot(
-                dict(categories=["train", "test"], hues=runs, title="disparity", ylabel=disparity.replace("_", " ")),
-                dict(categories=_groups(state["final"]), hues=["train", "test"],
+                dict(categories=splits, hues=runs, title="disparity", ylabel=disparity.replace("_", " ")),
+                dict(categories=_groups(state["final"]), hues=splits,
                      title="accuracy per group (selected)", ylabel="accuracy"))
         return state["snapshot"]
 
@@ -163,13 +166,13 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
             final = state["final"]
             selected = final[(final.method == name) & (final.weight == value)]
             seeds = selected.seed.nunique()
-            collapsed = selected[(selected.metric == "collapsed") & (selected.split == "test")].value.sum()
+            collapsed = selected[(selected.metric == "collapsed") & (selected.split == splits[1])].value.sum()
             note = f"; {int(collapsed)}/{seeds} collapsed to a constant predictor" if collapsed else ""
             runs = {"selected": selected, "ERM": final[final.method == "erm"]}
             left = {(split, run): _summary(_per_seed(frame[frame.split == split], disparity))
-                    for run, frame in runs.items() for split in ("train", "test")}
+                    for run, frame in runs.items() for split in splits}
             right = {(group, split): _summary(_per_seed(selected[selected.split == split], "accuracy", group))
-                     for group in _groups(final) for split in ("train", "test")}
+                     for group in _groups(final) for split in splits}
             title = f"{name}, λ = {value:g}\n(mean and 95% CI over {_seeds(seeds)}{note})"
             rendered[name, value] = (snapshot().render(left, right, title), f"<code>{name}</code> λ={value:g}{note}")
         return rendered[name, value]
@@ -217,24 +220,26 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
 
 
 def width_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """A slider over the swept widths: each method's train and test disparity and accuracy at that width."""
+    """A slider over the swept widths: each method's train and held-out (the population where the runs were
+    scored on one, else test) disparity and accuracy at that width."""
     final = final_epoch(table)
+    splits = ["train", held_out_split(table)]
     widths = sorted(final.width.unique().tolist())
     width = widgets.SelectionSlider(options=widths, value=widths[len(widths) // 2], description="width",
                                     continuous_update=False, layout=widgets.Layout(width="420px"))
     image = widgets.Image(format="png")
 
-    part = final[final.split.isin(["train", "test"]) & (final.group == "all")]
+    part = final[final.split.isin(splits) & (final.group == "all")]
     labels = sorted(part.label.unique().tolist())
-    snapshot = _Snapshot(dict(categories=labels, hues=["train", "test"], title=disparity.replace("_", " ")),
-                         dict(categories=labels, hues=["train", "test"], title="accuracy"))
+    snapshot = _Snapshot(dict(categories=labels, hues=splits, title=disparity.replace("_", " ")),
+                         dict(categories=labels, hues=splits, title="accuracy"))
     rendered = {}
 
     def render(value):
         if value not in rendered:
             at = part[part.width == value]
             values = {metric: {(label, split): _summary(_per_seed(at[(at.label == label) & (at.split == split)], metric))
-                               for label in labels for split in ("train", "test")}
+                               for label in labels for split in splits}
                       for metric in (disparity, "accuracy")}
             params = int(at.parameters.iloc[0]) if len(at) else 0
             title = f"width {value:g} ({params:,} parameters)\n(mean and 95% CI over {_seeds(at.seed.nunique())})"

@@ -67,7 +67,7 @@ SCALE = {
         # Three seeds: the figures draw mean and t-interval over seeds, and the claims pair each method
         # with the plain margin loss of the same seed; the two settings behind the primary claim
         # (``fairgap.claims.primary``) run at ten. A run's seed fixes its initialisation, batch order and
-        # evaluation pairs; the people and photos are the dataset's own (data option ``seed``).
+        # evaluation pairs, and draws its own people and photos (``VerificationConfig.data_seed`` fixes them).
         seeds=[0, 1, 2],
         primary_seeds=list(range(10)),
     ),
