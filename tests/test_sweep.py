@@ -146,6 +146,11 @@ def test_collapse_share_counts_constant_predictors_per_cell():
     share = collapse_share(pd.DataFrame(rows), by=["weight"]).set_index("weight")
     assert share.loc[1.0, "collapsed_share"] == 0.5 and share.loc[3.0, "collapsed_share"] == 1.0
     assert share.loc[1.0, "seeds"] == 2
+    # Scored on the population too: the share is read there (where run "a" also collapsed), unless asked for test.
+    population = [{**row, "split": "population", "value": 1.0 if row["epoch"] == 2 else 0.0} for row in rows]
+    both = pd.DataFrame(rows + population)
+    assert collapse_share(both, by=["weight"]).set_index("weight").loc[1.0, "collapsed_share"] == 1.0
+    assert collapse_share(both, by=["weight"], split="test").set_index("weight").loc[1.0, "collapsed_share"] == 0.5
 
 
 def test_a_spec_can_carry_its_own_seeds_and_they_stay_out_of_the_labels():

@@ -367,8 +367,12 @@ def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_differe
     return summary.sort_values(x)
 
 
-def collapse_share(table: pd.DataFrame, by: list[str], split: str = "test") -> pd.DataFrame:
-    """Share of seeds whose final model is a constant predictor, per cell of ``by`` (trivially 'fair')."""
+def collapse_share(table: pd.DataFrame, by: list[str], split: str | None = None) -> pd.DataFrame:
+    """Share of seeds whose final model is a constant predictor on ``split``, per cell of ``by`` (trivially
+    'fair'). ``split`` None: the held-out split (the population where the runs were scored on one, else test)."""
+    from .generalisation import held_out_split
+
+    split = held_out_split(table) if split is None else split
     rows = final_metric(table, "collapsed")
     rows = rows[rows.split == split]
     return rows.groupby(by).value.agg(collapsed_share="mean", seeds="count").reset_index()
