@@ -118,14 +118,9 @@ def test_experiment_on_a_table_is_tidy_cached_and_shrinks_networks_in_smoke(tmp_
     assert list(first.columns) == list(classical.RESULT_COLUMNS)
     assert set(first.model) == {"LR", "MLP + EO"} and set(first.seed) == {0, 1} and set(first.split) == {"train", "test"}
     assert set(first.family) == {"classical", "network"}
-    assert len(list((tmp_path / "classical").glob("*.csv"))) == 4
+    assert len(list((tmp_path / "classical").glob("*/fit.csv"))) == 4   # one entry per model and split
     again = f0_classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="sequential")
-    pd.testing.assert_frame_equal(first, again, check_dtype=False)
-    # Worker processes (joblib) give the same numbers: one torch thread per fit, whoever runs it.
-    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "parallel"))
-    parallel = f0_classical.classical_vs_deep("smoke", models, table=table, images=False, seeds=[0, 1], executor="processes",
-                                           workers=2)
-    pd.testing.assert_frame_equal(first, parallel, check_dtype=False)
+    pd.testing.assert_frame_equal(first, again)
 
     per_run = classical.targeted_disparity(first)
     summary = classical.gap_table(per_run)
@@ -150,3 +145,100 @@ def test_contrast_claims_pair_each_constrained_network_with_each_classical_refer
     assert paired.verdict == "shown" and paired.n == 6 and paired.estimate == pytest.approx(0.125 - 0.011)
     assert set(paired.values) == set(range(6))   # the per-split values behind it, by split
     assert claims["s: lin is less fair on test than on train"].verdict == "shown"
+
+
+# --- the cached-run protocol of a fit (ClassicalFit, sweep.train_pending) ---
+
+SMALL = {"LR": {"model": "logistic_regression"}, "tree": {"model": "decision_tree", "max_depth": 3}}
+
+
+def small_task(table=None):
+    return classical.table_task(table or biased_table(), 300, None)
+
+
+def counting(monkeypatch):
+    """Count the fits and the splits built (sequential executor: in this process)."""
+    calls = {"fit": 0, "split": 0}
+    fit, split = classical.fit, tabular.Table.split
+    monkeypatch.setattr(classical, "fit", lambda *a: calls.__setitem__("fit", calls["fit"] + 1) or fit(*a))
+    monkeypatch.setattr(tabular.Table, "split",
+                        lambda *a, **k: calls.__setitem__("split", calls["split"] + 1) or split(*a, **k))
+    return calls
+
+
+def run_small(models=SMALL, executor="sequential", seeds=(0, 1), **kwargs):
+    frames = classical.run_tasks([small_task()], classical.parse_models(models, "smoke"), list(seeds), executor,
+                                 **kwargs)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_cached_fit_is_loaded_and_a_new_model_fits_alone(monkeypatch):
+    calls = counting(monkeypatch)
+    first = run_small()
+    assert calls == {"fit": 4, "split": 2}   # each split built once for its two models
+    assert first.model.unique().tolist() == ["LR", "tree"] and first.seed.unique().tolist() == [0, 1]
+    again = run_small()
+    assert calls == {"fit": 4, "split": 2}   # loaded: nothing fitted, no split built
+    pd.testing.assert_frame_equal(first, again)
+    more = run_small({**SMALL, "forest": {"model": "random_forest", "n_estimators": 5}})
+    assert calls == {"fit": 6, "split": 4}   # only the new model, once per split
+    pd.testing.assert_frame_equal(more[more.model != "forest"].reset_index(drop=True), first)
+    # The label is the caller's, not the entry's: the same spec under another name is not refitted.
+    renamed = run_small({"logistic": SMALL["LR"]})
+    assert calls["fit"] == 6 and set(renamed.model) == {"logistic"}
+
+
+def test_a_corrupt_or_partial_entry_is_refitted(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path))
+    first = run_small()
+    entries = sorted((tmp_path / "classical").iterdir())
+    assert len(entries) == 4 and all(sorted(p.name for p in e.iterdir()) == ["config.json", "fit.csv", "info.json"]
+                                     for e in entries)
+    (entries[0] / "fit.csv").write_text("split,value\ntrain,0.5\n")   # missing columns
+    (entries[1] / "info.json").unlink()                                # an interrupted write: no marker
+    (entries[2] / "info.json").write_text('{"key": "another"')         # truncated JSON
+    calls = counting(monkeypatch)
+    again = run_small()
+    assert calls["fit"] == 3
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_a_fit_config_is_keyed_by_what_determines_it_and_validated():
+    source, splitter, describe = small_task()
+    spec = classical.ModelSpec("logistic_regression")
+    fit = classical.ClassicalFit(spec, describe, 0, splitter)
+    assert fit.threads == 1 and fit.source == source
+    assert fit.key() == classical.ClassicalFit(spec, dict(describe), 0, small_task()[1]).key()
+    assert len({fit.key(), classical.ClassicalFit(spec, describe, 1, splitter).key(),
+                classical.ClassicalFit(classical.ModelSpec("logistic_regression", C=0.5), describe, 0, splitter).key(),
+                classical.ClassicalFit(spec, {**describe, "n_train": 200}, 0, splitter).key()}) == 4
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        classical.ClassicalFit(spec, describe, -1, splitter)
+    with pytest.raises(ValueError, match=r"runs on sources \['faces'\], not on 'table'"):
+        classical.ClassicalFit(classical.ModelSpec("linear", sources=("faces",)), describe, 0, splitter)
+    with pytest.raises(ValueError, match="describe must be a dict naming its 'source'"):
+        classical.ClassicalFit(spec, {"rows": 3}, 0, splitter)
+
+
+def test_an_unknown_executor_is_refused_with_the_valid_ones():
+    with pytest.raises(ValueError, match="Unknown executor 'joblib'. Valid executors: auto, sequential, processes, dask"):
+        run_small(executor="joblib")
+
+
+def test_processes_give_the_same_table_as_sequential(tmp_path, monkeypatch):
+    """Worker processes give the same numbers, to the last digit: one thread per fit, whoever runs it."""
+    models = {**SMALL, "MLP + EO": {"model": "mlp", "penalty": "equalized_odds_max_penalty"}}
+    parallel = run_small(models, executor="processes", workers=2)
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
+    pd.testing.assert_frame_equal(parallel, run_small(models))
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_fits_the_same_table(tmp_path, monkeypatch):
+    """The fits go to a Dask scheduler named as the executor, and come back as cache entries."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run_small(executor=cluster.scheduler_address)
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
+    pd.testing.assert_frame_equal(remote, run_small())

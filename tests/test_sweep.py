@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import signal
 import subprocess
@@ -133,6 +134,23 @@ def test_mean_ci_is_the_claims_t_interval_per_cell():
 def test_unknown_executor_is_refused():
     with pytest.raises(ValueError, match="Valid executors"):
         run_sweep(plan(TINY, [{"method": "erm"}]), executor="slurm")
+
+
+def test_a_worker_gets_the_configs_own_payload_else_its_fields(tmp_path, monkeypatch):
+    """train_pending sends a worker ``config.payload()`` where the config has one (a classical fit sends
+    itself, with the splitter of its data), else the config's fields (RunConfig, VerificationConfig)."""
+    from fairgap import sweep
+
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path))
+    payload, results, _ = sweep._payload(TINY)
+    assert payload == dataclasses.asdict(TINY) and RunConfig(**payload).key() == TINY.key() and results == str(tmp_path)
+
+    class Own:
+        def payload(self):
+            return ("mine", self)
+
+    own = Own()
+    assert sweep._payload(own)[0] == ("mine", own)
 
 
 def test_collapse_share_counts_constant_predictors_per_cell():

@@ -29,7 +29,12 @@ model, the mixture weight for ExponentiatedGradient's randomized classifier (who
 expectation). Disparities follow fairlearn's definitions, on those expected counts (``decision_metrics``;
 the tests compare it with ``fairlearn.metrics``).
 
-Every (source, seed) is cached under ``results/classical/`` by a hash of what determines it.
+Every fit is a cached job like notebooks 01-07's runs: a ``ClassicalFit`` (the model spec, what determines
+the source's splits, the seed; ``key()`` hashes them) has its folder ``results/classical/<key>/``
+(``config.json``, ``fit.csv``, ``info.json`` written last, each atomically: ``fairgap.io``), read by
+``load_fit`` (a partial or corrupt entry is refitted), filled by ``run_fit`` here or ``run_fit_in_worker``
+in a worker process, and scheduled by ``fairgap.sweep.train_pending`` (sequential, local processes, Dask).
+Adding a model fits only that model; a process builds each (source, seed) split once for consecutive fits.
 """
 
 
@@ -38,6 +43,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -295,7 +302,7 @@ def fit_threshold_optimizer(spec: ModelSpec, split: TabularSplit, seed: int):
 
 def fit(spec: ModelSpec, split: TabularSplit, seed: int):
     """Fit and predict with one BLAS/OpenMP thread, so the result does not depend on how many threads the
-    process (or a joblib worker) happens to have: byte-reproducible (the torch side pins its own threads)."""
+    process (or a worker process) happens to have: byte-reproducible (the torch side pins its own threads)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
@@ -342,36 +349,6 @@ def image_split(config, n_components: int) -> TabularSplit:
     return TabularSplit(x_train, train.target.numpy(), train.group.numpy(), x_test, test.target.numpy(),
                         test.group.numpy(), [f"pc{i + 1}" for i in range(x_train.shape[1])],
                         tuple(dataset.group_labels), config.seed, dataset.name)
-
-
-def _key(payload: dict) -> str:
-    text = json.dumps({**payload, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _run_task(source: str, make_split, labelled: dict[str, ModelSpec], describe: dict, seed: int) -> pd.DataFrame:
-    """All models of one (source, seed), each from the cache or fitted (the split is built only if needed)."""
-    from threadpoolctl import threadpool_limits
-
-    from .io import CorruptCacheEntry, read_csv, write_csv
-    from .paths import results_dir
-
-    frames, split = [], None
-    for label, spec in labelled.items():
-        path = results_dir() / "classical" / f"{_key({**describe, 'seed': seed, 'spec': spec.cache_fields()})}.csv"
-        try:
-            cached = read_csv(path, RESULT_COLUMNS)
-            frames.append(cached.assign(model=label, source=source, group=cached.group.astype(str)))
-            continue
-        except (CorruptCacheEntry, FileNotFoundError):
-            pass
-        if split is None:
-            with threadpool_limits(1):   # the encoders / PCA of the split, as each fit (see fit)
-                split = make_split(seed)
-        frame = evaluate_spec(label, spec, split, source)
-        write_csv(path, frame)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 class _TableSplitter:
@@ -449,25 +426,149 @@ def image_task(profile: str, n_train: int, n_components: int, dataset: str | Non
 
 
 def run_tasks(tasks: list[tuple], labelled: dict[str, ModelSpec], seeds: list[int], executor: str = "sequential",
-              workers: int | None = None) -> list[pd.DataFrame]:
+              workers: int | None = None, progress: bool = False) -> list[pd.DataFrame]:
     """Every model of ``labelled`` (those whose ``sources`` allow it) on every task (table_task / image_task)
-    and seed, each fit from the cache or fitted, one (source, seed) per job: tidy frames (RESULT_COLUMNS)."""
-    jobs = []
-    for source, splitter, describe in tasks:
-        mine = {label: spec for label, spec in labelled.items() if spec.sources is None or source in spec.sources}
-        jobs += [(source, splitter, mine, describe, seed) for seed in seeds]
-    return _run_jobs(jobs, executor, workers)
+    and seed, each fit loaded from its cache entry or fitted (``ClassicalFit``), scheduled by
+    ``fairgap.sweep.train_pending`` on ``executor`` ("auto", "sequential", "processes", "dask" or a Dask
+    scheduler address). Returns one tidy frame (RESULT_COLUMNS) per (source, seed), its models in
+    ``labelled``'s order."""
+    from .sweep import train_pending
+
+    jobs = [({"source": source, "seed": seed, "model": label}, ClassicalFit(spec, describe, seed, splitter))
+            for source, splitter, describe in tasks for seed in seeds   # grouped by split: see _split_of
+            for label, spec in labelled.items() if spec.sources is None or source in spec.sources]
+    try:
+        train_pending(jobs, load_fit, run_fit, run_fit_in_worker, fit_folder, executor=executor, workers=workers,
+                      progress=progress, desc="classical fits")
+    finally:
+        _SPLIT.clear()
+    frames: dict[tuple, list[pd.DataFrame]] = {}
+    for labels, config in jobs:
+        frame = load_fit(config)
+        if frame is None:
+            raise RuntimeError(f"Classical fit {labels} has no cache entry in {fit_folder(config)} after fitting.")
+        frames.setdefault((labels["source"], labels["seed"]), []).append(frame.assign(model=labels["model"],
+                                                                                      source=labels["source"]))
+    return [pd.concat(parts, ignore_index=True) for parts in frames.values()]
 
 
-def _run_jobs(jobs: list[tuple], executor: str, workers: int | None) -> list[pd.DataFrame]:
-    from .paths import available_cores
+# --- the cached-run protocol of one fit: config -> key -> folder -> load / save / run ---
 
-    workers = min(workers or available_cores(), len(jobs))
-    if executor == "sequential" or workers <= 1:  # (smoke profile: sweep_executor makes "auto" sequential)
-        return [_run_task(*job) for job in jobs]
-    from joblib import Parallel, delayed
+@dataclasses.dataclass(frozen=True)
+class ClassicalFit:
+    """One model on one source's split at one seed: everything that determines the fit's numbers
+    (``spec.cache_fields()``, ``describe``: what determines the source's splits, from table_task /
+    image_task; ``seed``), and the picklable ``splitter`` (seed -> TabularSplit) a worker rebuilds the split
+    with, which ``describe`` stands for in the key."""
 
-    return Parallel(n_jobs=workers)(delayed(_run_task)(*job) for job in jobs)
+    spec: ModelSpec
+    describe: dict
+    seed: int
+    splitter: Callable[[int], TabularSplit] = dataclasses.field(compare=False, repr=False)
+    threads = 1   # one BLAS / torch thread per fit (see fit): a worker per core
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "ClassicalFit":
+        """Fail before any fit, naming the bad value."""
+        problems = []
+        if not isinstance(self.spec, ModelSpec):
+            problems.append(f"spec must be a ModelSpec, got {type(self.spec).__name__}")
+        if not isinstance(self.describe, dict) or not isinstance(self.describe.get("source"), str):
+            problems.append(f"describe must be a dict naming its 'source' (see table_task / image_task), "
+                            f"got {self.describe!r:.80}")
+        elif isinstance(self.spec, ModelSpec) and self.spec.sources is not None \
+                and self.source not in self.spec.sources:
+            problems.append(f"the spec runs on sources {list(self.spec.sources)}, not on {self.source!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**32:
+            problems.append(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
+        if not callable(self.splitter):
+            problems.append(f"splitter must be callable (seed -> TabularSplit), got {self.splitter!r:.80}")
+        if problems:
+            raise ValueError("Invalid classical fit: " + "; ".join(problems) + ".")
+        return self
+
+    @property
+    def source(self) -> str:
+        return self.describe["source"]
+
+    def identity(self) -> dict:
+        """What determines the fit (its config.json)."""
+        return {**self.describe, "seed": int(self.seed), "spec": self.spec.cache_fields()}
+
+    def key(self) -> str:
+        """Stable hash of ``identity()`` and the cache version: the fit's name in the cache."""
+        return _hash({**self.identity(), "cache_version": CACHE_VERSION})
+
+    def split_key(self) -> str:
+        """The split's name: what determines the source's splits, and the seed."""
+        return _hash({**self.describe, "seed": int(self.seed)})
+
+    def payload(self) -> "ClassicalFit":
+        """What a worker process gets (``fairgap.sweep._payload``): the fit itself, splitter and all."""
+        return self
+
+
+def _hash(payload: dict) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+FIT_TABLE = "fit"   # results/classical/<key>/fit.csv
+_SPLIT: dict[str, TabularSplit] = {}   # this process's last split: consecutive fits of one (source, seed) share it
+
+
+def fit_folder(config: ClassicalFit):
+    from .paths import results_dir
+
+    return results_dir() / "classical" / config.key()
+
+
+def load_fit(config: ClassicalFit) -> pd.DataFrame | None:
+    """The cached tidy rows of ``config`` (its ``model`` column: the spec's kind; callers set their label),
+    or None if absent, partial or corrupt (then it is refitted)."""
+    from .io import read_run_entry
+
+    entry = read_run_entry(fit_folder(config), config.key(), {FIT_TABLE: RESULT_COLUMNS})
+    return None if entry is None else entry[1][FIT_TABLE]
+
+
+def save_fit(config: ClassicalFit, frame: pd.DataFrame) -> None:
+    from .io import write_run_entry
+
+    write_run_entry(fit_folder(config), config.identity(), config.key(), {}, {FIT_TABLE: frame})
+
+
+def _split_of(config: ClassicalFit) -> TabularSplit:
+    """The fit's split, built once per process for consecutive fits of one (source, seed), with one BLAS
+    thread (the encoders / PCA of the split, as each fit: see fit)."""
+    from threadpoolctl import threadpool_limits
+
+    key = config.split_key()
+    if key not in _SPLIT:
+        _SPLIT.clear()
+        with threadpool_limits(1):
+            _SPLIT[key] = config.splitter(config.seed)
+    return _SPLIT[key]
+
+
+def run_fit(config: ClassicalFit) -> pd.DataFrame:
+    """Fit ``config`` unless an intact cache entry exists; cache what was fitted."""
+    cached = load_fit(config.validate())
+    if cached is not None:
+        return cached
+    frame = evaluate_spec(config.spec.model, config.spec, _split_of(config), config.source)
+    save_fit(config, frame)
+    return frame
+
+
+def run_fit_in_worker(config: ClassicalFit, results: str, data: str) -> str:
+    """Worker entry point (``fairgap.sweep.train_pending``): fit one config into the results folder given;
+    returns its key."""
+    os.environ["FAIRGAP_RESULTS"], os.environ["FAIRGAP_DATA"] = results, data
+    run_fit(config)
+    return config.key()
 
 
 # --- summaries ---

@@ -81,33 +81,36 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise CorruptCacheEntry(f"{path}: not a readable array archive ({err})") from err
 
 
-# --- a cached run: config.json, one CSV per table, one .npz of {split: {name: array}}, info.json last ---
+# --- a cached entry (a run, a classical fit): config.json, one CSV per table, [one .npz of
+# {split: {name: array}}], info.json last ---
 
 def write_run_entry(folder: Path, config: dict, key: str, info: dict, tables: dict[str, pd.DataFrame],
-                    arrays_file: str, arrays: dict[str, dict[str, np.ndarray]]) -> None:
+                    arrays_file: str | None = None, arrays: dict[str, dict[str, np.ndarray]] | None = None) -> None:
     folder = Path(folder)
     write_json(folder / "config.json", config)
     for name, frame in tables.items():
         write_csv(folder / f"{name}.csv", frame)
-    write_arrays(folder / arrays_file, **{f"{split}__{part}": array for split, parts in arrays.items()
-                                           for part, array in parts.items()})
+    if arrays_file is not None:
+        write_arrays(folder / arrays_file, **{f"{split}__{part}": array for split, parts in (arrays or {}).items()
+                                               for part, array in parts.items()})
     # info.json is written last: its presence marks a complete entry.
     write_json(folder / "info.json", {**info, "key": key})
 
 
-def read_run_entry(folder: Path, key: str, tables: dict[str, tuple[str, ...]], arrays_file: str):
-    """(info, {table: frame}, {split: {name: array}}) of an intact entry for ``key``; None if the entry
-    is absent, partial, corrupt or belongs to another key (the caller then recomputes it)."""
+def read_run_entry(folder: Path, key: str, tables: dict[str, tuple[str, ...]], arrays_file: str | None = None):
+    """(info, {table: frame}, {split: {name: array}}) of an intact entry for ``key`` (no arrays without an
+    ``arrays_file``); None if the entry is absent, partial, corrupt or belongs to another key (the caller
+    then recomputes it)."""
     folder = Path(folder)
     if not (folder / "info.json").is_file():
         return None
     try:
         info = read_json(folder / "info.json")
         frames = {name: read_csv(folder / f"{name}.csv", columns) for name, columns in tables.items()}
-        flat = read_arrays(folder / arrays_file)
+        flat = read_arrays(folder / arrays_file) if arrays_file is not None else {}
     except (CorruptCacheEntry, FileNotFoundError):
         return None
-    if info.get("key") != key or any(frame.empty for frame in frames.values()):
+    if not isinstance(info, dict) or info.get("key") != key or any(frame.empty for frame in frames.values()):
         return None
     for frame in frames.values():
         if "group" in frame:

@@ -2,7 +2,10 @@
 
 Every run is cached by ``fairgap.train.run`` the moment it finishes, so an interrupted
 sweep (Ctrl-C, a killed kernel, a lost worker) resumes by loading the finished runs and
-training only the rest. Execution:
+training only the rest. ``train_pending`` is the one scheduler of every cached job: image runs
+(``RunConfig``), verification runs (``fairgap.verification``) and classical fits
+(``fairgap.classical_fits.ClassicalFit``) alike: a config with ``key()`` and ``threads``, a cache folder
+per key (``config.json``, its tables, ``info.json`` last), and load / train / worker functions. Execution:
 
 * ``"sequential"``: one run after another in this process.
 * ``"processes"``: local worker processes (spawned, so it works from Jupyter), one per core
@@ -115,9 +118,11 @@ def train_pending(jobs: list[tuple], load, train_one, worker, folder, executor: 
     """Train every config of ``jobs`` ((labels, config) pairs) that ``load`` finds no cached result for,
     identical configs once, each caching its own result.
 
-    ``train_one(config)`` trains here (executor "sequential"); ``worker(config_dict, results, data)`` is the
+    ``train_one(config)`` trains here (executor "sequential"); ``worker(payload, results, data)`` is the
     module-level function that trains one in a worker process ("processes", Dask) into the results folder
-    it is given; ``folder(config)`` is a run's cache folder (the entry a Dask worker sends back). "auto"
+    it is given, from the config's payload (``config.payload()`` where the config defines it, else its fields
+    as a dict: see ``_payload``); ``folder(config)`` is a run's cache folder (the entry a Dask worker sends
+    back). "auto"
     picks a configured Dask scheduler (``scheduler_address``), else processes when more than one run is
     left and the cores allow more than one worker (``cores // threads``).
     """
@@ -151,8 +156,12 @@ def train_pending(jobs: list[tuple], load, train_one, worker, folder, executor: 
         bar and bar.close()
 
 
-def _payload(config):
-    return dataclasses.asdict(config), str(results_dir()), str(data_dir())
+def _payload(config) -> tuple:
+    """A worker's arguments for ``config``: what it rebuilds the config from (the config's own ``payload()``,
+    e.g. a classical fit with the picklable splitter of its data, else the config's fields as a dict), and
+    this process's results and data folders."""
+    own = getattr(config, "payload", None)
+    return (own() if own is not None else dataclasses.asdict(config)), str(results_dir()), str(data_dir())
 
 
 def run_in_processes(function, jobs: list[tuple], workers: int, bar=None) -> None:
@@ -233,7 +242,7 @@ def _train_on_worker(worker, folder, config) -> dict[str, bytes]:
     FAIRGAP_DATA), or find it there already trained, and return the entry's files as bytes. An error
     names the worker, since the cause (a missing dataset, say) is on that machine."""
     try:
-        worker(dataclasses.asdict(config), str(results_dir()), str(data_dir()))
+        worker(*_payload(config))
         return export_entry(folder(config))
     except Exception as err:
         from dask.distributed import get_worker

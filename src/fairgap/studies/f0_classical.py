@@ -1,8 +1,9 @@
 """Notebook 00: the same fairness constraint on classical models and on networks, train vs test.
 
-The classical models and MLPs (``fairgap.classical_fits``: ModelSpec, fitting, scoring, cache, runner) on
-a tabular source and on the profile's faces as PCA features, and the small CNN of notebooks 01-04 on the
-images themselves (``fairgap.profiles.capacity_or_size``, cached runs). This module holds the notebook's
+The classical models and MLPs (``fairgap.classical_fits``: ModelSpec, fitting, scoring; each fit a cached
+``ClassicalFit`` scheduled by ``fairgap.sweep.train_pending`` like the image runs) on a tabular source and on
+the profile's faces as PCA features, and the small CNN of notebooks 01-04 on the images themselves
+(``fairgap.profiles.capacity_or_size``, cached runs). This module holds the notebook's
 scale per profile (``SCALE``, resolved by ``scale``), its call (``classical_vs_deep``), its claims and prose.
 """
 
@@ -62,8 +63,10 @@ def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict
 
     table: a Table (your DataFrame through fairgap.tabular.from_dataframe), the name of a bundled one or the
         path of a CSV / Parquet file (see fairgap.tabular.load_table), or None for no tabular source.
-        images: also run on the profile's images (``dataset``/``data`` as in notebooks 01-04). Returns the
-        tidy table (RESULT_COLUMNS).
+        images: also run on the profile's images (``dataset``/``data`` as in notebooks 01-04).
+    executor: where the fits and CNN runs not yet cached run, as in the sweeps ("auto", "sequential",
+        "processes", "dask" or a Dask scheduler address; the smoke profile's "auto" is sequential); workers:
+        how many local processes for the fits (default: one per core). Returns the tidy table (RESULT_COLUMNS).
     """
     from ..profiles import sweep_executor
     from ..tabular import load_table

@@ -16,9 +16,10 @@ MLP                    width and training steps     fairgap's gap penalties (the
 =====================  ===========================  ==========================================================
 
 on UCI Adult (vendored, or your own table) and on the synthetic faces as PCA features (as notebook 00).
-Every fit is ``fairgap.classical_fits``' (ModelSpec, fit, evaluate, cache, split runner); this module only
-lays out the grid (``SCALE``, resolved by ``scale``), and turns the results into tables, claims and
-prose. Two more experiments on Adult: fairlearn issue #460 (EG with demographic parity around an
+Every fit is ``fairgap.classical_fits``' (ModelSpec, fit, evaluate; one cached ``ClassicalFit`` per model,
+source and split, scheduled by ``fairgap.sweep.train_pending`` on the executor given: "auto", "sequential",
+"processes", "dask" or a Dask scheduler address); this module only lays out the grid (``SCALE``, resolved
+by ``scale``), and turns the results into tables, claims and prose. Two more experiments on Adult: fairlearn issue #460 (EG with demographic parity around an
 unrestricted decision tree, 70/30 splits) and the gap against the training-set size.
 """
 
