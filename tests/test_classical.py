@@ -232,13 +232,3 @@ def test_processes_give_the_same_table_as_sequential(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
     pd.testing.assert_frame_equal(parallel, run_small(models))
 
-
-@pytest.mark.slow
-def test_a_dask_cluster_fits_the_same_table(tmp_path, monkeypatch):
-    """The fits go to a Dask scheduler named as the executor, and come back as cache entries."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = run_small(executor=cluster.scheduler_address)
-    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "sequential"))
-    pd.testing.assert_frame_equal(remote, run_small())

@@ -221,6 +221,30 @@ def test_verification_runs_come_back_through_the_same_protocol(cluster, client_s
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(60)
+def test_classical_fits_come_back_through_the_same_protocol(cluster, client_storage, monkeypatch):
+    """Notebooks 00 and 08's fits (ClassicalFit: the table travels with the fit) go to the scheduler, each
+    comes back as its cache entry into the client's results, and equals the sequential table."""
+    import numpy as np
+
+    from fairgap import classical_fits, tabular
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "group": rng.choice(["a", "b"], 400)})
+    frame["label"] = (frame.x + (frame.group == "b") + rng.normal(0, 0.5, 400) > 0.5).astype(int)
+    tasks = [classical_fits.table_task(tabular.from_dataframe(frame, target="label", sensitive="group"), 200, None)]
+    models = classical_fits.parse_models({"LR": {"model": "logistic_regression"},
+                                          "tree": {"model": "decision_tree", "max_depth": 3}}, "smoke")
+    monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.address)
+    remote = pd.concat(classical_fits.run_tasks(tasks, models, [0, 1], "auto"), ignore_index=True)
+    assert len(list((client_storage / "client-results" / "classical").glob("*/info.json"))) == 4
+    with monkeypatch.context() as patch:
+        patch.setenv("FAIRGAP_RESULTS", str(client_storage / "sequential-results"))
+        local = pd.concat(classical_fits.run_tasks(tasks, models, [0, 1], "sequential"), ignore_index=True)
+    pd.testing.assert_frame_equal(remote, local)
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_a_worker_killed_mid_sweep_loses_nothing(cluster, client_storage, monkeypatch):
     """Runs last: it kills one of the module's two workers."""
