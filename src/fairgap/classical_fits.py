@@ -41,14 +41,13 @@ Adding a model fits only that model; a process builds each (source, seed) split 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from .io import stable_hash
 from .metrics import is_collapsed
 from .tabular import Table, TabularSplit
 
@@ -499,20 +498,16 @@ class ClassicalFit:
 
     def key(self) -> str:
         """Stable hash of ``identity()`` and the cache version: the fit's name in the cache."""
-        return _hash({**self.identity(), "cache_version": CACHE_VERSION})
+        return stable_hash({**self.identity(), "cache_version": CACHE_VERSION})
 
     def split_key(self) -> str:
         """The split's name: what determines the source's splits, and the seed."""
-        return _hash({**self.describe, "seed": int(self.seed)})
+        return stable_hash({**self.describe, "seed": int(self.seed)})
 
     def payload(self) -> "ClassicalFit":
         """What a worker process gets (``fairgap.sweep._payload``): the fit itself, splitter and all."""
         return self
 
-
-def _hash(payload: dict) -> str:
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 FIT_TABLE = "fit"   # results/classical/<key>/fit.csv

@@ -81,6 +81,15 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise CorruptCacheEntry(f"{path}: not a readable array archive ({err})") from err
 
 
+def stable_hash(payload: dict, length: int = 20) -> str:
+    """A cache entry's name: the sha256 of ``payload`` as sorted JSON (non-JSON values by ``str``), cut to
+    ``length`` hex digits. Runs, verification runs, classical fits and datasets are all named by it."""
+    import hashlib
+
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
 # --- a cached entry (a run, a classical fit): config.json, one CSV per table, [one .npz of
 # {split: {name: array}}], info.json last ---
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +31,7 @@ import torch
 
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
-from .io import atomic_path, read_run_entry, write_run_entry
+from .io import atomic_path, read_run_entry, stable_hash, write_run_entry
 from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters
 from .paths import results_dir
@@ -152,8 +150,7 @@ class RunConfig:
         the same config never share a cache entry.
         """
         config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
-        text = json.dumps({"config": config, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+        return stable_hash({"config": config, "cache_version": CACHE_VERSION})
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from ..io import CorruptCacheEntry
+from ..io import CorruptCacheEntry, stable_hash
 from ..paths import data_dir
 from .base import FairDataset
 
 
 def options_hash(name: str, options: dict) -> str:
-    text = json.dumps({"dataset": name, **options}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return stable_hash({"dataset": name, **options}, length=16)
 
 
 def cached(name: str, options: dict, build, cache: bool = True) -> FairDataset:

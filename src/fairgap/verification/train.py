@@ -21,8 +21,6 @@ group, the loss gap, and the adversary's loss and accuracy. After the last epoch
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +28,7 @@ import pandas as pd
 import torch
 
 from ..data import FairDataset, load_dataset
-from ..io import read_run_entry, write_run_entry
+from ..io import read_run_entry, stable_hash, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
@@ -110,8 +108,7 @@ class VerificationConfig:
     def key(self) -> str:
         """Stable hash of the config and the cache version: the run's folder in the cache."""
         config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
-        text = json.dumps({"config": config, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+        return stable_hash({"config": config, "cache_version": CACHE_VERSION})
 
     def replace(self, **changes) -> "VerificationConfig":
         return dataclasses.replace(self, **changes)
