@@ -196,3 +196,15 @@ def test_rate_halfwidth():
     assert rate_halfwidth(400) == pytest.approx(1.959964 * 0.5 / 20, rel=1e-5)
     assert rate_halfwidth(1600) == pytest.approx(rate_halfwidth(400) / 2)
     assert np.isnan(rate_halfwidth(0))
+
+
+def test_group_rate_halfwidths_reach_0_01_at_9604_examples_and_never_call_a_rate_of_0_exact():
+    from fairgap.evidence import group_rate_halfwidths
+
+    worst = group_rate_halfwidths(9604, 9604, 0.35, 0.5, 0.5)
+    assert worst["tpr"] == pytest.approx(0.01, abs=2e-5) and worst["accuracy"] < worst["tpr"]
+    assert group_rate_halfwidths(9604, 9604, 0.35, 0.9, 0.1)["tpr"] < 0.0065
+    collapsed = group_rate_halfwidths(275, 275, 0.5, 0.0, 0.0)
+    assert collapsed["tpr"] == pytest.approx(3.84 / 278.84 * 1.2, rel=0.2)     # about the Wilson bound, not 0
+    assert collapsed["tpr"] > 0.01 and group_rate_halfwidths(500, 500, 0.5, 0.0, 0.0)["tpr"] < 0.01
+    assert np.isnan(group_rate_halfwidths(0, 10, 0.5, 0.5, 0.5)["tpr"])

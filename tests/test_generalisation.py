@@ -38,7 +38,7 @@ def test_population_is_the_same_for_every_data_seed_and_sized_as_asked():
     b = load_population("synthetic_faces", 300, **{**TINY.data, "seed": 9, "n_train": 500})
     assert len(a) == 300 and torch.equal(a.images, b.images)
     other = load_population("synthetic_faces", 300, **{**TINY.data, "base_rate": (0.5, 0.5)})
-    assert not torch.equal(a.target, other.target)  # another distribution, another population
+    assert not torch.equal(a.weight, other.weight)  # another distribution, another population
     test = prepare_dataset(TINY)["test"]
     assert not torch.equal(a.images[:len(test)], test.images[:len(a)])  # disjoint from a seed's stream
 
@@ -99,15 +99,54 @@ def test_variance_sources_follow_the_data_seed_column():
     assert "dataset's fixed splits" in variance_sources(_final(True).assign(data_seed=None))
 
 
-def test_population_precision_uses_the_groups_positives():
+def test_population_precision_reads_each_runs_half_widths_and_keeps_the_worst():
     rows = pd.DataFrame([{"split": "population", "group": g, "metric": m, "value": v}
-                         for g, n, base in (("lighter", 14000, 0.5), ("darker", 6000, 0.35))
-                         for m, v in (("n", n), ("base_rate", base), ("tpr", 0.75), ("fpr", 0.1), ("accuracy", 0.8))])
+                         for g, run in (("darker", 0), ("darker", 1), ("lighter", 0))
+                         for m, v in (("n", 16384 + 4096 * run), ("tpr_halfwidth", 0.009 - 0.002 * run),
+                                      ("fpr_halfwidth", 0.004 + run / 1000), ("accuracy_halfwidth", 0.006))])
     table = population_precision(rows).set_index("group")
-    assert table.loc["darker", "positives"] == 2100
-    expected = 1.959964 * np.sqrt(0.75 * 0.25 / 2100)
-    assert table.loc["darker", "tpr ±"] == pytest.approx(expected, rel=1e-4)
-    assert table.loc["lighter", "tpr ±"] < table.loc["darker", "tpr ±"]
+    assert table.loc["darker", "n"] == 20480
+    assert table.loc["darker", "tpr ±"] == pytest.approx(0.009) and table.loc["darker", "fpr ±"] == pytest.approx(0.005)
+    assert table.loc["lighter", "tpr ±"] == pytest.approx(0.009) and "all" not in table.index
+
+
+def test_population_holds_every_cell_equally_often_in_every_prefix_weighted_back_to_the_generator():
+    options = {**TINY.data, "group_proportion": 0.3, "base_rate": (0.5, 0.35), "label_noise": (0.02, 0.05)}
+    population = load_population("synthetic_faces", 4000, **options)
+    cell = (2 * population.group + population.target).numpy()
+    assert (np.bincount(cell[:400], minlength=4) == 100).all() and (np.bincount(cell, minlength=4) == 1000).all()
+    # the generator's cell shares, from its definition: P(group) · P(recorded label | group)
+    positive = np.array([b * (1 - e) + (1 - b) * e for b, e in zip(options["base_rate"], options["label_noise"])])
+    share = np.array([0.7 * (1 - positive[0]), 0.7 * positive[0], 0.3 * (1 - positive[1]), 0.3 * positive[1]])
+    weight = population.weight.numpy()
+    assert np.allclose([weight[cell == c][0] for c in range(4)], 4 * share, rtol=0.01)
+    for c in range(4):
+        assert np.all(weight[cell == c] == weight[cell == c][0])  # constant within a cell: TPR, FPR, AUC unweighted
+    darker = population.group.numpy() == 1
+    weighted_base_rate = np.average(population.target.numpy()[darker], weights=weight[darker])
+    assert weighted_base_rate == pytest.approx(positive[1], abs=0.005)  # the sample alone says 0.5
+    with pytest.raises(ValueError, match="too rare"):
+        load_population("synthetic_faces", 4 * 10**6, cache=False,
+                        **{**options, "base_rate": (0.5, 0.0), "label_noise": (0.02, 0.0001)})
+
+
+def test_population_is_scored_until_every_group_rate_is_precise_enough(monkeypatch):
+    from fairgap import train as train_module
+
+    monkeypatch.setattr(train_module, "POPULATION_FIRST_PER_CELL", 50)
+    monkeypatch.setattr(train_module, "POPULATION_STEP_PER_CELL", 25)
+    config = TINY.replace(population=400)
+    scored_all = train(config)
+    widths = scored_all.history[scored_all.history.metric.str.endswith("_halfwidth")]
+    assert set(widths.split) == {"population"} and set(widths.group) == {"lighter", "darker"}
+    assert len(scored_all.scores["population"]["score"]) == 400   # ±0.01 out of reach: the whole sample
+    assert (widths.value > 0.01).any()
+    monkeypatch.setattr("fairgap.data.population.TARGET_HALFWIDTH", 0.3)
+    stopped = train(config)
+    n = stopped.history[(stopped.history.split == "population") & (stopped.history.metric == "n")
+                        & (stopped.history.group == "all")].value.item()
+    assert n == 200 and len(stopped.scores["population"]["weight"]) == 200   # the first prefix was enough
+    assert (stopped.history[stopped.history.metric.str.endswith("_halfwidth")].value <= 0.3).all()
 
 
 def test_primary_prefix_names_the_held_out_split_either_way(monkeypatch):

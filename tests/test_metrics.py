@@ -182,3 +182,27 @@ def test_rank_auc_counts_ties_as_one_half():
     assert rank_auc(y, torch.tensor([0.5, 0.5, 0.5, 0.5], dtype=torch.float64)) == 0.5
     assert rank_auc(y, torch.tensor([0.1, 0.5, 0.5, 0.9], dtype=torch.float64)) == 0.875  # 3.5 of 4 pairs
     assert np.isnan(rank_auc(torch.tensor([1, 1]), torch.tensor([0.1, 0.2], dtype=torch.float64)))
+
+
+def test_weights_count_like_repeated_examples_and_match_fairlearn_with_sample_weight():
+    from sklearn.metrics import roc_auc_score
+
+    from fairgap.metrics import rank_auc, reference_evaluate
+    import torch
+
+    rng = np.random.default_rng(3)
+    y, g = rng.integers(0, 2, 600), rng.integers(0, 3, 600)
+    score = np.round(rng.random(600), 2)                      # ties, to exercise the AUC's half counts
+    weight = rng.integers(1, 5, 600)
+    weighted = as_dict(evaluate(y, score, g, weight=weight.astype(float)))
+    repeated = as_dict(evaluate(np.repeat(y, weight), np.repeat(score, weight), np.repeat(g, weight)))
+    reference = as_dict(reference_evaluate(y, score, g, weight=weight.astype(float)))
+    for key, value in weighted.items():
+        if key[1] == "n":
+            assert value == np.sum(g == int(key[0])) if key[0] != "all" else value == 600  # n counts examples
+            continue
+        assert value == pytest.approx(repeated[key], abs=1e-12), key
+        assert reference[key] == pytest.approx(value, abs=1e-9), key
+    assert weighted[("all", "accuracy")] != pytest.approx(as_dict(evaluate(y, score, g))[("all", "accuracy")], abs=1e-6)
+    auc = rank_auc(torch.as_tensor(y), torch.as_tensor(score), torch.as_tensor(weight, dtype=torch.float64))
+    assert auc == pytest.approx(roc_auc_score(y, score, sample_weight=weight), abs=1e-12)

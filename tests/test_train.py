@@ -151,3 +151,28 @@ def test_cache_key_holds_the_resolved_device(monkeypatch):
     assert TINY.replace(device="auto").key() == cpu_key          # no GPU here: "auto" is this CPU run
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert TINY.replace(device="auto").key() != cpu_key          # with a GPU, "auto" is another run
+
+
+def test_scores_come_from_a_copy_with_batchnorm_folded_into_the_convolutions():
+    import torch
+
+    from fairgap.models import build_model, folded_for_inference
+
+    model = build_model("small_cnn", 3, 0.5)
+    model.train()
+    x = torch.randn(32, 3, 16, 16)
+    for _ in range(3):
+        model(x).sum().backward()            # moves the running statistics away from 0 and 1
+    model.eval()
+    folded = folded_for_inference(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())   # the model itself untouched
+    with torch.inference_mode():
+        assert torch.allclose(folded(x), model(x), atol=1e-5)
+
+
+def test_a_run_evaluated_only_at_its_end_has_no_epoch_zero_and_a_trajectory_has():
+    end_only = train(TINY.replace(eval_every=TINY.epochs)).history
+    assert 0 not in set(end_only.epoch) and set(end_only[end_only.split == "test"].epoch) == {TINY.epochs}
+    every = train(TINY.replace(eval_every=1)).history
+    assert set(every[every.split == "test"].epoch) == set(range(TINY.epochs + 1))

@@ -138,6 +138,33 @@ def rate_halfwidth(n: int, rate: float = 0.5, confidence: float = CONFIDENCE) ->
     return float(norm.ppf((1 + confidence) / 2) * np.sqrt(rate * (1 - rate) / n))
 
 
+def group_rate_halfwidths(positives: int, negatives: int, base_rate: float, tpr: float, fpr: float,
+                          confidence: float = CONFIDENCE) -> dict[str, float]:
+    """95% half-widths that sampling gives one group's TPR, FPR and accuracy, measured on ``positives``
+    and ``negatives`` examples at these rates; ``base_rate`` is the group's share of positives in the
+    distribution measured (weighted: it need not be the sample's).
+
+    Agresti-Coull: each rate r measured on n examples is read as r̃ = (r n + z²/2) / (n + z²) on n + z²
+    examples, so that a rate of 0 or 1 (a collapsed model) is not taken as exact, and the half-width is
+    the farther end of r̃ ± z·sqrt(v) from r (v = r̃(1 − r̃)/(n + z²)). Accuracy = π TPR + (1 − π)(1 − FPR),
+    so its half-width is z · sqrt(π² v(TPR) + (1 − π)² v(FPR)) plus the same shift of its centre.
+    """
+    from scipy.stats import norm
+
+    if positives <= 0 or negatives <= 0:
+        return {"tpr": float("nan"), "fpr": float("nan"), "accuracy": float("nan")}
+    z = norm.ppf((1 + confidence) / 2)
+
+    def adjusted(rate, n):
+        centre = (rate * n + z * z / 2) / (n + z * z)
+        return centre - rate, centre * (1 - centre) / (n + z * z)
+
+    (shift_tpr, v_tpr), (shift_fpr, v_fpr) = adjusted(tpr, positives), adjusted(fpr, negatives)
+    shift_accuracy = base_rate * shift_tpr - (1 - base_rate) * shift_fpr
+    return {"tpr": float(z * np.sqrt(v_tpr) + abs(shift_tpr)), "fpr": float(z * np.sqrt(v_fpr) + abs(shift_fpr)),
+            "accuracy": float(z * np.sqrt(base_rate ** 2 * v_tpr + (1 - base_rate) ** 2 * v_fpr) + abs(shift_accuracy))}
+
+
 @dataclass
 class Claim:
     claim: str

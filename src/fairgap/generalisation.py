@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .evidence import mean_and_interval, rate_halfwidth
+from .evidence import mean_and_interval
 from .train import POPULATION  # noqa: F401 - the split train writes; plots and studies import it from here
 
 TEST = "test"
@@ -54,20 +54,17 @@ def finite_test_error(final: pd.DataFrame, metric: str, group: str = "all",
 
 
 def population_precision(final: pd.DataFrame) -> pd.DataFrame:
-    """Per group of the population: its size, positives and negatives, and the 95% half-width that
-    sampling alone gives its TPR, FPR and accuracy at the rates these runs reach (worst run)."""
+    """Per group of the population: the most examples any run scored, and the largest 95% half-width
+    that sampling gives its TPR, FPR and accuracy in any run (each run's population is scored until all
+    three are within ±0.01, ``fairgap.train.record_population``)."""
     part = final[final.split == POPULATION]
     rows = []
     for group, rates in part.groupby("group"):
         if group == "all":
             continue
         get = lambda metric: rates[rates.metric == metric].value  # noqa: E731
-        n, base = int(get("n").max()), float(get("base_rate").mean())
-        positives, negatives = int(round(n * base)), int(round(n * (1 - base)))
-        rows.append({"group": group, "n": n, "positives": positives, "negatives": negatives,
-                     "tpr ±": max(rate_halfwidth(positives, r) for r in get("tpr")),
-                     "fpr ±": max(rate_halfwidth(negatives, r) for r in get("fpr")),
-                     "accuracy ±": max(rate_halfwidth(n, r) for r in get("accuracy"))})
+        rows.append({"group": group, "n": int(get("n").max()), "tpr ±": float(get("tpr_halfwidth").max()),
+                     "fpr ±": float(get("fpr_halfwidth").max()), "accuracy ±": float(get("accuracy_halfwidth").max())})
     return pd.DataFrame(rows)
 
 

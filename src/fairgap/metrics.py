@@ -9,6 +9,8 @@ Variants used (they match fairlearn's definitions; names say which):
 * ``auc_difference``                 = max_g AUC_g − min_g AUC_g
 
 where Ŷ = 1[score ≥ threshold], TPR_g = P(Ŷ=1 | Y=1, G=g) and FPR_g = P(Ŷ=1 | Y=0, G=g).
+With per-example weights (a population sample drawn stratified, ``fairgap.data.population``) every
+probability is the weighted one (fairlearn's ``sample_weight``); ``n`` always counts examples.
 All differences are "between groups" (largest minus smallest, over the groups where the metric is
 defined), so they are ≥ 0 and defined for any number of groups.
 
@@ -41,16 +43,18 @@ OVERALL = "all"
 EPS = 1e-7
 
 
-def _binary_cross_entropy(y_true, score):
+def _binary_cross_entropy(y_true, score, sample_weight=None):
     score = np.clip(score, EPS, 1 - EPS)
-    return float(-np.mean(y_true * np.log(score) + (1 - y_true) * np.log(1 - score)))
+    return float(-np.average(y_true * np.log(score) + (1 - y_true) * np.log(1 - score), weights=sample_weight))
 
 
-def _auc(y_true, score):
+def _auc(y_true, score, sample_weight=None):
     """ROC AUC; NaN (not an error) when a group holds only one class."""
     from sklearn.metrics import roc_auc_score
 
-    return float(roc_auc_score(y_true, score)) if len(np.unique(y_true)) == 2 else float("nan")
+    if len(np.unique(y_true)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y_true, score, sample_weight=sample_weight))
 
 
 def _rate_or_nan(rate_name, condition_label):
@@ -78,7 +82,7 @@ def _selection_rate(y, p, sample_weight):
 
 
 COUNTING_METRICS = {
-    "n": lambda y, p, sample_weight: float(np.sum(sample_weight)),
+    "n": lambda y, p, sample_weight: float(np.sum(sample_weight)),   # given the cells' counts, never weights
     # the share of positive labels: with n, how many examples a group's TPR and FPR rest on
     "base_rate": lambda y, p, sample_weight: float(np.average(y, weights=sample_weight)),
     "accuracy": _accuracy,
@@ -89,25 +93,31 @@ COUNTING_METRICS = {
 SCORE_METRICS = {"loss": _binary_cross_entropy, "auc": _auc}
 
 
-def group_metric_frames(y_true, score, group, threshold: float = 0.5) -> tuple[MetricFrame, MetricFrame]:
+def group_metric_frames(y_true, score, group, threshold: float = 0.5,
+                        weight=None) -> tuple[MetricFrame, MetricFrame]:
     """Two fairlearn MetricFrames: the counting metrics (n, accuracy, TPR, FPR, selection rate) and
-    the score metrics (loss, AUC), per group of ``group``.
+    the score metrics (loss, AUC), per group of ``group``, with per-example ``weight`` (None: one each).
 
     Counting metrics depend only on (group, label, prediction), so they are computed on those
-    cells (at most four per group) weighted by their counts: the same values, computed on a
-    handful of rows instead of every example (fairlearn's per-row overhead dominates otherwise).
+    cells (at most four per group) weighted by their counts (their weights' sums): the same values,
+    computed on a handful of rows instead of every example (fairlearn's per-row overhead dominates otherwise).
     """
     from fairlearn.metrics import MetricFrame
 
     y_true, score, group = np.asarray(y_true), np.asarray(score, dtype=np.float64), np.asarray(group)
+    weight = np.ones(len(y_true)) if weight is None else np.asarray(weight, dtype=np.float64)
     predicted = (score >= threshold).astype(y_true.dtype)
-    cells, counts = np.unique(np.stack([group, y_true, predicted]), axis=1, return_counts=True)
+    cells, inverse, counts = np.unique(np.stack([group, y_true, predicted]), axis=1, return_inverse=True,
+                                       return_counts=True)
+    weights = np.bincount(inverse.ravel(), weights=weight, minlength=len(counts))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns on one-class groups; we return NaN there instead
         counting = MetricFrame(metrics=COUNTING_METRICS, y_true=cells[1], y_pred=cells[2],
                                sensitive_features=cells[0],
-                               sample_params={name: {"sample_weight": counts} for name in COUNTING_METRICS})
-        scoring = MetricFrame(metrics=SCORE_METRICS, y_true=y_true, y_pred=score, sensitive_features=group)
+                               sample_params={name: {"sample_weight": counts if name == "n" else weights}
+                                              for name in COUNTING_METRICS})
+        scoring = MetricFrame(metrics=SCORE_METRICS, y_true=y_true, y_pred=score, sensitive_features=group,
+                              sample_params={name: {"sample_weight": weight} for name in SCORE_METRICS})
     return counting, scoring
 
 
@@ -117,9 +127,9 @@ def is_collapsed(score, threshold: float = 0.5) -> bool:
     return bool(predicted.all() or (~predicted).all())
 
 
-def reference_evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) -> list[dict]:
+def reference_evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None, weight=None) -> list[dict]:
     """``evaluate`` computed with fairlearn's MetricFrame: the reference definition (slow; for tests)."""
-    counting, scoring = group_metric_frames(y_true, score, group, threshold)
+    counting, scoring = group_metric_frames(y_true, score, group, threshold, weight)
     by_group = counting.by_group.join(scoring.by_group)
     overall = {**counting.overall.to_dict(), **scoring.overall.to_dict()}
     differences = {**counting.difference(method="between_groups").to_dict(),
@@ -135,31 +145,38 @@ def reference_evaluate(y_true, score, group, threshold: float = 0.5, group_label
     return rows
 
 
-def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) -> list[dict]:
+def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None, weight=None) -> list[dict]:
     """Tidy rows {group, metric, value}: each metric per group and overall, the disparities, collapse.
 
     Inputs are arrays or tensors (a tensor stays on its device until the handful of results is read).
     ``group_labels`` maps group codes to names for the ``group`` column; overall rows and disparities
     use group ``"all"``. Groups are those present in ``group``; a metric undefined for a group
     (TPR without positives, AUC with one class) is NaN there and left out of the disparities.
+    ``weight``: per-example weights (None: one each); every rate and the loss are then weighted, ``n``
+    still counts examples.
     """
     y, s, g = (torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a) for a in (y_true, score, group))
     y = y.to(torch.int64)
     s = s.to(torch.float64)
     codes, g = torch.unique(g, return_inverse=True)
     k = len(codes)
+    w = None if weight is None else torch.as_tensor(weight, dtype=torch.float64).to(s.device)
     predicted = (s >= threshold).to(torch.int64)
-    # counts[group, label, prediction], plus the overall table as group k
-    cells = torch.bincount(g * 4 + y * 2 + predicted, minlength=4 * k).view(k, 2, 2)
-    cells = torch.cat([cells, cells.sum(0, keepdim=True)]).to(torch.float64)
+
+    def per_cell(weights):
+        # [group, label, prediction] sums, plus the overall table as group k
+        table = torch.bincount(g * 4 + y * 2 + predicted, weights=weights, minlength=4 * k).view(k, 2, 2)
+        return torch.cat([table, table.sum(0, keepdim=True)]).to(torch.float64)
+
+    cells = per_cell(w)
     clipped = s.clamp(EPS, 1 - EPS)
     log_likelihood = torch.where(y == 1, clipped.log(), (1 - clipped).log())
-    loss_sums = torch.bincount(g, weights=log_likelihood, minlength=k)
+    loss_sums = torch.bincount(g, weights=log_likelihood if w is None else log_likelihood * w, minlength=k)
     loss_sums = torch.cat([loss_sums, loss_sums.sum().view(1)])
     n = cells.sum(dim=(1, 2))
     positives, negatives = cells[:, 1].sum(1), cells[:, 0].sum(1)
     table = {
-        "n": n,
+        "n": n if w is None else per_cell(None).sum(dim=(1, 2)),
         "base_rate": positives / n,
         "loss": -loss_sums / n,
         "accuracy": (cells[:, 0, 0] + cells[:, 1, 1]) / n,
@@ -168,7 +185,8 @@ def evaluate(y_true, score, group, threshold: float = 0.5, group_labels=None) ->
         "selection_rate": (cells[:, 0, 1] + cells[:, 1, 1]) / n,
     }
     table = {name: values.cpu().numpy() for name, values in table.items()}
-    table["auc"] = np.array([rank_auc(y[g == i], s[g == i]) for i in range(k)] + [rank_auc(y, s)])
+    table["auc"] = np.array([rank_auc(y[g == i], s[g == i], None if w is None else w[g == i]) for i in range(k)]
+                            + [rank_auc(y, s, w)])
     label = (lambda c: str(group_labels[int(c)])) if group_labels is not None else (lambda c: str(c.item()))
     rows = [{"group": label(codes[i]), "metric": m, "value": float(table[m][i])}
             for i in range(k) for m in PER_GROUP_METRICS]
@@ -187,11 +205,13 @@ def _between_groups(values: np.ndarray) -> float:
     return float(defined.max() - defined.min()) if len(defined) else float("nan")
 
 
-def rank_auc(y: torch.Tensor, score: torch.Tensor) -> float:
+def rank_auc(y: torch.Tensor, score: torch.Tensor, weight: torch.Tensor | None = None) -> float:
     """ROC AUC as the Mann–Whitney statistic: the share of (positive, negative) pairs the score orders
     correctly, ties counting one half; NaN when ``y`` holds only one class.
 
     AUC = (Σ rank(positives) − n₁(n₁+1)/2) / (n₁ n₀), with tied scores given their average rank.
+    Weighted (a pair counts w_i w_j): AUC = Σ_{i positive} w_i (W₀(s < s_i) + W₀(s = s_i) / 2) / (W₁ W₀),
+    with W₀(·) the negatives' weight in a range of scores and W₁, W₀ the classes' total weights.
     """
     n1 = int(y.sum())
     n0 = len(y) - n1
@@ -199,6 +219,12 @@ def rank_auc(y: torch.Tensor, score: torch.Tensor) -> float:
         return float("nan")
     ordered, order = torch.sort(score)
     _, inverse, counts = torch.unique_consecutive(ordered, return_inverse=True, return_counts=True)
+    if weight is not None:
+        w, positive = weight[order].to(torch.float64), y[order] == 1
+        negative_weight = torch.bincount(inverse, weights=torch.where(positive, 0.0, w), minlength=len(counts))
+        below = torch.cumsum(negative_weight, 0) - negative_weight   # negatives' weight under each tie block
+        won = (w * (below + negative_weight / 2)[inverse])[positive].sum()
+        return float(won / (w[positive].sum() * w[~positive].sum()))
     ends = torch.cumsum(counts, 0).to(torch.float64)
     average_rank = (ends - counts + 1 + ends) / 2          # ranks start+1 … end share their mean
     positive_rank_sum = average_rank[inverse][y[order] == 1].sum()

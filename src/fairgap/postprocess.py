@@ -77,7 +77,8 @@ def postprocessed_metrics(result_scores: dict, fit_split: str = "val", group_lab
                           seed: int = 0) -> list[dict]:
     """Fit thresholds on ``fit_split`` and evaluate the other splits' post-processed predictions.
 
-    ``result_scores`` is RunResult.scores: split -> {"score", "target", "group"}; every split but
+    ``result_scores`` is RunResult.scores: split -> {"score", "target", "group"} (and "weight" where the split
+    is a weighted population sample); every split but
     ``fit_split`` is evaluated, the generator's "population" included where the run has one (so that
     post-processing is judged on the population like the trained remedies). Returns tidy rows
     {split, group, metric, value} as fairgap.metrics.evaluate gives them, with the 0/1
@@ -94,6 +95,6 @@ def postprocessed_metrics(result_scores: dict, fit_split: str = "val", group_lab
         if split == fit_split:
             continue
         predictions = apply_threshold_optimizer(fitted, parts["score"], parts["group"], seed).astype(np.float64)
-        for row in evaluate(parts["target"], predictions, parts["group"], 0.5, group_labels):
+        for row in evaluate(parts["target"], predictions, parts["group"], 0.5, group_labels, parts.get("weight")):
             rows.append({"split": split, **row})
     return rows

@@ -98,7 +98,9 @@ def load_dataset(name: str = "synthetic_faces", cache: bool = True, **options) -
 
 
 def load_population(name: str, size: int, cache: bool = True, **options) -> Split:
-    """A fresh sample of ``size`` examples from the generator of dataset ``name`` with ``options``.
+    """A fresh sample of about ``size`` examples from the generator of dataset ``name`` with ``options``:
+    as many of each (group, label) cell, interleaved, each weighted by its cell's share in the generator
+    (``fairgap.data.population``; ``size`` is rounded up to a multiple of the number of cells).
 
     The sizes and the seed in ``options`` are ignored: the population depends on the data's
     distribution only, so it is generated once per data configuration, shared by every data seed,
@@ -106,25 +108,34 @@ def load_population(name: str, size: int, cache: bool = True, **options) -> Spli
     """
     import numpy as np
 
+    from .population import stratified_population
+
     if name == "synthetic_faces":
-        from .synthetic_faces import described, generate_split
-        cls, version = FaceConfig, GENERATOR_VERSION
+        from . import synthetic_faces as generator
+        cls = FaceConfig
     elif name == "synthetic_xray":
-        from .synthetic_xray import GENERATOR_VERSION as version, XrayConfig as cls, described, generate_split
+        from . import synthetic_xray as generator
+        cls = generator.XrayConfig
     else:
         raise ValueError(f"No population for dataset {name!r}: only {', '.join(POPULATION_DATASETS)} have one "
                          "(real datasets have a fixed test split; use population=0).")
     if not (isinstance(size, int) and size > 0):
         raise ValueError(f"population size must be a positive integer, got {size!r}.")
     config = _options_dataclass(name, cls, {k: v for k, v in options.items() if k != "seed"})
-    key = {k: v for k, v in _generated_key(config, version).items() if k not in ("seed", "n_train", "n_val", "n_test")}
+    key = {k: v for k, v in _generated_key(config, generator.GENERATOR_VERSION).items()
+           if k not in ("seed", "n_train", "n_val", "n_test")}
 
     def build() -> FairDataset:
-        split, _ = generate_split(size, config, np.random.default_rng(np.random.SeedSequence(POPULATION_ENTROPY)))
-        return FairDataset(f"{name}_population", {"population": split}, *described(config),
-                           info={"config": dataclasses.asdict(config), "size": size})
+        described = generator.described(config)
+        split, info = stratified_population(
+            size, len(described[2]), lambda n, rng: generator.generate_attributes(n, config, rng),
+            lambda attrs, rng: generator.render(attrs, config.image_size, config.pixel_noise, rng),
+            np.random.default_rng(np.random.SeedSequence(POPULATION_ENTROPY)))
+        return FairDataset(f"{name}_population", {"population": split}, *described,
+                           info={"config": dataclasses.asdict(config), "size": len(split), **info})
 
-    return cached(f"{name}_population", {**key, "population": size}, build, cache)["population"]
+    return cached(f"{name}_population", {**key, "population": size, "sampling": "equal per (group, label) cell"},
+                  build, cache)["population"]
 
 
 POPULATION_DATASETS = ("synthetic_faces", "synthetic_xray")

@@ -17,18 +17,21 @@ class Split:
 
     images: uint8 [N, C, H, W]; target: int64 [N] in {0, 1}; group: int64 [N] in {0, .., G-1}.
     identity: int64 [N] or None (only for verification data).
+    weight: float64 [N] or None: how many examples of the data's own distribution each one stands for
+    (a population sample drawn stratified, ``fairgap.data.population``); None: one each.
     """
 
     images: torch.Tensor
     target: torch.Tensor
     group: torch.Tensor
     identity: torch.Tensor | None = None
+    weight: torch.Tensor | None = None
 
     def __post_init__(self):
         n = len(self.images)
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
             raise ValueError(f"images must be a uint8 tensor [N, C, H, W], got {self.images.dtype} {tuple(self.images.shape)}")
-        for name in ("target", "group", "identity"):
+        for name in ("target", "group", "identity", "weight"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 raise ValueError(f"{name} has {len(value)} entries but there are {n} images")
@@ -39,7 +42,7 @@ class Split:
     def subset(self, index) -> "Split":
         index = torch.as_tensor(index)
         return Split(self.images[index], self.target[index], self.group[index],
-                     None if self.identity is None else self.identity[index])
+                     *(None if t is None else t[index] for t in (self.identity, self.weight)))
 
 
 @dataclass
@@ -81,8 +84,9 @@ class FairDataset:
         folder = Path(folder)
         for split_name, split in self.splits.items():
             arrays = {"images": split.images.numpy(), "target": split.target.numpy(), "group": split.group.numpy()}
-            if split.identity is not None:
-                arrays["identity"] = split.identity.numpy()
+            for name in ("identity", "weight"):
+                if getattr(split, name) is not None:
+                    arrays[name] = getattr(split, name).numpy()
             write_arrays(folder / f"{split_name}.npz", **arrays)
         # The header goes last: its presence marks a complete cache entry.
         write_json(folder / "dataset.json", {"name": self.name, "splits": list(self.splits),
@@ -103,7 +107,8 @@ class FairDataset:
             try:
                 splits[split_name] = Split(torch.from_numpy(arrays["images"]), torch.from_numpy(arrays["target"]),
                                            torch.from_numpy(arrays["group"]),
-                                           torch.from_numpy(arrays["identity"]) if "identity" in arrays else None)
+                                           *(torch.from_numpy(arrays[k]) if k in arrays else None
+                                             for k in ("identity", "weight")))
             except (KeyError, ValueError) as err:
                 raise CorruptCacheEntry(f"{folder / split_name}.npz: {err}") from err
         return cls(header["name"], splits, header["target_name"], header["group_name"],

@@ -188,7 +188,8 @@ def score_table(results: dict[tuple[str, int], RunResult], threshold_rule: str =
                 continue
             part = result.scores[split]
             base = {"method": label, "seed": seed, "data_seed": data_seed_of(result.config), "split": split}
-            rows += [{**base, **row} for row in evaluate(part["target"], part["score"], part["group"], threshold, groups)]
+            rows += [{**base, **row} for row in evaluate(part["target"], part["score"], part["group"], threshold, groups,
+                                                          part.get("weight"))]
             rows.append({**base, "group": "all", "metric": "threshold", "value": threshold})
     return pd.DataFrame(rows, columns=["method", "seed", "data_seed", "split", "group", "metric", "value"])
 
@@ -251,10 +252,14 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
         return pd.DataFrame(columns=columns)
     held = held_out_split(table)
     thresholds = table[(table.metric == "threshold") & (table.split == held)].set_index(["method", "seed"]).value
+    # Every run must have scored the same held-out images. A population is scored as a prefix of one
+    # stratified sample, as long as each run needed (fairgap.train.record_population): compare on the
+    # prefix they share, where every (group, label) cell keeps its count and TPR and AUC need no weights.
+    shared = min(len(result.scores[held]["target"]) for result in results.values())
     first = results[(reference, seeds[0])].scores[held]
-    target, group = first["target"], first["group"]
-    for result in results.values():  # every run must have scored the same held-out images
-        if not np.array_equal(result.scores[held]["target"], target):
+    target, group = first["target"][:shared], first["group"][:shared]
+    for result in results.values():
+        if not np.array_equal(result.scores[held]["target"][:shared], target):
             raise ValueError(f"The runs were evaluated on different {held} sets (generated data drawn per seed and no "
                              "population); give the runs a population (RunConfig.population > 0) or fix the data "
                              "with data_seed.")
