@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..data import profile_options
+from ..data import IDENTITY_POPULATION_DATASETS, profile_options
 from ..generalisation import POPULATION, finite_test_error, finite_test_prose, held_out_name, held_out_split
 from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, fmt_mean, seed_difference, t_interval
 from ..paths import check_profile, with_seed_offset
@@ -100,6 +100,8 @@ def base_config(profile: str, **overrides) -> VerificationConfig:
     overrides = {k: v for k, v in overrides.items() if v is not None}   # None: keep the profile's value
     if overrides.get("dataset", settings["dataset"]) != settings["dataset"]:
         settings["data"] = profile_options(profile, overrides["dataset"])  # not the profile's own dataset's
+        if overrides["dataset"] not in IDENTITY_POPULATION_DATASETS:
+            settings["population"] = 0   # real people: the test split is all there is
     data = {**settings.pop("data"), **(overrides.pop("data", None) or {})}
     settings.update(overrides)
     return VerificationConfig(**settings, data=data).validate()
