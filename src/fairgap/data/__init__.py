@@ -110,6 +110,9 @@ def load_population(name: str, size: int, cache: bool = True, **options) -> Spli
 
     from .population import stratified_population
 
+    if name in IDENTITY_POPULATION_DATASETS:  # ``size`` counts people there (fairgap.data.synthetic_identities)
+        from .synthetic_identities import load_identity_population
+        return load_identity_population(size, cache, **options)
     if name == "synthetic_faces":
         from . import synthetic_faces as generator
         cls = FaceConfig
@@ -139,3 +142,6 @@ def load_population(name: str, size: int, cache: bool = True, **options) -> Spli
 
 
 POPULATION_DATASETS = ("synthetic_faces", "synthetic_xray")
+# Populations of people for verification (``VerificationConfig.population``); kept apart from POPULATION_DATASETS,
+# whose populations every classification profile switches on (``profiles.with_population``).
+IDENTITY_POPULATION_DATASETS = ("synthetic_identities",)

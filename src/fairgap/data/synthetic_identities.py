@@ -166,3 +166,41 @@ def make_synthetic_identities(config: IdentityConfig) -> FairDataset:
                        info={"config": asdict(config), "identities_per_group": counts,
                              "identity_splits": {"train": "training identities", "val": "training identities "
                                                  "(held-out photos)", "test": "unseen identities"}})
+
+
+# Population people are numbered from here: a seed's people are numbered 0 .. n_train + n_test - 1, so no
+# identity number of the population can be one of a seed's (a pair of photos is genuine by identity number).
+POPULATION_FIRST_ID = 1_000_000_000
+# The options that only size or seed a seed's splits; the population ignores them (``images_test``, the photos
+# per unseen person, stays: it is how a person is photographed for verification).
+_SAMPLE_OPTIONS = ("seed", "n_train_identities", "n_test_identities", "images_train", "images_val")
+
+
+def make_population(people: int, config: IdentityConfig) -> FairDataset:
+    """``people`` fresh people with ``config.images_test`` photos each, in the generator's own group mix
+    (Bernoulli ``group_proportion``, as every split's people), from the population's stream: the same for every
+    data seed, apart from every seed's people and photos."""
+    from . import POPULATION_ENTROPY
+
+    s_people, s_photos = np.random.SeedSequence(POPULATION_ENTROPY).spawn(2)
+    persons = generate_identities(people, config, np.random.default_rng(s_people))
+    split = render_photos(persons, config.images_test, POPULATION_FIRST_ID, config, np.random.default_rng(s_photos))
+    return FairDataset("synthetic_identities_population", {"population": split}, target_name="smiling",
+                       group_name="skin_tone", group_labels=("lighter", "darker"),
+                       info={"config": asdict(config), "people": people,
+                             "identities_per_group": [int((persons["group"] == g).sum()) for g in (0, 1)]})
+
+
+def load_identity_population(people: int, cache: bool = True, **options) -> Split:
+    """The cached population of ``make_population`` for the data options ``options`` (their sizes and seed
+    ignored: the population depends on the distribution only)."""
+    from . import _generated_key, _options_dataclass, cached
+
+    if isinstance(people, bool) or not isinstance(people, int) or people < 2:
+        raise ValueError(f"The synthetic_identities population is a number of people, at least 2 (for impostor "
+                         f"pairs), got {people!r}.")
+    config = _options_dataclass("synthetic_identities", IdentityConfig,
+                                {k: v for k, v in options.items() if k not in _SAMPLE_OPTIONS})
+    key = {k: v for k, v in _generated_key(config, GENERATOR_VERSION).items() if k not in _SAMPLE_OPTIONS}
+    return cached("synthetic_identities_population", {**key, "population": people},
+                  lambda: make_population(people, config), cache)["population"]

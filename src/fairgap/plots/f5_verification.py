@@ -7,12 +7,14 @@ import pandas as pd
 import seaborn as sns
 
 from ..evidence import t_interval
-from ..generalisation import variance_sources
+from ..generalisation import POPULATION, variance_sources
 from .common import seeds_note, set_style
 
 SPLIT_NAMES = {"train": "training identities,\ntraining photos", "val": "training identities,\nnew photos",
-               "test": "unseen identities"}
+               "test": "unseen identities", POPULATION: "unseen identities,\npopulation"}
 SPLIT_ORDER = ("train", "val", "test")
+# The population (``VerificationConfig.population``) scores only the final model: it joins the last-epoch figures.
+FINAL_SPLITS = SPLIT_ORDER + (POPULATION,)
 
 
 def metric_label(metric: str) -> str:
@@ -87,7 +89,7 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
 
 
 def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_gap", "eer_gap"),
-                               splits=SPLIT_ORDER):
+                               splits=FINAL_SPLITS):
     """F5b: the final gap against the fairness weight, per method (columns; weight 0 = the plain margin
     loss, shared by all), on each split (line style), per metric (rows)."""
     set_style()
@@ -123,12 +125,13 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
     return fig, table.drop(columns=["split_name"]).reset_index(drop=True)
 
 
-def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_ORDER):
+def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=FINAL_SPLITS):
     """F5c: each group's TAR at FAR (per-group threshold) and EER per run, on the given splits: which group
     moved when a gap closed (leveling down shows as the better group getting worse). Bars: mean over seeds,
     whiskers: 95% Student-t interval over seeds."""
     set_style()
     metrics = [f"tar_group@{far:g}", "eer"]
+    splits = [s for s in splits if s in set(final.split)]   # one column per split the runs were scored on
     part = final[(final.group != "gap") & final.split.isin(splits)].copy()
     part["run"] = _run_label(part)
     long = part.melt(id_vars=["run", "seed", "split", "group"], value_vars=metrics, var_name="metric")
@@ -154,10 +157,11 @@ def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=SPLIT_
     return fig, long.reset_index(drop=True)
 
 
-def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("val", "test")):
+def verification_roc(roc: pd.DataFrame, runs: list[tuple[str, float]], splits=("val", "test", POPULATION)):
     """F5d: per-group ROC curves (TAR against FAR, log scale) of the chosen (method_id, weight) runs: mean over
     seeds at each FAR of the fixed grid, with a 95% Student-t band over seeds."""
     set_style()
+    splits = [s for s in splits if s in set(roc.split)]   # one panel per split the runs were scored on
     wanted = pd.Series([(m, w) in runs for m, w in zip(roc.method_id, roc.weight)], index=roc.index)
     chosen = roc[wanted & (roc.group != "all") & roc.split.isin(splits)].copy()
     chosen["run"] = _run_label(chosen)

@@ -204,3 +204,33 @@ def roc_table(scores: np.ndarray, pairs: pd.DataFrame, group_labels, n_points: i
         frames.append(pd.DataFrame({"group": name, "far": grid, "tar": tars[index]}))
     # A split without genuine pairs (one photo per person) has no ROC: an empty table.
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["group", "far", "tar"])
+
+
+def tar_halfwidth(scores: np.ndarray, pairs: pd.DataFrame, identity, far: float, resamples: int = 200,
+                  seed: int = 0, z: float = 1.96) -> dict[int, float]:
+    """Per group: the 95% half-width (z × bootstrap sd) of its TAR at ``far`` (its own threshold).
+
+    The genuine pairs of one person share that person's photos, so they are not independent: each resample
+    draws the group's *people* with replacement (all of a person's genuine pairs come along) and, for the
+    threshold, its impostor pairs with replacement. A binomial interval on the pair count would be too narrow.
+    """
+    scores, identity = np.asarray(scores, dtype=np.float64), np.asarray(identity)
+    rng = np.random.default_rng(seed)
+    genuine_mask, group = pairs.genuine.to_numpy(), pairs.group.to_numpy()
+    out = {}
+    for g in np.unique(group):
+        genuine, impostor = scores[genuine_mask & (group == g)], scores[~genuine_mask & (group == g)]
+        if not (len(genuine) and len(impostor)):
+            continue
+        _, person = np.unique(identity[pairs.i.to_numpy()[genuine_mask & (group == g)]], return_inverse=True)
+        pair_counts = np.bincount(person).astype(np.float64)
+        allowed = int(np.floor(far * len(impostor)))   # impostors that may score above the threshold
+        tars = []
+        for _ in range(resamples):
+            drawn = impostor[rng.integers(0, len(impostor), len(impostor))]
+            threshold = -np.partition(-drawn, allowed)[allowed]   # accept only above the (allowed+1)-th largest
+            accepted = np.bincount(person, weights=genuine > threshold, minlength=len(pair_counts))
+            weight = rng.multinomial(len(pair_counts), np.full(len(pair_counts), 1 / len(pair_counts)))
+            tars.append(weight @ accepted / (weight @ pair_counts))
+        out[int(g)] = float(z * np.std(tars, ddof=1))
+    return out

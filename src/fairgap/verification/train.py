@@ -13,7 +13,9 @@ impostor pairs (see ``fairgap.verification.metrics``):
 * ``test``: images of unseen identities.
 
 ``identification_accuracy`` (closed set: the nearest class weight is the right identity) is
-recorded for train and val. Under split ``optimization``, the epoch's mean identity loss per
+recorded for train and val. With ``population`` > 0 (generated identities only), the final model is also
+scored once on that many fresh people of the generator (split ``population``, at the last epoch; every
+genuine pair, no cap, and per group the bootstrap half-width ``tar_group@<far>_halfwidth``). Under split ``optimization``, the epoch's mean identity loss per
 group, the loss gap, and the adversary's loss and accuracy. After the last epoch the ROC curves
 (per split and group) and the embeddings are kept as well.
 """
@@ -31,9 +33,9 @@ from ..data import FairDataset, load_dataset
 from ..io import read_run_entry, stable_hash, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
-from ..train import HISTORY_COLUMNS, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
+from ..train import HISTORY_COLUMNS, POPULATION, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
 from .losses import LOSSES, MarginHead, group_loss_gap
-from .metrics import FARS, pair_scores, roc_table, sample_pairs, verification_metrics
+from .metrics import FARS, pair_scores, roc_table, sample_pairs, tar_halfwidth, verification_metrics
 from .model import EmbeddingNet
 from .objectives import METHODS, make_objective
 
@@ -75,6 +77,7 @@ class VerificationConfig:
     seed: int = 0
     device: str = "cpu"
     threads: int = 1                             # CPU intra-op threads (the numbers depend on it; see fairgap.train)
+    population: int = 0                          # generated identities: score the final model on this many fresh people
 
     def validate(self) -> "VerificationConfig":
         from ..data import DATASETS
@@ -101,6 +104,15 @@ class VerificationConfig:
         if self.method == "none" and self.weight != 0:
             raise ValueError(f"method 'none' takes no weight (got weight={self.weight}); choose one of "
                              f"{', '.join(METHODS[1:])} for a fairness-promoting variant.")
+        if self.population:
+            from ..data import IDENTITY_POPULATION_DATASETS
+            if isinstance(self.population, bool) or not isinstance(self.population, int) or self.population < 2:
+                raise ValueError(f"population must be 0 (none) or a number of people of at least 2 (for impostor "
+                                 f"pairs), got {self.population!r}; e.g. population=2000.")
+            if self.dataset not in IDENTITY_POPULATION_DATASETS:
+                raise ValueError(f"population={self.population} needs generated identities "
+                                 f"({', '.join(IDENTITY_POPULATION_DATASETS)}); {self.dataset!r} has fixed people "
+                                 "only. Use population=0.")
         if not all(0 < f < 1 for f in self.fars):
             raise ValueError(f"fars={self.fars} must be false accept rates in (0, 1).")
         return self
@@ -108,6 +120,8 @@ class VerificationConfig:
     def key(self) -> str:
         """Stable hash of the config and the cache version: the run's folder in the cache."""
         config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
+        if not self.population:  # runs without a population keep the keys they were cached under
+            del config["population"]
         return stable_hash({"config": config, "cache_version": CACHE_VERSION})
 
     def replace(self, **changes) -> "VerificationConfig":
@@ -153,19 +167,22 @@ def embed(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 
 class _EvalSet:
     """A split's (subsampled) images with its fixed pairs, and closed-set labels where the identities were trained."""
 
-    def __init__(self, name: str, split, class_of: dict, config: VerificationConfig, index: int):
+    def __init__(self, name: str, split, class_of: dict, config: VerificationConfig, index: int,
+                 max_images: int | None = None, max_genuine: int | None = None):
         rng = np.random.default_rng([config.seed, 7919, index])
+        max_images = config.eval_max_images if max_images is None else max_images
         keep = np.arange(len(split))
-        if len(keep) > config.eval_max_images:
+        if len(keep) > max_images:
             # Whole people, drawn at random until the budget is spent, so that genuine pairs remain.
             people, counts = np.unique(split.identity.numpy(), return_counts=True)
             order = rng.permutation(len(people))
-            chosen = people[order[np.cumsum(counts[order]) <= config.eval_max_images]]
+            chosen = people[order[np.cumsum(counts[order]) <= max_images]]
             keep = np.flatnonzero(np.isin(split.identity.numpy(), chosen))
         self.name, self.images = name, split.images[torch.from_numpy(keep)]
         self.group = split.group.numpy()[keep]
         self.identity = split.identity.numpy()[keep]
-        self.pairs = sample_pairs(self.identity, self.group, config.max_genuine, config.max_impostor,
+        max_genuine = config.max_genuine if max_genuine is None else max_genuine
+        self.pairs = sample_pairs(self.identity, self.group, max_genuine, config.max_impostor,
                                   seed=int(rng.integers(2 ** 31)))
         labels = np.array([class_of.get(int(i), -1) for i in self.identity])
         self.labels = torch.from_numpy(labels) if (labels >= 0).all() else None
@@ -251,6 +268,11 @@ def _train_verification(config: VerificationConfig, dataset: FairDataset | None,
                           .assign(split=eval_set.name))
         embeddings[eval_set.name] = {"embedding": vectors.astype(np.float32), "group": eval_set.group,
                                      "identity": eval_set.identity}
+    if config.population:
+        population = population_set(config, len(eval_sets))
+        roc_frames.append(record_population(rows, config.epochs, model, population, normalize, dataset.group_labels,
+                                            config).assign(split=POPULATION))
+        eval_sets.append(population)  # for the pair counts in info; its embeddings are not kept (10,000s of photos)
     info = {"parameters": count_parameters(model), "group_labels": list(dataset.group_labels),
             "group_name": dataset.group_name, "n_train_images": len(train_split),
             "n_train_identities": int(len(identities)), "device": str(device),
@@ -258,6 +280,31 @@ def _train_verification(config: VerificationConfig, dataset: FairDataset | None,
                       for s in eval_sets}}
     roc = pd.concat(roc_frames, ignore_index=True)[["split", "group", "far", "tar"]]
     return VerificationResult(config, pd.DataFrame(rows, columns=HISTORY_COLUMNS), roc, embeddings, info)
+
+
+def population_set(config: VerificationConfig, index: int) -> "_EvalSet":
+    """The generator's population of ``config.population`` fresh people, every photo and every genuine pair
+    (a person's pairs are few and all are needed for a precise TAR); impostor pairs capped as on the other splits."""
+    from ..data import load_population
+
+    people = load_population(config.dataset, config.population, **config.data)
+    return _EvalSet(POPULATION, people, {}, config, index, max_images=len(people), max_genuine=np.iinfo(np.int64).max)
+
+
+@torch.no_grad()
+def record_population(rows, epoch, model, population: "_EvalSet", normalize, group_labels,
+                      config: VerificationConfig) -> pd.DataFrame:
+    """Score the final model on the population into ``rows`` (the test split's metrics, and per group how
+    precisely the population measures its TAR); returns the population's ROC table."""
+    scores = pair_scores(embed(model, population.images, normalize).cpu().numpy(), population.pairs)
+    for row in verification_metrics(scores, population.pairs, group_labels, config.fars):
+        rows.append({"epoch": epoch, "split": POPULATION, **row})
+    for far in config.fars:
+        for group, halfwidth in tar_halfwidth(scores, population.pairs, population.identity, far,
+                                              seed=config.seed).items():
+            rows.append({"epoch": epoch, "split": POPULATION, "group": str(group_labels[group]),
+                         "metric": f"tar_group@{far:g}_halfwidth", "value": halfwidth})
+    return roc_table(scores, population.pairs, group_labels)
 
 
 @torch.no_grad()
