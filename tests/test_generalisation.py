@@ -149,6 +149,43 @@ def test_population_is_scored_until_every_group_rate_is_precise_enough(monkeypat
     assert (stopped.history[stopped.history.metric.str.endswith("_halfwidth")].value <= 0.3).all()
 
 
+def test_only_the_cells_of_imprecise_rates_are_scored_further_and_the_weights_follow(monkeypatch):
+    from fairgap import train as train_module
+
+    monkeypatch.setattr(train_module, "POPULATION_FIRST_PER_CELL", 40)
+    monkeypatch.setattr(train_module, "POPULATION_STEP_PER_CELL", 20)
+    monkeypatch.setattr("fairgap.data.population.TARGET_HALFWIDTH", 0.1)
+    result = train(TINY.replace(population=800))
+    part = result.scores["population"]
+    population = load_population("synthetic_faces", 800, **TINY.data)
+    cell = 2 * part["group"] + part["target"]
+    counts = np.bincount(cell, minlength=4)
+    assert counts.min() >= 40 and counts.max() <= 200
+    assert np.array_equal(part["target"], population.target.numpy()[part["index"]])
+    widths = result.history[result.history.metric.str.endswith("_halfwidth")]
+    assert (widths.value <= 0.1).all() or counts.max() == 200
+    # whatever each cell's count, the weighted base rate of a group is the generator's
+    share = population.weight.numpy()[:4] / 4          # the first 4 examples are cells 0, 1, 2, 3
+    history = result.history[(result.history.split == "population") & (result.history.metric == "base_rate")]
+    darker = history[history.group == "darker"].value.item()
+    assert darker == pytest.approx(share[3] / (share[2] + share[3]), abs=1e-9)
+
+
+def test_a_wide_tpr_asks_for_positives_a_wide_fpr_for_negatives_a_wide_accuracy_for_both():
+    from fairgap.train import _imprecise_cells
+
+    def widths(**wide):
+        return [{"group": g, "metric": f"{m}_halfwidth", "value": wide.get(f"{g}_{m}", 0.005)}
+                for g in ("lighter", "darker") for m in ("tpr", "fpr", "accuracy")]
+
+    labels = ("lighter", "darker")
+    assert _imprecise_cells(widths(), labels, 0.01) == []
+    assert [c for c, _ in _imprecise_cells(widths(darker_tpr=0.02), labels, 0.01)] == [3]
+    assert [c for c, _ in _imprecise_cells(widths(lighter_fpr=0.02), labels, 0.01)] == [0]
+    assert [c for c, _ in _imprecise_cells(widths(lighter_accuracy=0.02), labels, 0.01)] == [1, 0]
+    assert [c for c, _ in _imprecise_cells(widths(darker_tpr=float("nan")), labels, 0.01)] == [3]
+
+
 def test_primary_prefix_names_the_held_out_split_either_way(monkeypatch):
     monkeypatch.setitem(primary.PRIMARY, "99_test", ("m: {held-out} gap − ERM's",))
     table = pd.DataFrame({"claim": ["m: population gap − ERM's > 0", "m: test gap − ERM's > 0", "m: train gap"],

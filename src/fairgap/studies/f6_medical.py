@@ -252,14 +252,14 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
         return pd.DataFrame(columns=columns)
     held = held_out_split(table)
     thresholds = table[(table.metric == "threshold") & (table.split == held)].set_index(["method", "seed"]).value
-    # Every run must have scored the same held-out images. A population is scored as a prefix of one
-    # stratified sample, as long as each run needed (fairgap.train.record_population): compare on the
-    # prefix they share, where every (group, label) cell keeps its count and TPR and AUC need no weights.
-    shared = min(len(result.scores[held]["target"]) for result in results.values())
-    first = results[(reference, seeds[0])].scores[held]
-    target, group = first["target"][:shared], first["group"][:shared]
-    for result in results.values():
-        if not np.array_equal(result.scores[held]["target"][:shared], target):
+    # Every run must have scored the same held-out images. Each run scores as much of the population as its
+    # own rates need (fairgap.train.record_population): compare on the examples every run scored (within a
+    # group and label every example has the same weight, so TPR and AUC per group need none).
+    parts = {key: _shared_examples(result.scores[held], results) for key, result in results.items()}
+    first = parts[(reference, seeds[0])]
+    target, group = first["target"], first["group"]
+    for part in parts.values():
+        if not np.array_equal(part["target"], target):
             raise ValueError(f"The runs were evaluated on different {held} sets (generated data drawn per seed and no "
                              "population); give the runs a population (RunConfig.population > 0) or fix the data "
                              "with data_seed.")
@@ -271,7 +271,7 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     def stat(label, g, index, metric, common):
         values = []
         for s in common:
-            scores = results[(label, s)].scores[held]["score"][index]
+            scores = parts[(label, s)]["score"][index]
             if metric == "AUC":
                 values.append(_auc(target[index], scores))
             else:
@@ -298,6 +298,19 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
                              "low": float(low), "high": float(high), "seed_low": seed_low, "seed_high": seed_high,
                              "seeds": int(differences.notna().sum()), "reference_value": ref, "value": value})
     return pd.DataFrame(rows, columns=columns)
+
+
+def _shared_examples(part: dict, results: dict) -> dict:
+    """A split's scores restricted to the population positions every run in ``results`` scored (all of
+    them for a split without positions: a test split)."""
+    if "index" not in part:
+        return part
+    common = None
+    for result in results.values():
+        index = result.scores[POPULATION]["index"]
+        common = index if common is None else np.intersect1d(common, index)
+    keep = np.isin(part["index"], common)
+    return {name: values[keep] for name, values in part.items()}
 
 
 def sampling_halfwidth(results: dict[tuple[str, int], RunResult], confidence: float = 0.95) -> dict[str, float]:
