@@ -269,28 +269,38 @@ def count_step_flops(config, image_shape: tuple, batch_size: int) -> dict[str, i
     return {"train_step": step.get_total_flops(), "forward": forward.get_total_flops()}
 
 
-def evaluation_schedule(config, dataset) -> dict[str, int]:
-    """Examples one run passes forward for evaluation, by the engine's schedule: epoch 0, every
-    ``eval_every``-th epoch and the last, on the splits of ``fairgap.train.evaluated_splits``; then the
-    population sample, once for the final model. Keys name the epoch (and splits) or "population"."""
+def evaluation_schedule(config, dataset, population_scored: int | None = None) -> dict[str, int]:
+    """Examples one run passes forward for evaluation, by the engine's schedule: epoch 0 (only when the
+    run tracks a trajectory, ``eval_every`` < ``epochs``), every ``eval_every``-th epoch and the last, on
+    the splits of ``fairgap.train.evaluated_splits``; then the population, once for the final model:
+    ``population_scored`` examples (what a run's history says it scored; None: the whole sample, an upper
+    bound, since a run stops once its rates are precise). Keys name the epoch (and splits) or "population"."""
     from fairgap.train import evaluated_splits
 
-    epochs = [0] + [e for e in range(1, config.epochs + 1) if e % config.eval_every == 0 or e == config.epochs]
+    start = [0] if config.eval_every < config.epochs else []
+    epochs = start + [e for e in range(1, config.epochs + 1) if e % config.eval_every == 0 or e == config.epochs]
     schedule = {}
     for epoch in epochs:
         names = evaluated_splits(dataset, config, every_split=epoch in (0, config.epochs))
         schedule[f"epoch {epoch} ({'+'.join(names)})"] = sum(len(dataset[name]) for name in names)
-    return {**schedule, "population": config.population}
+    scored = config.population if population_scored is None else population_scored
+    return {**schedule, "population": scored} if scored else schedule
 
 
-def run_flops(config, dataset) -> dict[str, float]:
+def population_scored(history) -> int:
+    """How many population examples a run scored (its history's overall "n" on the population; 0 if none)."""
+    rows = history[(history.split == "population") & (history.metric == "n") & (history.group == "all")]
+    return int(rows.value.iloc[0]) if len(rows) else 0
+
+
+def run_flops(config, dataset, population: int | None = None) -> dict[str, float]:
     """Counted FLOPs of one run of ``config`` on ``dataset``: every training example passes forward and
     backward once per epoch (FLOPs are linear in the batch, so the last, smaller batch is exact), and
-    every evaluated example passes forward once."""
+    every evaluated example passes forward once (``population``: the population examples it scored)."""
     counted = count_step_flops(config, dataset.image_shape, config.batch_size)
     per_example = {name: flops / config.batch_size for name, flops in counted.items()}
     train = config.epochs * len(dataset["train"]) * per_example["train_step"]
-    evaluation = sum(evaluation_schedule(config, dataset).values()) * per_example["forward"]
+    evaluation = sum(evaluation_schedule(config, dataset, population).values()) * per_example["forward"]
     return {**counted, "train": train, "evaluation": evaluation, "total": train + evaluation}
 
 
@@ -341,20 +351,22 @@ def bench_flops(quick: bool, run_seconds: float | None) -> dict:
     profile = "smoke" if quick else "default"  # --quick checks the script on tiny data, not the numbers
     config = flops_config(profile)
     dataset = prepare_dataset(config)
-    flops = run_flops(config, dataset)
-    schedule = evaluation_schedule(config, dataset)
-    n_train, n_eval = len(dataset["train"]), sum(schedule.values())
     peak_by_size = matmul_gflops([256, 512] if quick else [512, 1024, 2048], 2 if quick else 5)
     peak = max(peak_by_size.values())
     seconds = cnn_seconds(config, dataset, 2 if quick else 30)
     step_rate = flops["train_step"] / seconds["train_step"] / 1e9
     eval_rate = flops["forward"] / config.batch_size * len(dataset["test"]) / seconds["evaluate_test"] / 1e9
+    scored = None   # the whole population: an upper bound, without a run to say what it scored
     if run_seconds is None:  # one real run, uncached, its data and population already generated
         load_population(config.dataset, config.population, **config.data)
-        run_seconds, _ = timed(train, config, dataset)
+        run_seconds, result = timed(train, config, dataset)
+        scored = population_scored(result.history)
         source = "measured: one run, one thread"
     else:
-        source = "given: --run-seconds"
+        source = "given: --run-seconds (population counted whole)"
+    flops = run_flops(config, dataset, scored)
+    schedule = evaluation_schedule(config, dataset, scored)
+    n_train, n_eval = len(dataset["train"]), sum(schedule.values())
     run_rate = flops["total"] / run_seconds / 1e9
     size = dataset.image_shape[-1]
     return {

@@ -30,10 +30,14 @@ def test_training_step_counts_the_backward_pass():
 
 
 def test_evaluation_schedule_matches_what_a_run_evaluates():
-    config = TINY.replace(eval_every=2, population=50)  # epochs 0, 2 (train+test) and 3 (every split)
-    dataset = prepare_dataset(config)
-    history = train(config, dataset).history
-    sizes = {**{name: len(split) for name, split in dataset.splits.items()}, "population": config.population}
-    evaluated = history[history.split.isin(list(sizes))][["epoch", "split"]].drop_duplicates()
-    assert sum(bench.evaluation_schedule(config, dataset).values()) == sum(sizes[s] for s in evaluated.split)
+    for config in (TINY.replace(eval_every=2, population=48),        # epochs 0, 2 (train+test), 3 (every split)
+                   TINY.replace(eval_every=TINY.epochs, population=48)):  # the last epoch only: no epoch 0
+        dataset = prepare_dataset(config)
+        history = train(config, dataset).history
+        scored = bench.population_scored(history)
+        sizes = {**{name: len(split) for name, split in dataset.splits.items()}, "population": scored}
+        evaluated = history[history.split.isin(list(sizes))][["epoch", "split"]].drop_duplicates()
+        schedule = bench.evaluation_schedule(config, dataset, scored)
+        assert sum(schedule.values()) == sum(sizes[s] for s in evaluated.split)
+        assert 0 < scored <= config.population
 

@@ -180,10 +180,10 @@ def test_a_wide_tpr_asks_for_positives_a_wide_fpr_for_negatives_a_wide_accuracy_
 
     labels = ("lighter", "darker")
     assert _imprecise_cells(widths(), labels, 0.01) == []
-    assert [c for c, _ in _imprecise_cells(widths(darker_tpr=0.02), labels, 0.01)] == [3]
-    assert [c for c, _ in _imprecise_cells(widths(lighter_fpr=0.02), labels, 0.01)] == [0]
-    assert [c for c, _ in _imprecise_cells(widths(lighter_accuracy=0.02), labels, 0.01)] == [1, 0]
-    assert [c for c, _ in _imprecise_cells(widths(darker_tpr=float("nan")), labels, 0.01)] == [3]
+    assert _imprecise_cells(widths(darker_tpr=0.02), labels, 0.01) == [3]
+    assert _imprecise_cells(widths(lighter_fpr=0.02), labels, 0.01) == [0]
+    assert _imprecise_cells(widths(lighter_accuracy=0.02), labels, 0.01) == [1, 0]
+    assert _imprecise_cells(widths(darker_tpr=float("nan")), labels, 0.01) == [3]
 
 
 def test_primary_prefix_names_the_held_out_split_either_way(monkeypatch):

@@ -44,8 +44,8 @@ def small_cnn(in_channels: int, width: float = 1.0) -> Classifier:
 def folded_for_inference(model: nn.Module) -> nn.Module:
     """An eval-mode copy of ``model`` in which every BatchNorm that follows a convolution in a
     ``Sequential`` (the small CNN's blocks) is folded into that convolution's weights: the same function
-    (to float rounding), a quarter faster to evaluate on a CPU, where the small CNN's BatchNorm passes
-    cost as much as a third of its convolutions. Models without such pairs come back unfolded."""
+    (scores within 1e-7), 5-25% faster to score 20,000 faces on one CPU core, since BatchNorm passes are
+    memory-bound and the small CNN's convolutions narrow. Models without such pairs come back unfolded."""
     import copy
 
     from torch.nn.utils.fusion import fuse_conv_bn_eval

@@ -474,49 +474,55 @@ def record_population(rows, epoch, model, dataset, normalize, config: RunConfig,
                 new = population.images[members[c][taken[c]:wanted[c]].to(population.images.device)]
                 scores[c] = torch.cat([scores[c], predict_scores(model, new, normalize, precision=config.precision)])
                 taken[c] = wanted[c]
-        found, widths = _population_rows(population, members, taken, scores, share, dataset, config)
-        for c, name in _imprecise_cells(widths, dataset.group_labels, TARGET_HALFWIDTH):
+        index, weight = _scored_part(members, taken, share)
+        target, group, score = population.target.cpu()[index], population.group.cpu()[index], torch.cat(scores).cpu()
+        found = evaluate(target, score, group, config.threshold, dataset.group_labels, weight)
+        widths = _group_halfwidths(found, taken, dataset.group_labels)
+        for c in _imprecise_cells(widths, dataset.group_labels, TARGET_HALFWIDTH):
             wanted[c] = min(len(members[c]), taken[c] + POPULATION_STEP_PER_CELL)
     for row in found + widths:
         rows.append({"epoch": epoch, "split": POPULATION, **row})
-    index = torch.cat([m[:n] for m, n in zip(members, taken)])
     order = torch.argsort(index)
-    weight = torch.cat([torch.full((n,), float(share[c] * sum(taken) / n)) for c, n in enumerate(taken)])
-    return {"score": torch.cat(scores).cpu()[order].numpy(), "target": population.target.cpu()[index][order].numpy(),
-            "group": population.group.cpu()[index][order].numpy(), "weight": weight[order].numpy(),
+    return {"score": score[order].numpy(), "target": target[order].numpy(), "group": group[order].numpy(),
+            "weight": weight[order].to(torch.float32).numpy(),   # stored in float32, like the scores
             "index": index[order].numpy()}
 
 
-def _population_rows(population, members, taken, scores, share, dataset, config: RunConfig):
-    """The metric rows of the scored part of the population (each cell weighted by its share in the
-    generator over its share of the scored examples) and each group's half-widths."""
-    from .evidence import group_rate_halfwidths
-
+def _scored_part(members: list[torch.Tensor], taken: list[int], share: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The population positions scored so far (the first ``taken[c]`` of each cell c) and their weights:
+    a cell's share in the generator over its share of the scored examples."""
     index = torch.cat([m[:n] for m, n in zip(members, taken)])
     weight = torch.cat([torch.full((n,), float(share[c] * sum(taken) / n), dtype=torch.float64)
                         for c, n in enumerate(taken)])
-    target, group = population.target.cpu()[index], population.group.cpu()[index]
-    found = evaluate(target, torch.cat(scores).cpu(), group, config.threshold, dataset.group_labels, weight)
+    return index, weight
+
+
+def _group_halfwidths(found: list[dict], taken: list[int], group_labels) -> list[dict]:
+    """Rows of each group's 95% half-widths of TPR, FPR and accuracy, from its scored positives and negatives."""
+    from .evidence import group_rate_halfwidths
+
     value = {(r["group"], r["metric"]): r["value"] for r in found}
     widths = []
-    for code, label in enumerate(dataset.group_labels):
+    for code, label in enumerate(group_labels):
         width = group_rate_halfwidths(taken[2 * code + 1], taken[2 * code], value[(label, "base_rate")],
                                       value[(label, "tpr")], value[(label, "fpr")])
         widths += [{"group": label, "metric": f"{name}_halfwidth", "value": w} for name, w in width.items()]
-    return found, widths
+    return widths
 
 
-def _imprecise_cells(widths: list[dict], group_labels, target: float) -> list[tuple[int, str]]:
+def _imprecise_cells(widths: list[dict], group_labels, target: float) -> list[int]:
     """The (group, label) cells (2·group + label) whose examples would narrow a rate wider than ``target``."""
     wide = {(w["group"], w["metric"]) for w in widths if not w["value"] <= target}
     cells = []
     for code, label in enumerate(group_labels):
         if (label, "tpr_halfwidth") in wide or (label, "accuracy_halfwidth") in wide:
-            cells.append((2 * code + 1, label))
+            cells.append(2 * code + 1)
         if (label, "fpr_halfwidth") in wide or (label, "accuracy_halfwidth") in wide:
-            cells.append((2 * code, label))
+            cells.append(2 * code)
     return cells
 
+
+# --- cache: results/runs/<key>/{config.json, history.csv, scores.npz, info.json} ---
 
 def run_folder(config: RunConfig):
     return results_dir() / "runs" / config.key()

@@ -10,10 +10,10 @@ Each example carries a weight, its cell's share in the generator divided by its 
 so every weighted rate (accuracy, selection rate, base rate, loss, the overall AUC) is the generator's:
 per-group TPR, FPR and AUC do not depend on the weights (constant within a cell), the rest do.
 
-The examples are interleaved by cell (one of each cell, then the next of each), so every prefix whose
-length is a multiple of the number of cells is itself a stratified sample with the same weights: the
-training loop scores a prefix and stops as soon as the rates it reads are precise enough
-(``fairgap.train.record_population``).
+The examples are interleaved by cell (one of each cell, then the next of each), so the first k examples
+of any cell are a random sample of it: the training loop scores the first 4,096 of every cell, then more
+of only the cells whose rates are still wider than ±0.01, reweighting each cell by its share in the
+generator over its share of what was scored (``fairgap.train.record_population``).
 
 Cell shares are counted on the attribute draws (at least ``MIN_DRAWS`` of them: a share of 0.1 is
 then known to ±0.0006, far inside the precision asked of the rates); only the selected examples are
@@ -43,7 +43,8 @@ def cells_for_halfwidth(halfwidth: float = TARGET_HALFWIDTH, z: float = 1.959964
 def stratified_population(size: int, n_groups: int, generate_attributes, render, rng: np.random.Generator,
                           render_batch: int = 2000) -> tuple[Split, dict]:
     """``size`` examples (rounded up to a multiple of the 2 × ``n_groups`` cells), as many of each
-    (group, label) cell, interleaved by cell, with weights = cell share / (1 / number of cells).
+    (group, label) cell, interleaved by cell, with weights = cell share / (1 / number of cells): the
+    weights of the whole sample (or of any prefix of whole rounds).
 
     ``generate_attributes(n, rng)`` draws the latent variables (with "group" and "label"),
     ``render(attrs, rng)`` the uint8 images of some of them.
