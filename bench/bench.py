@@ -354,8 +354,6 @@ def bench_flops(quick: bool, run_seconds: float | None) -> dict:
     peak_by_size = matmul_gflops([256, 512] if quick else [512, 1024, 2048], 2 if quick else 5)
     peak = max(peak_by_size.values())
     seconds = cnn_seconds(config, dataset, 2 if quick else 30)
-    step_rate = flops["train_step"] / seconds["train_step"] / 1e9
-    eval_rate = flops["forward"] / config.batch_size * len(dataset["test"]) / seconds["evaluate_test"] / 1e9
     scored = None   # the whole population: an upper bound, without a run to say what it scored
     if run_seconds is None:  # one real run, uncached, its data and population already generated
         load_population(config.dataset, config.population, **config.data)
@@ -367,6 +365,8 @@ def bench_flops(quick: bool, run_seconds: float | None) -> dict:
     flops = run_flops(config, dataset, scored)
     schedule = evaluation_schedule(config, dataset, scored)
     n_train, n_eval = len(dataset["train"]), sum(schedule.values())
+    step_rate = flops["train_step"] / seconds["train_step"] / 1e9
+    eval_rate = flops["forward"] / config.batch_size * len(dataset["test"]) / seconds["evaluate_test"] / 1e9
     run_rate = flops["total"] / run_seconds / 1e9
     size = dataset.image_shape[-1]
     return {
