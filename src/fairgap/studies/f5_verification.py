@@ -207,8 +207,7 @@ def final_table(results: dict, far: float = 1e-3, splits=None) -> pd.DataFrame:
     test, and the population where the runs were scored on one."""
     metrics = [f"tar_group@{far:g}", f"tar_global@{far:g}", f"far_global@{far:g}", "eer"]
     if splits is None:
-        scored = any((r.history.split == POPULATION).any() for r in results.values())
-        splits = ("train", "val", "test") + ((POPULATION,) if scored else ())
+        splits = _final_splits(results)
     rows = []
     for key, result in results.items():
         final = result.final()
@@ -244,8 +243,8 @@ def overview(results: dict, far: float = 1e-3) -> pd.DataFrame:
         value = final[(final.group == "all") & (final.split == split) & (final.metric == metric)].value
         return float(value.iloc[0]) if len(value) else float("nan")
 
-    held = POPULATION if any((r.history.split == POPULATION).any() for r in results.values()) else "test"
-    splits = ("train", "val", "test") + ((POPULATION,) if held == POPULATION else ())
+    splits = _final_splits(results)
+    held = POPULATION if POPULATION in splits else "test"
     rows = []
     for key, result in results.items():
         row = _label(key)
@@ -433,6 +432,12 @@ def findings(final: pd.DataFrame, claims: pd.DataFrame, far: float = 1e-3, probe
                      f"photos' embeddings, scored on unseen identities; majority-class accuracy {majority:.2f}): "
                      + "; ".join(parts) + ".")
     return "\n".join(lines)
+
+
+def _final_splits(results: dict) -> tuple[str, ...]:
+    """The splits a final model is read on: train, val, test, and the population where any run was scored on one."""
+    scored = any((r.history.split == POPULATION).any() for r in results.values())
+    return ("train", "val", "test") + ((POPULATION,) if scored else ())
 
 
 def _held_text(split: str) -> str:

@@ -45,6 +45,8 @@ validation-chosen threshold; the TPR gap is the metric ``equal_opportunity_diffe
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
@@ -255,7 +257,7 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     # Every run must have scored the same held-out images. Each run scores as much of the population as its
     # own rates need (fairgap.train.record_population): compare on the examples every run scored (within a
     # group and label every example has the same weight, so TPR and AUC per group need none).
-    parts = {key: _shared_examples(result.scores[held], results) for key, result in results.items()}
+    parts = _shared_examples({key: result.scores[held] for key, result in results.items()})
     first = parts[(reference, seeds[0])]
     target, group = first["target"], first["group"]
     for part in parts.values():
@@ -300,17 +302,14 @@ def consequences(results: dict[tuple[str, int], RunResult], table: pd.DataFrame,
     return pd.DataFrame(rows, columns=columns)
 
 
-def _shared_examples(part: dict, results: dict) -> dict:
-    """A split's scores restricted to the population positions every run in ``results`` scored (all of
-    them for a split without positions: a test split)."""
-    if "index" not in part:
-        return part
-    common = None
-    for result in results.values():
-        index = result.scores[POPULATION]["index"]
-        common = index if common is None else np.intersect1d(common, index)
-    keep = np.isin(part["index"], common)
-    return {name: values[keep] for name, values in part.items()}
+def _shared_examples(parts: dict) -> dict:
+    """Each run's scores of one split restricted to the population positions (``index``) every run scored;
+    returned as they are where the split has no positions (a test split)."""
+    if not all("index" in part for part in parts.values()):
+        return parts
+    common = functools.reduce(np.intersect1d, (part["index"] for part in parts.values()))
+    return {key: {name: values[np.isin(part["index"], common)] for name, values in part.items()}
+            for key, part in parts.items()}
 
 
 def sampling_halfwidth(results: dict[tuple[str, int], RunResult], confidence: float = 0.95) -> dict[str, float]:
