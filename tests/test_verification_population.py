@@ -51,7 +51,7 @@ def test_population_split_only_in_runs_with_a_population_and_every_genuine_pair_
     # max_genuine caps the test split's genuine pairs but not the population's.
     plain = train_verification(VerificationConfig(**TINY, max_genuine=2))
     assert "population" not in set(plain.history.split)
-    result = train_verification(VerificationConfig(**TINY, max_genuine=2, population=12))
+    result = train_verification(VerificationConfig(**TINY, max_genuine=2, population=12, population_impostors=3000))
     h = result.history
     population = h[h.split == "population"]
     assert set(population.epoch) == {TINY["epochs"]}
@@ -59,6 +59,8 @@ def test_population_split_only_in_runs_with_a_population_and_every_genuine_pair_
     for group, label in enumerate(result.info["group_labels"]):
         n_genuine = population[(population.group == label) & (population.metric == "n_genuine")].value.item()
         assert n_genuine == pairs_of_people(people.identity.numpy()[people.group.numpy() == group])
+        # Far more impostor pairs than the 12 people have distinct ones: drawn with replacement, exactly as many.
+        assert population[(population.group == label) & (population.metric == "n_impostor")].value.item() == 3000
         test = h[(h.split == "test") & (h.group == label) & (h.metric == "n_genuine") & (h.epoch == TINY["epochs"])]
         assert test.value.item() <= 2
     assert result.info["pairs"]["population"]["genuine"] == pairs_of_people(people.identity.numpy())
@@ -86,8 +88,95 @@ def test_population_needs_generated_identities():
 def test_default_key_unchanged_and_population_keys_differ():
     assert VerificationConfig().key() == DEFAULT_KEY_BEFORE_POPULATION
     assert VerificationConfig(population=0).key() == DEFAULT_KEY_BEFORE_POPULATION
+    assert VerificationConfig(population=0, population_impostors=7).key() == DEFAULT_KEY_BEFORE_POPULATION
     assert VerificationConfig(population=50).key() not in (DEFAULT_KEY_BEFORE_POPULATION,
                                                             VerificationConfig(population=60).key())
+    assert (VerificationConfig(population=50).key()
+            != VerificationConfig(population=50, population_impostors=1000).key())
+
+
+@pytest.mark.parametrize("impostors", [0, -3, 2.5, True])
+def test_bad_population_impostor_counts_are_refused(impostors):
+    with pytest.raises(ValueError, match="population_impostors must be a positive number"):
+        VerificationConfig(population=50, population_impostors=impostors).validate()
+    VerificationConfig(population=0, population_impostors=impostors).validate()   # unused without a population
+
+
+def test_impostor_pairs_drawn_with_replacement_are_impostors_of_one_group():
+    from fairgap.verification.metrics import sample_pairs
+
+    rng = np.random.default_rng(3)
+    identity = np.repeat(np.arange(12), 3)
+    group = (identity % 2).astype(int)
+    order = rng.permutation(len(identity))
+    identity, group = identity[order], group[order]
+    pairs = sample_pairs(identity, group, max_impostor=5000, seed=4, impostors_with_replacement=True)
+    impostor = pairs[~pairs.genuine]
+    i, j = impostor.i.to_numpy(), impostor.j.to_numpy()
+    assert impostor.groupby("group").size().tolist() == [5000, 5000]     # more than the 135 distinct pairs per group
+    assert (identity[i] != identity[j]).all() and (i < j).all()
+    assert (group[i] == impostor.group).all() and (group[j] == impostor.group).all()
+    # Uniform over the group's distinct impostor pairs: 135 of them, each drawn about 5000/135 = 37 times.
+    counts = impostor.groupby(["group", "i", "j"]).size()
+    assert len(counts) == 2 * 135 and counts.min() > 15 and counts.max() < 65
+    again = sample_pairs(identity, group, max_impostor=5000, seed=4, impostors_with_replacement=True)
+    pd.testing.assert_frame_equal(pairs, again)
+    genuine = pairs[pairs.genuine]
+    plain = sample_pairs(identity, group, max_impostor=5000, seed=4)
+    pd.testing.assert_frame_equal(genuine.reset_index(drop=True), plain[plain.genuine].reset_index(drop=True))
+
+
+def test_resampled_thresholds_match_resampling_every_impostor():
+    """The shortcut (only the draws landing among the top scores) has the distribution of the full bootstrap."""
+    from fairgap.verification.metrics import resampled_thresholds
+
+    impostor = np.random.default_rng(0).normal(size=20000)
+    far, allowed = 0.005, 100
+    full_rng = np.random.default_rng(1)
+    full = [-np.partition(-impostor[full_rng.integers(0, 20000, 20000)], allowed)[allowed] for _ in range(1500)]
+    fast = list(resampled_thresholds(impostor, far, 1500, np.random.default_rng(2)))
+    assert len(fast) == 1500
+    assert abs(np.mean(fast) - np.mean(full)) < 0.1 * np.std(full)
+    assert 0.85 < np.std(fast) / np.std(full) < 1.15
+    exact = -np.sort(-impostor)[allowed]
+    assert abs(np.median(fast) - exact) < 0.5 * np.std(full)
+
+
+def test_resampled_thresholds_fall_back_to_every_impostor_when_too_few_land_on_top():
+    from fairgap.verification.metrics import resampled_thresholds
+
+    class NoneOnTop:   # a generator whose binomial says no draw landed among the top scores
+        def __init__(self):
+            self.rng = np.random.default_rng(5)
+
+        def binomial(self, n, p):
+            return 0
+
+        def integers(self, *args):
+            return self.rng.integers(*args)
+
+    impostor = np.random.default_rng(0).normal(size=5000)
+    thresholds = list(resampled_thresholds(impostor, 0.01, 20, NoneOnTop()))
+    exact = -np.sort(-impostor)[50]
+    assert len(thresholds) == 20 and np.std(thresholds) > 0 and abs(np.mean(thresholds) - exact) < 0.2
+
+
+def test_pair_scores_in_chunks_and_shared_curves_change_nothing():
+    from fairgap.verification.metrics import pair_scores, roc_curves, roc_table, sample_pairs, verification_metrics
+
+    rng = np.random.default_rng(1)
+    identity = np.repeat(np.arange(20), 4)
+    group = (identity % 2).astype(int)
+    embeddings = rng.normal(size=(80, 8)) + identity[:, None] * 0.3
+    pairs = sample_pairs(identity, group, seed=0)
+    whole = pair_scores(embeddings, pairs, chunk=len(pairs))
+    np.testing.assert_array_equal(pair_scores(embeddings, pairs, chunk=7), whole)
+    np.testing.assert_allclose(pair_scores(embeddings, pairs, dtype=np.float32), whole, atol=1e-6)
+    labels = ["a", "b"]
+    curves = roc_curves(whole, pairs)
+    assert set(curves) == {0, 1, "all"}
+    assert verification_metrics(whole, pairs, labels, curves=curves) == verification_metrics(whole, pairs, labels)
+    pd.testing.assert_frame_equal(roc_table(whole, pairs, labels, curves=curves), roc_table(whole, pairs, labels))
 
 
 def test_tar_halfwidth_counts_people_not_pairs():

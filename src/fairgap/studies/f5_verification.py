@@ -56,7 +56,7 @@ SCALE = {
                               images_test=4, image_size=16),
                     model="small_cnn", width=0.5, embedding_dim=16, loss="cosface", scale=30.0, margin=0.35,
                     epochs=2, batch_size=32, lr=3e-3, eval_max_images=200, max_genuine=2000, max_impostor=5000,
-                    population=20),   # a handful of people, so CI runs the population's code
+                    population=20, population_impostors=5000),   # a handful of people, so CI runs the population's code
         weights={"loss_gap": [1.0], "adversarial": [1.0], "group_margin": [0.2]},
         headline={"loss_gap": 1.0, "adversarial": 1.0, "group_margin": 0.2},
         seeds=[0],   # CI time; the numbers mean nothing
@@ -69,12 +69,14 @@ SCALE = {
                     model="small_cnn", width=0.5, embedding_dim=64, loss="cosface", scale=30.0, margin=0.35,
                     epochs=80, batch_size=16, lr=3e-3, eval_max_images=500, eval_every=8, max_genuine=20000,
                     max_impostor=50000,
-                    # 2,000 fresh people (about 1,000 per group, 10,000 genuine pairs each). Measured on one run
-                    # (margin loss, seed 0; ``population_prose`` reports it for every run): 95% half-width of the
-                    # TAR@0.001 over people alone ±0.011 (lighter, TAR 0.12) and ±0.006 (darker, 0.04); with the
-                    # threshold's noise from the max_impostor=50,000 impostor pairs ±0.022 and ±0.010 (500,000
-                    # would give ±0.011 and ±0.006). It adds about 2.5 s to a 20 s run (1.4 s once to draw them).
-                    population=2000),
+                    # 6,000 fresh people (about 3,000 per group, 15,000 genuine pairs each) and 2,000,000 impostor
+                    # pairs per group drawn independently. Measured on the run that was least precise with 2,000
+                    # people and 50,000 impostor pairs (margin loss, seed 4: TAR@0.001 ±0.043 for the lighter
+                    # group, whose TAR is 0.16): ±0.0086 with these sizes; people alone give ±0.013 (2,000), ±0.009
+                    # (4,000), ±0.007 (8,000) with the threshold from every impostor pair, and 50,000 sampled
+                    # impostor pairs add enough threshold noise to move that run's TAR by 0.04. ``population_prose``
+                    # reports the half-width of every run. The population adds about 6 s to a 20 s run.
+                    population=6000),
         weights={"loss_gap": [0.1, 0.3, 1.0], "adversarial": [1.0], "group_margin": [0.3]},
         headline={"loss_gap": 0.3, "adversarial": 1.0, "group_margin": 0.3},
         # Three seeds: the figures draw mean and t-interval over seeds, and the claims pair each method
@@ -446,19 +448,28 @@ def _held_text(split: str) -> str:
 
 
 def population_prose(history: pd.DataFrame, far: float = 1e-3) -> str:
-    """How precisely the population measures each group's TAR at ``far`` (its bootstrap half-width over people,
-    worst run) and how far the finite test split's TAR gap sits from the population's; empty without a population."""
+    """How precisely the population measures each group's TAR at ``far`` (its bootstrap half-width over people and
+    impostor pairs, worst run, against the ±0.01 the population is sized for) and how far the finite test split's
+    TAR gap sits from the population's; empty without a population."""
+    from ..data.population import TARGET_HALFWIDTH
+
     last = history[history.epoch == history.groupby(["method_id", "weight", "seed"]).epoch.transform("max")]
     population = last[last.split == POPULATION]
     if population.empty:
         return ""
     tar = f"tar_group@{far:g}"
+    widths = population[population.metric == f"{tar}_halfwidth"]
     groups = "; ".join(
-        f"{group}: {int(rows[rows.metric == 'n_genuine'].value.max()):,} genuine pairs, TAR ± "
+        f"{group}: {int(rows[rows.metric == 'n_genuine'].value.max()):,} genuine and "
+        f"{int(rows[rows.metric == 'n_impostor'].value.max()):,} impostor pairs, TAR ± "
         f"{rows[rows.metric == f'{tar}_halfwidth'].value.max():.3f}"
         for group, rows in population[population.group != "all"].groupby("group", sort=False))
+    wide = widths.groupby(["method_id", "weight", "seed"]).value.max() > TARGET_HALFWIDTH
+    runs = f"{int(wide.sum())} of {len(wide)} runs" if wide.any() else f"none of the {len(wide)} runs"
     differences = finite_test_error(last, f"{tar}_gap", by=("method_id", "weight", "seed"))
     return (f"**The population's own precision.** Every final model is also scored on the generator's population of "
-            f"fresh people, the same for every seed, with every genuine pair of each person. Sampling the people "
-            f"moves each group's {metric_name(tar)} by at most (95%, bootstrap over people, worst run) {groups}.\n\n"
+            f"fresh people, the same for every seed, with every genuine pair of each person. Sampling the people and "
+            f"the impostor pairs moves each group's {metric_name(tar)} by at most (95%, bootstrap over people and "
+            f"impostor pairs, worst run) {groups}; {runs} measure a group's TAR less precisely than "
+            f"±{TARGET_HALFWIDTH:g}.\n\n"
             + finite_test_prose(differences, f"{metric_name(tar)} gap between groups"))

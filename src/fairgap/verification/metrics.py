@@ -85,12 +85,15 @@ def accept_rate(scores, threshold: float) -> float:
 # --- pairs ---
 
 def sample_pairs(identity, group, max_genuine: int = 20000, max_impostor: int = 100000,
-                 seed: int = 0) -> pd.DataFrame:
+                 seed: int = 0, impostors_with_replacement: bool = False) -> pd.DataFrame:
     """Genuine and within-group impostor pairs of images (indices i < j), per group.
 
     Every genuine pair is kept unless a group has more than ``max_genuine``, and every impostor
     pair unless it has more than ``max_impostor``; then that many are drawn uniformly without
-    replacement with the given seed. Returns columns i, j, genuine (bool), group (int).
+    replacement with the given seed. With ``impostors_with_replacement``, exactly ``max_impostor``
+    impostor pairs are drawn independently and uniformly (a pair may repeat): an i.i.d. sample of the
+    group's impostor scores, which a population of millions of pairs needs (enumerating or deduplicating
+    them would take gigabytes). Returns columns i, j, genuine (bool), group (int).
     """
     identity, group = np.asarray(identity), np.asarray(group)
     rng = np.random.default_rng(seed)
@@ -101,7 +104,8 @@ def sample_pairs(identity, group, max_genuine: int = 20000, max_impostor: int = 
         genuine = _genuine_pairs(members, ids)
         if len(genuine) > max_genuine:
             genuine = genuine[np.sort(rng.choice(len(genuine), max_genuine, replace=False))]
-        impostor = _impostor_pairs(members, ids, max_impostor, rng)
+        impostor = (_independent_impostor_pairs(members, ids, max_impostor, rng) if impostors_with_replacement
+                    else _impostor_pairs(members, ids, max_impostor, rng))
         for pairs, is_genuine in ((genuine, True), (impostor, False)):
             frames.append(pd.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1], "genuine": is_genuine,
                                         "group": int(g)}))
@@ -141,24 +145,63 @@ def _impostor_pairs(members: np.ndarray, ids: np.ndarray, limit: int, rng: np.ra
     return np.stack([members[a], members[b]], axis=1).astype(np.int64)
 
 
-def pair_scores(embeddings: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
-    """Cosine similarity of each pair (embeddings are L2-normalised here, to be safe)."""
-    e = np.asarray(embeddings, dtype=np.float64)
+def _independent_impostor_pairs(members: np.ndarray, ids: np.ndarray, count: int,
+                                rng: np.random.Generator) -> np.ndarray:
+    """``count`` impostor pairs drawn independently: two photos of different people, uniform over such pairs."""
+    if len(np.unique(ids)) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    found, needed = [], count
+    while needed > 0:
+        draw = rng.integers(0, len(members), size=(2 * needed + 16, 2))
+        draw = draw[ids[draw[:, 0]] != ids[draw[:, 1]]][:needed]
+        found.append(draw)
+        needed -= len(draw)
+    pairs = np.sort(np.concatenate(found), axis=1)
+    return members[pairs].astype(np.int64)
+
+
+def pair_scores(embeddings: np.ndarray, pairs: pd.DataFrame, chunk: int = 1 << 18, dtype=np.float64) -> np.ndarray:
+    """Cosine similarity of each pair (embeddings are L2-normalised here, to be safe), ``chunk`` pairs at a time
+    so that millions of pairs do not gather gigabytes of embedding rows at once. ``dtype=np.float32`` halves
+    the memory traffic of millions of pairs (scores then carry float32's 6e-8 relative rounding)."""
+    e = np.asarray(embeddings, dtype=dtype)
     e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-    return np.einsum("ij,ij->i", e[pairs.i.to_numpy()], e[pairs.j.to_numpy()])
+    i, j = pairs.i.to_numpy(), pairs.j.to_numpy()
+    out = np.empty(len(i), dtype=dtype)
+    for start in range(0, len(i), chunk):
+        part = slice(start, start + chunk)
+        out[part] = np.einsum("ij,ij->i", e[i[part]], e[j[part]])
+    return out
 
 
 # --- metrics per group ---
 
-def verification_metrics(scores: np.ndarray, pairs: pd.DataFrame, group_labels, fars=FARS) -> list[dict]:
-    """Tidy rows {group, metric, value}: per group, pooled ("all"), and the gaps between groups."""
+def roc_curves(scores: np.ndarray, pairs: pd.DataFrame) -> dict:
+    """The ROC (``roc``) of every group (by group code) and of all pairs pooled (``OVERALL``), where there are
+    both genuine and impostor pairs: computed once and shared by ``verification_metrics`` and ``roc_table``,
+    since each sorts every score (millions on a population)."""
     scores = np.asarray(scores)
+    genuine_mask, group = pairs.genuine.to_numpy(), pairs.group.to_numpy()
+    parts = [(int(g), group == g) for g in np.unique(group)] + [(OVERALL, np.ones(len(group), bool))]
+    curves = {}
+    for name, mask in parts:
+        gen, imp = scores[genuine_mask & mask], scores[~genuine_mask & mask]
+        if len(gen) and len(imp):
+            curves[name] = roc(gen, imp)
+    return curves
+
+
+def verification_metrics(scores: np.ndarray, pairs: pd.DataFrame, group_labels, fars=FARS,
+                         curves: dict | None = None) -> list[dict]:
+    """Tidy rows {group, metric, value}: per group, pooled ("all"), and the gaps between groups.
+    ``curves``: ``roc_curves(scores, pairs)`` if already computed."""
+    scores = np.asarray(scores)
+    curves = roc_curves(scores, pairs) if curves is None else curves
     genuine_mask = pairs.genuine.to_numpy()
     group = pairs.group.to_numpy()
     label = lambda g: str(group_labels[int(g)])  # noqa: E731
     # The global threshold: one for everyone, from all pairs pooled over groups (as a deployed system sets it).
-    gen_all, imp_all = scores[genuine_mask], scores[~genuine_mask]
-    pooled = roc(gen_all, imp_all) if len(gen_all) and len(imp_all) else None
+    pooled = curves.get(OVERALL)
     thresholds = {far: _read_tar(pooled, far)[1] for far in fars} if pooled is not None else {}
     rows, per_group = [], {}
     for g in np.unique(group):
@@ -167,7 +210,7 @@ def verification_metrics(scores: np.ndarray, pairs: pd.DataFrame, group_labels, 
                   "genuine_similarity": float(gen.mean()) if len(gen) else float("nan"),
                   "impostor_similarity": float(imp.mean()) if len(imp) else float("nan")}
         if len(gen) and len(imp):
-            curve = roc(gen, imp)
+            curve = curves[int(g)]
             values["eer"] = _read_eer(curve)
             for far in fars:
                 values[f"tar_global@{far:g}"] = accept_rate(gen, thresholds[far])
@@ -189,19 +232,16 @@ def verification_metrics(scores: np.ndarray, pairs: pd.DataFrame, group_labels, 
 
 
 def roc_table(scores: np.ndarray, pairs: pd.DataFrame, group_labels, n_points: int = 60,
-              min_far: float = 1e-4) -> pd.DataFrame:
-    """ROC per group and pooled, read at log-spaced FARs (the TAR@FAR definition): group, far, tar."""
+              min_far: float = 1e-4, curves: dict | None = None) -> pd.DataFrame:
+    """ROC per group and pooled, read at log-spaced FARs (the TAR@FAR definition): group, far, tar.
+    ``curves``: ``roc_curves(scores, pairs)`` if already computed."""
     grid = np.r_[np.logspace(np.log10(min_far), 0, n_points)]
-    genuine_mask, group = pairs.genuine.to_numpy(), pairs.group.to_numpy()
-    parts = [(str(group_labels[int(g)]), group == g) for g in np.unique(group)] + [(OVERALL, np.ones(len(group), bool))]
+    curves = roc_curves(scores, pairs) if curves is None else curves
     frames = []
-    for name, mask in parts:
-        gen, imp = scores[genuine_mask & mask], scores[~genuine_mask & mask]
-        if not (len(gen) and len(imp)):
-            continue
-        fars, tars, _ = roc(gen, imp)
+    for name, (fars, tars, _) in curves.items():
         index = np.searchsorted(fars, grid, side="right") - 1
-        frames.append(pd.DataFrame({"group": name, "far": grid, "tar": tars[index]}))
+        frames.append(pd.DataFrame({"group": name if name == OVERALL else str(group_labels[name]),
+                                    "far": grid, "tar": tars[index]}))
     # A split without genuine pairs (one photo per person) has no ROC: an empty table.
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["group", "far", "tar"])
 
@@ -224,13 +264,32 @@ def tar_halfwidth(scores: np.ndarray, pairs: pd.DataFrame, identity, far: float,
             continue
         _, person = np.unique(identity[pairs.i.to_numpy()[genuine_mask & (group == g)]], return_inverse=True)
         pair_counts = np.bincount(person).astype(np.float64)
-        allowed = int(np.floor(far * len(impostor)))   # impostors that may score above the threshold
         tars = []
-        for _ in range(resamples):
-            drawn = impostor[rng.integers(0, len(impostor), len(impostor))]
-            threshold = -np.partition(-drawn, allowed)[allowed]   # accept only above the (allowed+1)-th largest
+        for threshold in resampled_thresholds(impostor, far, resamples, rng):
             accepted = np.bincount(person, weights=genuine > threshold, minlength=len(pair_counts))
             weight = rng.multinomial(len(pair_counts), np.full(len(pair_counts), 1 / len(pair_counts)))
             tars.append(weight @ accepted / (weight @ pair_counts))
         out[int(g)] = float(z * np.std(tars, ddof=1))
     return out
+
+
+def resampled_thresholds(impostor: np.ndarray, far: float, resamples: int, rng: np.random.Generator):
+    """The threshold at ``far`` (accept only above the (k+1)-th largest score, k = floor(far × n)) of each of
+    ``resamples`` bootstrap resamples of the n impostor scores, in O(k) per resample instead of O(n).
+
+    Of n draws with replacement, the number that land among the top d scores is Binomial(n, d/n) and, given
+    that number, they are uniform over those d; so while at least k + 1 land there (d is k + 1 plus eight
+    standard deviations of that count), the (k+1)-th largest draw is the (k+1)-th smallest of their
+    positions. The resample's distribution is exactly that of drawing all n.
+    """
+    n = len(impostor)
+    allowed = int(np.floor(far * n))                  # impostors that may score above the threshold
+    depth = min(n, allowed + 1 + int(np.ceil(8 * np.sqrt(allowed + 1))) + 64)
+    top = -np.sort(np.partition(-impostor, depth - 1)[:depth])   # the d largest scores, descending
+    for _ in range(resamples):
+        landed = rng.binomial(n, depth / n) if depth < n else n
+        if landed > allowed:
+            yield top[np.partition(rng.integers(0, depth, landed), allowed)[allowed]]
+        else:   # fewer than k + 1 in the top d (eight standard deviations away): draw them all
+            drawn = impostor[rng.integers(0, n, n)]
+            yield -np.partition(-drawn, allowed)[allowed]

@@ -35,7 +35,7 @@ from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, POPULATION, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
 from .losses import LOSSES, MarginHead, group_loss_gap
-from .metrics import FARS, pair_scores, roc_table, sample_pairs, tar_halfwidth, verification_metrics
+from .metrics import FARS, pair_scores, roc_curves, roc_table, sample_pairs, tar_halfwidth, verification_metrics
 from .model import EmbeddingNet
 from .objectives import METHODS, make_objective
 
@@ -78,6 +78,7 @@ class VerificationConfig:
     device: str = "cpu"
     threads: int = 1                             # CPU intra-op threads (the numbers depend on it; see fairgap.train)
     population: int = 0                          # generated identities: score the final model on this many fresh people
+    population_impostors: int = 2_000_000        # impostor pairs per group on the population, drawn independently
 
     def validate(self) -> "VerificationConfig":
         from ..data import DATASETS
@@ -113,6 +114,10 @@ class VerificationConfig:
                 raise ValueError(f"population={self.population} needs generated identities "
                                  f"({', '.join(IDENTITY_POPULATION_DATASETS)}); {self.dataset!r} has fixed people "
                                  "only. Use population=0.")
+            if isinstance(self.population_impostors, bool) or not isinstance(self.population_impostors, int) \
+                    or self.population_impostors < 1:
+                raise ValueError(f"population_impostors must be a positive number of impostor pairs per group, got "
+                                 f"{self.population_impostors!r}; e.g. population_impostors=2000000.")
         if not all(0 < f < 1 for f in self.fars):
             raise ValueError(f"fars={self.fars} must be false accept rates in (0, 1).")
         return self
@@ -121,7 +126,7 @@ class VerificationConfig:
         """Stable hash of the config and the cache version: the run's folder in the cache."""
         config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
         if not self.population:  # runs without a population keep the keys they were cached under
-            del config["population"]
+            del config["population"], config["population_impostors"]
         return stable_hash({"config": config, "cache_version": CACHE_VERSION})
 
     def replace(self, **changes) -> "VerificationConfig":
@@ -168,7 +173,8 @@ class _EvalSet:
     """A split's (subsampled) images with its fixed pairs, and closed-set labels where the identities were trained."""
 
     def __init__(self, name: str, split, class_of: dict, config: VerificationConfig, index: int,
-                 max_images: int | None = None, max_genuine: int | None = None):
+                 max_images: int | None = None, max_genuine: int | None = None, max_impostor: int | None = None,
+                 impostors_with_replacement: bool = False):
         rng = np.random.default_rng([config.seed, 7919, index])
         max_images = config.eval_max_images if max_images is None else max_images
         keep = np.arange(len(split))
@@ -182,8 +188,9 @@ class _EvalSet:
         self.group = split.group.numpy()[keep]
         self.identity = split.identity.numpy()[keep]
         max_genuine = config.max_genuine if max_genuine is None else max_genuine
-        self.pairs = sample_pairs(self.identity, self.group, max_genuine, config.max_impostor,
-                                  seed=int(rng.integers(2 ** 31)))
+        max_impostor = config.max_impostor if max_impostor is None else max_impostor
+        self.pairs = sample_pairs(self.identity, self.group, max_genuine, max_impostor,
+                                  seed=int(rng.integers(2 ** 31)), impostors_with_replacement=impostors_with_replacement)
         labels = np.array([class_of.get(int(i), -1) for i in self.identity])
         self.labels = torch.from_numpy(labels) if (labels >= 0).all() else None
 
@@ -284,11 +291,14 @@ def _train_verification(config: VerificationConfig, dataset: FairDataset | None,
 
 def population_set(config: VerificationConfig, index: int) -> "_EvalSet":
     """The generator's population of ``config.population`` fresh people, every photo and every genuine pair
-    (a person's pairs are few and all are needed for a precise TAR); impostor pairs capped as on the other splits."""
+    (a person's pairs are few and all are needed for a precise TAR), and ``config.population_impostors`` impostor
+    pairs per group drawn independently: the TAR at a FAR of 0.001 rests on the top 0.1% of them, so 50,000 pairs
+    would set the threshold from 50 scores (the worst run's TAR moved by ±0.043; see ``fairgap.studies.f5_verification``)."""
     from ..data import load_population
 
     people = load_population(config.dataset, config.population, **config.data)
-    return _EvalSet(POPULATION, people, {}, config, index, max_images=len(people), max_genuine=np.iinfo(np.int64).max)
+    return _EvalSet(POPULATION, people, {}, config, index, max_images=len(people), max_genuine=np.iinfo(np.int64).max,
+                    max_impostor=config.population_impostors, impostors_with_replacement=True)
 
 
 @torch.no_grad()
@@ -296,15 +306,17 @@ def record_population(rows, epoch, model, population: "_EvalSet", normalize, gro
                       config: VerificationConfig) -> pd.DataFrame:
     """Score the final model on the population into ``rows`` (the test split's metrics, and per group how
     precisely the population measures its TAR); returns the population's ROC table."""
-    scores = pair_scores(embed(model, population.images, normalize).cpu().numpy(), population.pairs)
-    for row in verification_metrics(scores, population.pairs, group_labels, config.fars):
+    # float32: millions of pairs, and the quantities read from them are rates to ±0.01.
+    scores = pair_scores(embed(model, population.images, normalize).cpu().numpy(), population.pairs, dtype=np.float32)
+    curves = roc_curves(scores, population.pairs)
+    for row in verification_metrics(scores, population.pairs, group_labels, config.fars, curves=curves):
         rows.append({"epoch": epoch, "split": POPULATION, **row})
     for far in config.fars:
         for group, halfwidth in tar_halfwidth(scores, population.pairs, population.identity, far,
                                               seed=config.seed).items():
             rows.append({"epoch": epoch, "split": POPULATION, "group": str(group_labels[group]),
                          "metric": f"tar_group@{far:g}_halfwidth", "value": halfwidth})
-    return roc_table(scores, population.pairs, group_labels)
+    return roc_table(scores, population.pairs, group_labels, curves=curves)
 
 
 @torch.no_grad()
