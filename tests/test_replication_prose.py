@@ -167,3 +167,24 @@ def test_keep_replication_refuses_a_folder_that_is_not_a_replications(root, caps
     err = capsys.readouterr().err
     assert "is not a replication's figures folder" in err and "figures-<profile>-seed-offset-<k>" in err
     assert not (root / "replications").exists()
+
+
+def test_every_notebook_asks_whether_its_primary_claims_replicate_right_after_its_claims_table():
+    import re
+
+    import nbformat
+
+    from fairgap.paths import project_root
+
+    paths = sorted((project_root() / "notebooks").glob("[0-9]*.ipynb"))
+    assert len(paths) >= 9
+    for path in paths:
+        cells = nbformat.read(path, as_version=4).cells
+        [i] = [i for i, c in enumerate(cells) if c.cell_type == "code" and "claims_markdown(claims)" in c.source]
+        heading, code = cells[i + 1], cells[i + 2]
+        assert heading.cell_type == "markdown" and heading.source.startswith("## Does it replicate?"), path.name
+        # The same notebook name the claims were saved under, so the counterpart read is this notebook's.
+        [saved] = [re.findall(r",\s*([\w.\"]+),\s*profile\)", c.source)[-1]
+                   for c in cells if "collection.save(" in c.source]
+        assert code.cell_type == "code" and f"replication_markdown(claims, {saved}, profile)" in code.source, path.name
+        assert "evidence.markdown(" in code.source, path.name

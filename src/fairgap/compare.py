@@ -277,8 +277,9 @@ def replication_markdown(claims: pd.DataFrame, notebook: str, profile: str = "de
     flipped = primary[primary.verdict_here != primary.verdict_there]
     held = primary[primary.verdict_here == primary.verdict_there]
     keep = "keeps its" if len(held) == 1 else "keep their"
-    lines = [f"Held against {there}: of the {len(primary)} primary claims in both runs, {len(held)} {keep} verdict "
-             f"and {len(flipped)} flipped; chance alone would flip about {np.nansum(primary.chance_flip):.1f} "
+    claims_word = "claim" if len(primary) == 1 else "claims"
+    lines = [f"Held against {there}: of the {len(primary)} primary {claims_word} in both runs, {len(held)} {keep} "
+             f"verdict and {len(flipped)} flipped; chance alone would flip about {np.nansum(primary.chance_flip):.1f} "
              "(taking the run on the committed seeds as the truth, as `python -m fairgap.compare` does)."]
     for _, row in flipped.iterrows():
         lines.append(f"**{row.claim_here}**: {row.verdict_here} in {names[0]}, {row.verdict_there} in {names[1]}. "
