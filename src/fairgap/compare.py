@@ -1,6 +1,6 @@
 """Reproduction and replication: compare a run's claims tables with reference ones (the committed ``figures/``).
 
-    python -m fairgap.compare RUN_FIGURES [--reference figures] [--out compare.csv] [--save]
+    python -m fairgap.compare RUN_FIGURES [--reference figures] [--out compare.csv] [--save] [--keep-replication]
     ./run_all.sh --compare                      # reproduction: rerun, then compare with figures/ as it was
     ./run_all.sh --seed-offset 100 --compare    # replication on seeds 100, 101, ... (build/figures-default-seed-offset-100)
 
@@ -18,6 +18,13 @@ the run were an independent replication (new seeds) of the reference:
 A reproduction (the same seeds, the same code) should show no flip and no estimate outside: every run
 is a pure function of its config. A replication (seeds the reference never used) should show about as
 many as chance gives.
+
+Every notebook discusses its own primary claims' replication (``replication_markdown``): a run on the
+committed seeds is held against the replication at seed offset 100, the fresh one in
+``build/figures-<profile>-seed-offset-100/`` or else the committed copy in
+``replications/<profile>-seed-offset-100/``; a replication is held against the run on the committed seeds.
+``--keep-replication`` makes that copy: it copies every ``claims.csv`` of a replication's figures folder
+(``figures-<profile>-seed-offset-<k>``) to ``replications/<profile>-seed-offset-<k>/<notebook>/``, to commit.
 """
 
 from __future__ import annotations
@@ -66,11 +73,8 @@ def compare_tables(reference: pd.DataFrame, run: pd.DataFrame, notebook: str = "
     """One row per claim in both tables (matched by ``claim_key``): the reference's and the run's estimate,
     interval and verdict, ``flipped``, ``outside`` (the run's estimate outside the reference's interval) and
     the chances of each under replication."""
-    # A shortened form ambiguous in either table keeps its full text in both, so the keys agree.
-    shorts = [_without_parenthesis(table.claim) for table in (reference, run)]
-    ambiguous = set().union(*(short[short.duplicated()] for short in shorts))
-    both = reference.assign(key=claim_key(reference.claim, ambiguous)).merge(
-        run.assign(key=claim_key(run.claim, ambiguous)), on="key", suffixes=("_reference", "_run"))
+    reference, run = _keyed(reference, run)
+    both = reference.merge(run, on="key", suffixes=("_reference", "_run"))
     rows = pd.DataFrame({
         "notebook": notebook, "claim": both.claim_reference, "kind": both.kind_reference,
         "n_reference": both.n_reference, "n_run": both.n_run,
@@ -84,6 +88,14 @@ def compare_tables(reference: pd.DataFrame, run: pd.DataFrame, notebook: str = "
     rows["chance_outside"] = [c[0] for c in chances]
     rows["chance_flip"] = [c[1] for c in chances]
     return rows[list(COLUMNS)]
+
+
+def _keyed(reference: pd.DataFrame, run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables with a ``key`` column (``claim_key``); a shortened form ambiguous in either table keeps
+    its full text in both, so the keys agree."""
+    shorts = [_without_parenthesis(table.claim) for table in (reference, run)]
+    ambiguous = set().union(*(short[short.duplicated()] for short in shorts))
+    return tuple(table.assign(key=claim_key(table.claim, ambiguous)) for table in (reference, run))
 
 
 def read_claims(folder: Path) -> dict[str, pd.DataFrame]:
@@ -133,6 +145,162 @@ def summary(rows: pd.DataFrame) -> str:
     return "\n".join(lines) if lines else "no claim in common"
 
 
+# The seed offset of the replication a run on the committed seeds is held against in its notebooks.
+REPLICATION_OFFSET = 100
+REPLICATION_COMMAND = "./run_all.sh --seed-offset 100 --compare"
+
+
+def keep_replication(run: Path) -> Path:
+    """Copy every ``<run>/<notebook>/claims.csv`` of a replication's figures folder (named
+    ``figures-<profile>-seed-offset-<k>``) to ``replications/<profile>-seed-offset-<k>/<notebook>/claims.csv``,
+    the committed copy the notebooks read when ``build/`` holds no replication; returns that folder."""
+    import shutil
+
+    from .paths import PROFILE_NAMES, kept_replication_dir, replication_of
+
+    named = replication_of(run)
+    if named is None:
+        raise ValueError(f"{run} is not a replication's figures folder: --keep-replication needs a folder named "
+                         f"figures-<profile>-seed-offset-<k> (profile one of {', '.join(PROFILE_NAMES)}; k 1 or "
+                         "more), as ./run_all.sh --seed-offset k writes it, e.g. "
+                         "build/figures-default-seed-offset-100.")
+    tables = sorted(Path(run).glob("*/claims.csv"))
+    if not tables:
+        raise FileNotFoundError(f"No claims tables under {run} (expected {run}/<notebook>/claims.csv): run the "
+                                f"replication first ({REPLICATION_COMMAND}).")
+    target = kept_replication_dir(*named)
+    for table in tables:
+        (target / table.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(table, target / table.parent.name / "claims.csv")
+    return target
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the checkout where it lies inside it (no machine's paths in a notebook)."""
+    from .paths import project_root
+
+    try:
+        return str(Path(path).resolve().relative_to(project_root().resolve()))
+    except ValueError:
+        return Path(path).name
+
+
+def _counterpart(notebook: str, profile: str) -> tuple[pd.DataFrame, str] | None:
+    """The claims table this run's ``notebook`` is held against, and what it is in words: for a replication
+    (seed offset > 0) the run on the committed seeds; otherwise the replication at ``REPLICATION_OFFSET``, a
+    fresh one in ``build/`` or else the committed copy (``keep_replication``), judged at the collection's Holm
+    adjustment like ``compare_folders`` does. None when there is none on record."""
+    from .paths import figures_dir, kept_replication_dir, run_figures_dir, seed_offset
+
+    if seed_offset():
+        folder = run_figures_dir(profile, 0)
+        path = folder / notebook / "claims.csv"
+        if not path.is_file():
+            return None
+        return pd.read_csv(path), f"the run on the committed seeds (`{_shown_path(folder)}`)"
+    for folder, what in ((run_figures_dir(profile, REPLICATION_OFFSET), "a fresh run"),
+                         (kept_replication_dir(profile, REPLICATION_OFFSET), "the committed copy")):
+        if (folder / notebook / "claims.csv").is_file():
+            table = adjusted_with_reference(read_claims(folder), read_claims(figures_dir(profile)))[notebook]
+            return table, (f"the replication on seeds shifted by {REPLICATION_OFFSET} "
+                           f"(`{_shown_path(folder)}`, {what})")
+    return None
+
+
+def _no_counterpart(notebook: str, profile: str, offset: int) -> str:
+    if offset:
+        return (f"No run on the committed seeds is on record for {notebook} ({profile} profile) to hold this "
+                f"replication against: `./run_all.sh --profile {profile} --only {notebook[:2]}` makes one.")
+    command = REPLICATION_COMMAND if profile == "default" else \
+        f"./run_all.sh --profile {profile} --seed-offset {REPLICATION_OFFSET}"
+    return (f"No replication on unseen seeds is on record for {notebook} ({profile} profile): `{command}` "
+            "makes one.")
+
+
+def _described(row, side: str) -> str:
+    from .evidence import fmt, fmt_p
+
+    return (f"{fmt(row[f'estimate_{side}'], row[f'lower_{side}'], row[f'upper_{side}'], digits=3)} "
+            f"(n = {int(row[f'n_{side}'])}, Holm-adjusted p {fmt_p(row[f'p_adjusted_{side}'])})")
+
+
+def flip_reading(row, here: str = "this run", there: str = "the replication") -> str:
+    """Why a primary claim's verdict flipped, by rule, from a row of both runs' numbers (columns
+    ``<column>_here`` and ``<column>_there``; the null is the claim's): (a) both estimates on the same side
+    of the null and each inside the other's 95% interval: direction and size replicate, the verdict sits at
+    the decision line; (b) the same side, an estimate outside the other's interval: the size did not
+    replicate; (c) opposite sides: the direction did not replicate."""
+    from .evidence import ALPHA
+
+    estimates = (row["estimate_here"], row["estimate_there"])
+    if not all(np.isfinite(estimates)):
+        return "One of the runs has no estimate for it, so neither its direction nor its size can be compared."
+    null = row["null_here"]
+    if np.sign(estimates[0] - null) != np.sign(estimates[1] - null):
+        return f"(c) The estimates lie on opposite sides of the null ({null:g}): the direction did not replicate."
+    there_outside = not row["lower_here"] <= estimates[1] <= row["upper_here"]
+    here_outside = not row["lower_there"] <= estimates[0] <= row["upper_there"]
+    if there_outside or here_outside:
+        which = " and ".join(
+            [f"{there}'s estimate lies outside {here}'s 95% interval"] * there_outside
+            + [f"{here}'s estimate lies outside {there}'s"] * here_outside)
+        return (f"(b) Both estimates lie on the same side of the null ({null:g}), but {which}: the direction "
+                "replicates, the size did not.")
+    return (f"(a) Both estimates lie on the same side of the null ({null:g}) and each inside the other's 95% "
+            "interval: the effect's direction and size replicate, and the verdict sits at the decision line "
+            f"(Holm-adjusted p = {ALPHA:g}). Treat this claim as suggestive, not established.")
+
+
+def replication_markdown(claims: pd.DataFrame, notebook: str, profile: str = "default") -> str:
+    """Markdown for the end of ``notebook``: do its primary claims (``claims``, this run's adjusted table)
+    replicate? Held against ``_counterpart``'s table: how many keep their verdict, how many flipped and how
+    many flips chance alone would give (``compare_tables``); every flipped primary claim discussed with both
+    runs' numbers (``flip_reading``); the primary claims that hold, one line each. Without a counterpart on
+    record, one sentence that names the command that makes one."""
+    from .evidence import EXPLORATORY, PRIMARY
+    from .paths import seed_offset
+
+    offset = seed_offset()
+    found = _counterpart(notebook, profile)
+    if found is None:
+        return _no_counterpart(notebook, profile, offset)
+    counterpart, there = found
+    names = ("this replication", "the committed run") if offset else ("this run", "the replication")
+    # The chance of a flip is the run on the committed seeds' (compare_tables' reference), whichever this one is.
+    reference_side = "there" if offset else "here"
+    rows = compare_tables(*((counterpart, claims) if offset else (claims, counterpart)), notebook)
+    here, there_table = _keyed(claims, counterpart)
+    both = here.merge(there_table, on="key", suffixes=("_here", "_there"))
+    both["chance_flip"] = both[f"claim_{reference_side}"].map(rows.set_index("claim").chance_flip)
+    both["kind"] = both[f"kind_{reference_side}"]
+    primary, exploratory = both[both.kind == PRIMARY], both[both.kind == EXPLORATORY]
+    flipped = primary[primary.verdict_here != primary.verdict_there]
+    held = primary[primary.verdict_here == primary.verdict_there]
+    keep = "keeps its" if len(held) == 1 else "keep their"
+    claims_word = "claim" if len(primary) == 1 else "claims"
+    lines = [f"Held against {there}: of the {len(primary)} primary {claims_word} in both runs, {len(held)} {keep} "
+             f"verdict and {len(flipped)} flipped; chance alone would flip about {np.nansum(primary.chance_flip):.1f} "
+             "(taking the run on the committed seeds as the truth, as `python -m fairgap.compare` does)."]
+    for _, row in flipped.iterrows():
+        lines.append(f"**{row.claim_here}**: {row.verdict_here} in {names[0]}, {row.verdict_there} in {names[1]}. "
+                     f"{names[0].capitalize()}: {_described(row, 'here')}; {names[1]}: {_described(row, 'there')}. "
+                     f"{flip_reading(row, *names)}")
+    if len(held):
+        lines.append("Primary claims that keep their verdict:\n\n" + "\n".join(
+            f"- {row.claim_here}: {row.verdict_here} in both; {names[0]} {_described(row, 'here')}, "
+            f"{names[1]} {_described(row, 'there')}." for _, row in held.iterrows()))
+    alone = [f"{claim} ({where} only)" for table, where in zip((here, there_table), names)
+             for claim in table.claim[(table.kind == PRIMARY) & ~table.key.isin(both.key)]]
+    if alone:
+        lines.append(f"In one run only, so not compared: {'; '.join(alone)}.")
+    if len(exploratory):
+        lines.append(f"Exploratory claims: {len(exploratory)} in both, "
+                     f"{int((exploratory.verdict_here != exploratory.verdict_there).sum())} flipped (about "
+                     f"{np.nansum(exploratory.chance_flip):.1f} by chance); descriptions of these runs, not "
+                     "discussed here.")
+    return "\n\n".join(lines)
+
+
 COMPARISONS = "comparisons"   # build/comparisons/<run's figures folder>/{summary.txt, comparison.csv}
 
 
@@ -166,15 +334,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the per-claim comparison as CSV")
     parser.add_argument("--save", action="store_true",
                         help="also keep it in build/comparisons/ for the report (run_all.sh --compare does this)")
+    parser.add_argument("--keep-replication", action="store_true",
+                        help="RUN_FIGURES is a replication's (figures-<profile>-seed-offset-<k>): also copy its claims "
+                             "tables to replications/<profile>-seed-offset-<k>/, the copy to commit that the notebooks "
+                             "read when build/ holds no replication")
     args = parser.parse_args(argv)
     from .paths import project_root
 
     reference = args.reference or project_root() / "figures"
     try:
+        kept = keep_replication(args.run) if args.keep_replication else None
         rows = compare_folders(reference, args.run)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if kept is not None:
+        print(f"Kept the claims tables of {args.run} in {kept} (commit them: the notebooks read them when build/ "
+              "holds no replication).")
     if args.out:
         rows.to_csv(args.out, index=False)
     if args.save:

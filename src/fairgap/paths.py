@@ -8,6 +8,7 @@ files, and so that tests can point everything at a temporary folder.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROFILE_NAMES = ("smoke", "default", "paper")   # each study keeps its own scale per profile (its PROFILES table)
@@ -41,10 +42,36 @@ def figures_dir(profile: str = "default") -> Path:
     check_profile(profile)
     if "FAIRGAP_FIGURES" in os.environ:
         return Path(os.environ["FAIRGAP_FIGURES"])
+    return run_figures_dir(profile, seed_offset())
+
+
+def run_figures_dir(profile: str, offset: int) -> Path:
+    """Where a run of ``profile`` at seed offset ``offset`` writes its figures (``FAIRGAP_FIGURES`` aside): the
+    committed ``figures/`` for the default profile at offset 0, ``build/figures-<profile>`` for another
+    profile, and ``build/figures-<profile>-seed-offset-<offset>`` for a replication, which never overwrites them."""
+    check_profile(profile)
     root = project_root()
-    if seed_offset():  # a replication never overwrites the committed figures
-        return root / "build" / f"figures-{profile}-seed-offset-{seed_offset()}"
+    if offset:
+        return root / "build" / f"figures-{profile}-seed-offset-{offset}"
     return root / "figures" if profile == "default" else root / "build" / f"figures-{profile}"
+
+
+def replication_of(folder: Path) -> tuple[str, int] | None:
+    """(profile, seed offset) of a replication's figures folder (named ``figures-<profile>-seed-offset-<k>``,
+    k ≥ 1, as ``run_figures_dir`` names it), else None."""
+    match = re.fullmatch(r"figures-(\w+)-seed-offset-(\d+)", Path(folder).name)
+    if not match or match[1] not in PROFILE_NAMES or int(match[2]) == 0:
+        return None
+    return match[1], int(match[2])
+
+
+# Committed copies of replications' claims tables (python -m fairgap.compare RUN --keep-replication).
+REPLICATIONS = "replications"
+
+
+def kept_replication_dir(profile: str, offset: int) -> Path:
+    """The committed copy of a replication's claims tables: ``replications/<profile>-seed-offset-<offset>/``."""
+    return project_root() / REPLICATIONS / f"{check_profile(profile)}-seed-offset-{offset}"
 
 
 def seed_offset() -> int:
