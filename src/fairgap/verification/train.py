@@ -293,7 +293,8 @@ def population_set(config: VerificationConfig, index: int) -> "_EvalSet":
     """The generator's population of ``config.population`` fresh people, every photo and every genuine pair
     (a person's pairs are few and all are needed for a precise TAR), and ``config.population_impostors`` impostor
     pairs per group drawn independently: the TAR at a FAR of 0.001 rests on the top 0.1% of them, so 50,000 pairs
-    would set the threshold from 50 scores (the worst run's TAR moved by ±0.043; see ``fairgap.studies.f5_verification``)."""
+    would set the threshold from 50 scores (the worst run's TAR moved by ±0.043; see
+    ``fairgap.studies.f5_verification``)."""
     from ..data import load_population
 
     people = load_population(config.dataset, config.population, **config.data)
