@@ -19,7 +19,11 @@ benchmark's own (about 1-2) are comparable. Sections:
 7. flops: how close a default run is to this CPU's limit: the FLOPs of one run of notebook 02's sweeps
    (counted with ``torch.utils.flop_counter``) per second of its wall time (``--run-seconds``, else one
    run timed), against one core's float32 matmul GFLOP/s; also the small CNN's own achieved rate.
-8. run_all (``--run-all``): ``./run_all.sh`` in the smoke and default profiles from an empty results cache.
+8. cost (``--results DIR --executed DIR``): where a default run's time went, from the timing every
+   trained run leaves beside its cache entry (``fairgap.io.write_timing``) and the notebooks' wall times
+   (``summary.json``): per notebook, the run-seconds of the settings behind a primary claim (the ones
+   trained at more than 3 seeds) and of the exploratory ones, and the rest (classical fits, figures, claims).
+9. run_all (``--run-all``): ``./run_all.sh`` in the smoke and default profiles from an empty results cache.
 Results go to stdout; copy them into bench/README.md with the date and the machine.
 """
 
@@ -396,6 +400,69 @@ def bench_flops(quick: bool, run_seconds: float | None) -> dict:
     }
 
 
+PRIMARY_FROM_SEED = 3   # exploratory settings run seeds 0-2 (fairgap.profiles.SWEEP_SCALE); primary ones 0-9
+
+
+def trained_runs(results: Path):
+    """One row per run (image, verification or classical fit) trained into the cache ``results`` that left a timing:
+    notebook, kind, its setting (the config but its seeds, as JSON), seed, seconds and load average."""
+    import json
+
+    import pandas as pd
+
+    rows = []
+    for kind in ("runs", "verification", "classical"):
+        for timing_file in sorted((Path(results) / kind).glob("*/timing.json")):
+            timing = json.loads(timing_file.read_text())
+            config = json.loads((timing_file.parent / "config.json").read_text())
+            seed = config.pop("seed")
+            config.pop("data_seed", None)
+            rows.append({"notebook": timing.get("notebook") or "(none)", "kind": kind, "seed": seed,
+                         "setting": json.dumps(config, sort_keys=True), "seconds": timing["seconds"],
+                         "load_average": timing["load_average"]})
+    return pd.DataFrame(rows, columns=["notebook", "kind", "seed", "setting", "seconds", "load_average"])
+
+
+def time_by_claims(runs, wall: dict[str, float], cores: int):
+    """Per notebook: its wall time, the runs it trained, their run-seconds split into primary settings (a
+    setting trained at a seed ``PRIMARY_FROM_SEED`` or more above the notebook's lowest: only settings behind
+    a primary claim get 10 seeds) and exploratory ones, and an estimate of the notebook without its
+    exploratory runs (wall − their run-seconds / ``cores``: the runs share the cores, one per core)."""
+    import pandas as pd
+
+    rows = []
+    for notebook in sorted(set(wall) | set(runs.notebook)):
+        mine = runs[runs.notebook == notebook]
+        relative = mine.seed - (mine.seed.min() if len(mine) else 0)
+        primary_settings = set(mine.setting[relative >= PRIMARY_FROM_SEED])
+        primary = mine.setting.isin(primary_settings)
+        seconds = wall.get(notebook, float("nan"))
+        exploratory = float(mine.seconds[~primary].sum())
+        rows.append({"notebook": notebook, "wall_s": seconds, "runs": len(mine),
+                     "run_s_primary": float(mine.seconds[primary].sum()), "runs_primary": int(primary.sum()),
+                     "run_s_exploratory": exploratory, "runs_exploratory": int((~primary).sum()),
+                     "rest_s": seconds - float(mine.seconds.sum()) / cores,
+                     "wall_without_exploratory_s": seconds - exploratory / cores,
+                     "load_average_mean": float(mine.load_average.mean()) if len(mine) else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def bench_cost(results: Path, executed: Path) -> dict:
+    import json
+
+    summary = Path(executed) / "summary.json"
+    if not summary.is_file():
+        return {"skipped": f"no {summary}: run ./run_all.sh first, or pass --executed (and --results) of a run"}
+    wall = {entry["notebook"]: entry["seconds"] for entry in json.loads(summary.read_text())["notebooks"]}
+    table = time_by_claims(trained_runs(results), wall, cores=len(os.sched_getaffinity(0)))
+    print(table.round(1).to_string(index=False))
+    total = table.sum(numeric_only=True)
+    return {"notebooks' wall time (min)": total.wall_s / 60, "runs trained": int(total.runs),
+            "run time, primary settings (core-min)": total.run_s_primary / 60,
+            "run time, exploratory settings (core-min)": total.run_s_exploratory / 60,
+            "the run without exploratory settings (min, estimate)": total.wall_without_exploratory_s / 60}
+
+
 def bench_run_all() -> dict:
     out = {}
     for profile in ("smoke", "default"):
@@ -415,6 +482,10 @@ def main() -> None:
     parser.add_argument("--run-all", action="store_true", help="also time ./run_all.sh (smoke and default)")
     parser.add_argument("--run-seconds", type=float, help="flops: a default run's wall time (s) to rate, "
                         "instead of timing one run here")
+    parser.add_argument("--results", type=Path, default=Path(os.environ.get("FAIRGAP_RESULTS", ROOT / "results")),
+                        help="cost: the results cache of the run to read (default: FAIRGAP_RESULTS or results/)")
+    parser.add_argument("--executed", type=Path, default=ROOT / "build" / "executed" / "default",
+                        help="cost: the folder of that run's executed notebooks and summary.json")
     args = parser.parse_args()
     if args.run_seconds is not None and (args.run_seconds <= 0 or args.quick):
         parser.error("--run-seconds must be a positive wall time of a default-profile run, without --quick "
@@ -426,7 +497,8 @@ def main() -> None:
     sections = {"metrics": lambda: bench_metrics(args.quick), "engine": lambda: bench_engine(args.quick),
                 "sweep": lambda: bench_sweep(args.quick), "ensemble": lambda: bench_ensemble(args.quick),
                 "data": bench_data, "startup": bench_startup,
-                "flops": lambda: bench_flops(args.quick, args.run_seconds)}
+                "flops": lambda: bench_flops(args.quick, args.run_seconds),
+                "cost": lambda: bench_cost(args.results, args.executed)}
     if args.run_all:
         sections["run_all"] = bench_run_all
     for name, fn in sections.items():

@@ -192,7 +192,7 @@ def test_a_corrupt_or_partial_entry_is_refitted(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path))
     first = run_small()
     entries = sorted((tmp_path / "classical").iterdir())
-    assert len(entries) == 4 and all(sorted(p.name for p in e.iterdir()) == ["config.json", "fit.csv", "info.json"]
+    assert len(entries) == 4 and all(sorted(p.name for p in e.iterdir()) == ["config.json", "fit.csv", "info.json", "timing.json"]
                                      for e in entries)
     (entries[0] / "fit.csv").write_text("split,value\ntrain,0.5\n")   # missing columns
     (entries[1] / "info.json").unlink()                                # an interrupted write: no marker

@@ -1,6 +1,8 @@
 """Each notebook's "Does it replicate?" prose (fairgap.compare.replication_markdown) and the committed copy of a
 replication's claims tables (python -m fairgap.compare RUN --keep-replication)."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,16 +94,23 @@ def test_a_run_on_the_committed_seeds_discusses_every_flipped_primary_of_the_fre
     assert "**X" not in text and "Exploratory claims: 1 in both, 1 flipped" in text
 
 
-def test_without_a_fresh_replication_the_committed_copy_is_read_and_a_fresh_one_wins(root):
+def test_without_a_fresh_replication_the_committed_copy_is_read_and_the_newer_of_the_two_wins(root):
     here = adjusted(HERE)
     write(root / "figures", here)
     write(root / "replications" / "default-seed-offset-100", table(THERE))
     text = compare.replication_markdown(here, NOTEBOOK, "default")
     assert "replications/default-seed-offset-100" in text and "the committed copy" in text
     assert "1 keeps its verdict and 3 flipped" in text
-    write(root / "build" / "figures-default-seed-offset-100", table(HERE))   # a fresh replication that agrees
+    fresh = root / "build" / "figures-default-seed-offset-100"
+    write(fresh, table(HERE))   # a fresh replication that agrees, newer than the committed copy
+    committed_at = (root / "replications" / "default-seed-offset-100" / NOTEBOOK / "claims.csv").stat().st_mtime
+    os.utime(fresh / NOTEBOOK / "claims.csv", (committed_at + 60, committed_at + 60))
     text = compare.replication_markdown(here, NOTEBOOK, "default")
     assert "a fresh run" in text and "5 keep their verdict and 0 flipped" in text and "**" not in text
+    # One left in build/ by an earlier round, older than the committed copy, does not outvote it.
+    os.utime(fresh / NOTEBOOK / "claims.csv", (committed_at - 60, committed_at - 60))
+    text = compare.replication_markdown(here, NOTEBOOK, "default")
+    assert "the committed copy" in text and "1 keeps its verdict and 3 flipped" in text
 
 
 def test_a_replication_is_held_against_the_run_on_the_committed_seeds(root, monkeypatch):

@@ -176,3 +176,58 @@ def test_a_run_evaluated_only_at_its_end_has_no_epoch_zero_and_a_trajectory_has(
     assert 0 not in set(end_only.epoch) and set(end_only[end_only.split == "test"].epoch) == {TINY.epochs}
     every = train(TINY.replace(eval_every=1)).history
     assert set(every[every.split == "test"].epoch) == set(range(TINY.epochs + 1))
+
+
+# --- a run evaluated more often serves the same run evaluated less often (train.evaluated_more_often) ---
+
+def test_evaluated_epochs_follow_eval_every():
+    assert train_module.evaluated_epochs(TINY.replace(epochs=5, eval_every=2)) == {0, 2, 4, 5}
+    assert train_module.evaluated_epochs(TINY.replace(epochs=4, eval_every=4)) == {4}   # a sweep: its end only
+    assert train_module.evaluated_epochs(TINY.replace(epochs=4, eval_every=9)) == {4}
+
+
+def test_only_runs_evaluated_at_a_superset_of_the_epochs_may_serve():
+    eval_every = lambda configs: [c.eval_every for c in configs]  # noqa: E731
+    assert eval_every(train_module.evaluated_more_often(TINY.replace(epochs=6, eval_every=4))) == [2, 1]
+    assert eval_every(train_module.evaluated_more_often(TINY.replace(epochs=6, eval_every=6))) == [5, 4, 3, 2, 1]
+    assert eval_every(train_module.evaluated_more_often(TINY.replace(epochs=6, eval_every=3))) == [1]
+    # Early stopping selects among the evaluated epochs: evaluated more often, it is another run.
+    assert train_module.evaluated_more_often(TINY.replace(epochs=6, eval_every=2, early_stopping=True)) == []
+
+
+@pytest.mark.parametrize("requested, served_by", [(4, 1), (2, 1), (4, 2)])
+def test_a_run_served_by_one_evaluated_more_often_equals_training_it(requested, served_by, monkeypatch):
+    base = TINY.replace(epochs=4, method="equalized_odds_max_penalty", method_params={"weight": 1.0},
+                        population=400)
+    run(base.replace(eval_every=served_by))
+    trained = train(base.replace(eval_every=requested))
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: pytest.fail("a served run was retrained"))
+    served = run(base.replace(eval_every=requested))
+    assert served.info["served_by"] == base.replace(eval_every=served_by).key()
+    pd.testing.assert_frame_equal(served.history, trained.history)
+    assert served.scores.keys() == trained.scores.keys()
+    for split in trained.scores:
+        for part in trained.scores[split]:
+            np.testing.assert_array_equal(served.scores[split][part], trained.scores[split][part])
+
+
+def test_a_last_layer_run_keeps_its_selection_rows_when_served():
+    base = TINY.replace(epochs=4, last_layer={"method": "erm", "epochs": 1})
+    run(base.replace(eval_every=1))
+    pd.testing.assert_frame_equal(load_cached(base.replace(eval_every=2)).history,
+                                  train(base.replace(eval_every=2)).history)
+
+
+def test_a_run_evaluated_less_often_does_not_serve_one_evaluated_more_often():
+    run(TINY.replace(epochs=4, eval_every=4))
+    assert load_cached(TINY.replace(epochs=4, eval_every=2)) is None
+
+
+def test_a_trained_run_records_its_time_and_notebook_beside_its_entry(monkeypatch):
+    from fairgap.paths import NOTEBOOK_VARIABLE
+
+    monkeypatch.setenv(NOTEBOOK_VARIABLE, "01_fairness_overfits")
+    run(TINY)
+    timing = json.loads((run_folder(TINY) / "timing.json").read_text())
+    assert timing["notebook"] == "01_fairness_overfits" and timing["seconds"] > 0 and timing["load_average"] >= 0
+    assert "seconds" not in json.loads((run_folder(TINY) / "info.json").read_text())   # the result stays pure

@@ -188,7 +188,7 @@ def _shown_path(path: Path) -> str:
 def _counterpart(notebook: str, profile: str) -> tuple[pd.DataFrame, str] | None:
     """The claims table this run's ``notebook`` is held against, and what it is in words: for a replication
     (seed offset > 0) the run on the committed seeds; otherwise the replication at ``REPLICATION_OFFSET``, a
-    fresh one in ``build/`` or else the committed copy (``keep_replication``), judged at the collection's Holm
+    fresh one in ``build/`` or the committed copy (``keep_replication``), whichever is newer, judged at the collection's Holm
     adjustment like ``compare_folders`` does. None when there is none on record."""
     from .paths import figures_dir, kept_replication_dir, run_figures_dir, seed_offset
 
@@ -198,13 +198,16 @@ def _counterpart(notebook: str, profile: str) -> tuple[pd.DataFrame, str] | None
         if not path.is_file():
             return None
         return pd.read_csv(path), f"the run on the committed seeds (`{_shown_path(folder)}`)"
-    for folder, what in ((run_figures_dir(profile, REPLICATION_OFFSET), "a fresh run"),
-                         (kept_replication_dir(profile, REPLICATION_OFFSET), "the committed copy")):
-        if (folder / notebook / "claims.csv").is_file():
-            table = adjusted_with_reference(read_claims(folder), read_claims(figures_dir(profile)))[notebook]
-            return table, (f"the replication on seeds shifted by {REPLICATION_OFFSET} "
-                           f"(`{_shown_path(folder)}`, {what})")
-    return None
+    # The newer of the two: a replication left in build/ by an earlier round must not outvote a newer copy.
+    found = [(folder / notebook / "claims.csv", folder, what)
+             for folder, what in ((run_figures_dir(profile, REPLICATION_OFFSET), "a fresh run"),
+                                  (kept_replication_dir(profile, REPLICATION_OFFSET), "the committed copy"))
+             if (folder / notebook / "claims.csv").is_file()]
+    if not found:
+        return None
+    _, folder, what = max(found, key=lambda candidate: candidate[0].stat().st_mtime)
+    table = adjusted_with_reference(read_claims(folder), read_claims(figures_dir(profile)))[notebook]
+    return table, f"the replication on seeds shifted by {REPLICATION_OFFSET} (`{_shown_path(folder)}`, {what})"
 
 
 def _no_counterpart(notebook: str, profile: str, offset: int) -> str:

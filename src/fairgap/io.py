@@ -106,6 +106,19 @@ def write_run_entry(folder: Path, config: dict, key: str, info: dict, tables: di
     write_json(folder / "info.json", {**info, "key": key})
 
 
+TIMING_FILE = "timing.json"
+
+
+def write_timing(folder: Path, seconds: float) -> None:
+    """Beside a cache entry just computed: its wall time, the 1-minute load average as it finished, and the
+    notebook that asked for it (``paths.NOTEBOOK_VARIABLE``; None outside ``run_notebooks``). Kept out of
+    the entry itself: a result is a function of its config, its time is not (bench/bench.py --only cost)."""
+    from .paths import NOTEBOOK_VARIABLE
+
+    write_json(Path(folder) / TIMING_FILE, {"seconds": round(seconds, 3), "load_average": round(os.getloadavg()[0], 2),
+                                            "notebook": os.environ.get(NOTEBOOK_VARIABLE)})
+
+
 def read_run_entry(folder: Path, key: str, tables: dict[str, tuple[str, ...]], arrays_file: str | None = None):
     """(info, {table: frame}, {split: {name: array}}) of an intact entry for ``key`` (no arrays without an
     ``arrays_file``); None if the entry is absent, partial, corrupt or belongs to another key (the caller

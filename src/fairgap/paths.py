@@ -15,6 +15,8 @@ PROFILE_NAMES = ("smoke", "default", "paper")   # each study keeps its own scale
 # A replication on seeds the committed figures never used: added to every profile's default seeds
 # (``run_all.sh --seed-offset N`` sets it for the notebooks' kernels).
 SEED_OFFSET_VARIABLE = "FAIRGAP_SEED_OFFSET"
+# Set by fairgap.run_notebooks for each notebook's kernel (and so its workers): the runs it trains say whose they were.
+NOTEBOOK_VARIABLE = "FAIRGAP_NOTEBOOK"
 
 
 def project_root() -> Path:

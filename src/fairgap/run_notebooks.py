@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir, project_root
+from .paths import NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir, project_root
 from .report import SUMMARY_FILE, ReportError, read_summary
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
@@ -100,6 +100,7 @@ def run_notebook(path: Path, profile: str, parameters: dict, output_dir: Path, k
     import papermill
 
     start = time.time()
+    os.environ[NOTEBOOK_VARIABLE] = path.stem  # the kernel and its workers inherit it (io.write_timing)
     output_dir.mkdir(parents=True, exist_ok=True)
     outcome = NotebookOutcome(path.stem, "ok", 0.0)
     try:

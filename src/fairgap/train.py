@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ import torch
 
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
-from .io import atomic_path, read_run_entry, stable_hash, write_run_entry
+from .io import atomic_path, read_run_entry, stable_hash, write_run_entry, write_timing
 from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters, folded_for_inference
 from .paths import results_dir
@@ -522,19 +523,54 @@ def _imprecise_cells(widths: list[dict], group_labels, target: float) -> list[in
     return cells
 
 
-# --- cache: results/runs/<key>/{config.json, history.csv, scores.npz, info.json} ---
+# --- cache: results/runs/<key>/{config.json, history.csv, scores.npz, info.json; timing.json beside it} ---
 
 def run_folder(config: RunConfig):
     return results_dir() / "runs" / config.key()
 
 
 def load_cached(config: RunConfig) -> RunResult | None:
-    """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed)."""
+    """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed).
+    Without an entry of its own, the same run evaluated more often serves it (``evaluated_more_often``)."""
     entry = read_run_entry(run_folder(config), config.key(), {"history": HISTORY_COLUMNS}, "scores.npz")
-    if entry is None:
-        return None
-    info, tables, scores = entry
-    return RunResult(config, tables["history"], scores, info)
+    if entry is not None:
+        info, tables, scores = entry
+        return RunResult(config, tables["history"], scores, info)
+    for richer in evaluated_more_often(config):
+        entry = read_run_entry(run_folder(richer), richer.key(), {"history": HISTORY_COLUMNS}, "scores.npz")
+        if entry is not None:
+            info, tables, scores = entry
+            return RunResult(config, history_at_evaluations(tables["history"], richer, config), scores,
+                             {**info, "key": config.key(), "served_by": richer.key()})
+    return None
+
+
+def evaluated_epochs(config: RunConfig) -> set[int]:
+    """The epochs at which a run evaluates its splits: every ``eval_every``-th, the last, and epoch 0 unless
+    the run is evaluated only at its end."""
+    epochs = {e for e in range(1, config.epochs + 1) if e % config.eval_every == 0 or e == config.epochs}
+    return epochs | {0} if config.eval_every < config.epochs else epochs
+
+
+def evaluated_more_often(config: RunConfig) -> list[RunConfig]:
+    """The configs of the same run evaluated at a superset of ``config``'s epochs, least often first.
+
+    Evaluating a model does not change its training (eval mode, no random draws, the training generator
+    untouched), so such a run's history, cut to ``config``'s epochs, and its final scores are exactly
+    ``config``'s: a sweep (evaluated at its last epoch) is served by notebook 01's run of the same method and
+    seed (every second epoch) instead of training it again. Early stopping reads every evaluation: never."""
+    if config.early_stopping:
+        return []
+    wanted = evaluated_epochs(config)
+    candidates = (config.replace(eval_every=k) for k in range(config.eval_every - 1, 0, -1))
+    return [c for c in candidates if wanted <= evaluated_epochs(c)]
+
+
+def history_at_evaluations(history: pd.DataFrame, richer: RunConfig, config: RunConfig) -> pd.DataFrame:
+    """``richer``'s history as ``config``'s run records it: evaluations at epochs ``config`` does not evaluate
+    dropped (the optimisation's per-epoch rows, the population and the selection rows kept)."""
+    extra = evaluated_epochs(richer) - evaluated_epochs(config)
+    return history[(history.split == "optimization") | ~history.epoch.isin(extra)].reset_index(drop=True)
 
 
 def save_result(result: RunResult) -> None:
@@ -575,7 +611,9 @@ def run(config: RunConfig, cache: bool = True, progress: bool = False) -> RunRes
         cached = load_cached(config)
         if cached is not None:
             return cached
+    started = time.perf_counter()
     result = train(config, progress=progress)
     if cache:
         save_result(result)
+        write_timing(run_folder(config), time.perf_counter() - started)
     return result

@@ -23,6 +23,7 @@ group, the loss gap, and the adversary's loss and accuracy. After the last epoch
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,7 @@ import pandas as pd
 import torch
 
 from ..data import FairDataset, load_dataset
-from ..io import read_run_entry, stable_hash, write_run_entry
+from ..io import read_run_entry, stable_hash, write_run_entry, write_timing
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, POPULATION, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
@@ -366,9 +367,11 @@ def run_verification(config: VerificationConfig, cache: bool = True, progress: b
         cached = load_cached(config)
         if cached is not None:
             return cached
+    started = time.perf_counter()
     result = train_verification(config, progress=progress)
     if cache:
         save_result(result)
+        write_timing(run_folder(config), time.perf_counter() - started)
     return result
 
 
