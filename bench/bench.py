@@ -22,7 +22,7 @@ benchmark's own (about 1-2) are comparable. Sections:
 8. cost (``--results DIR --executed DIR``): where a default run's time went, from the timing every
    trained run leaves beside its cache entry (``fairgap.io.write_timing``) and the notebooks' wall times
    (``summary.json``): per notebook, the run-seconds of the settings behind a primary claim (the ones
-   trained at more than 3 seeds) and of the exploratory ones, and the rest (classical fits, figures, claims).
+   trained at 10 seeds or splits) and of the exploratory ones, and the rest (kernel, figures, claims, idle cores).
 9. run_all (``--run-all``): ``./run_all.sh`` in the smoke and default profiles from an empty results cache.
 Results go to stdout; copy them into bench/README.md with the date and the machine.
 """
@@ -400,7 +400,9 @@ def bench_flops(quick: bool, run_seconds: float | None) -> dict:
     }
 
 
-PRIMARY_FROM_SEED = 3   # exploratory settings run seeds 0-2 (fairgap.profiles.SWEEP_SCALE); primary ones 0-9
+# Settings behind a primary claim run the profile's 10 primary seeds or splits (0-9; fairgap.profiles.SWEEP_SCALE,
+# the studies' SCALE); exploratory ones 3 (sweeps), 5 (notebook 08's face subsets) or 50 (08's size sweep).
+PRIMARY_SEEDS = 10
 
 
 def trained_runs(results: Path):
@@ -425,17 +427,17 @@ def trained_runs(results: Path):
 
 def time_by_claims(runs, wall: dict[str, float], cores: int):
     """Per notebook: its wall time, the runs it trained, their run-seconds split into primary settings (a
-    setting trained at a seed ``PRIMARY_FROM_SEED`` or more above the notebook's lowest: only settings behind
-    a primary claim get 10 seeds) and exploratory ones, and an estimate of the notebook without its
-    exploratory runs (wall − their run-seconds / ``cores``: the runs share the cores, one per core)."""
+    setting whose highest seed is the ``PRIMARY_SEEDS``-th above the notebook's lowest: only settings behind a
+    primary claim run 10 seeds; a setting's first seeds may have been served by another notebook's runs) and
+    exploratory ones, and an estimate of the notebook without its exploratory runs (wall − their run-seconds
+    / ``cores``: the runs share the cores, one per core)."""
     import pandas as pd
 
     rows = []
     for notebook in sorted(set(wall) | set(runs.notebook)):
         mine = runs[runs.notebook == notebook]
-        relative = mine.seed - (mine.seed.min() if len(mine) else 0)
-        primary_settings = set(mine.setting[relative >= PRIMARY_FROM_SEED])
-        primary = mine.setting.isin(primary_settings)
+        highest = (mine.seed - (mine.seed.min() if len(mine) else 0)).groupby(mine.setting).transform("max")
+        primary = highest == PRIMARY_SEEDS - 1
         seconds = wall.get(notebook, float("nan"))
         exploratory = float(mine.seconds[~primary].sum())
         rows.append({"notebook": notebook, "wall_s": seconds, "runs": len(mine),

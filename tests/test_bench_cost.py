@@ -1,5 +1,5 @@
 """bench/bench.py's "cost" section: a run's time attributed to the notebook that trained it, and to the
-settings behind a primary claim (trained at more than 3 seeds) or to exploratory ones."""
+settings behind a primary claim (trained at 10 seeds or splits) or to exploratory ones."""
 
 import importlib.util
 import json
@@ -21,18 +21,22 @@ def fake_run(results: Path, key: str, notebook: str, seed: int, seconds: float, 
     (folder / "timing.json").write_text(json.dumps({"seconds": seconds, "load_average": 2.0, "notebook": notebook}))
 
 
-def test_settings_at_more_than_three_seeds_count_as_primary_per_notebook(tmp_path):
+def test_settings_at_ten_seeds_count_as_primary_per_notebook(tmp_path):
     for seed in range(10):  # a primary setting: seeds 0-9 at 10 s each
         fake_run(tmp_path, f"p{seed}", "02_constraint_strength", seed, 10.0, "erm")
     for seed in range(3):   # an exploratory one: seeds 0-2 at 4 s each
         fake_run(tmp_path, f"e{seed}", "02_constraint_strength", seed, 4.0, "equal_opportunity_penalty")
+    for seed in range(50):  # an exploratory sweep over many splits (notebook 08's sizes) at 1 s each
+        fake_run(tmp_path, f"s{seed}", "02_constraint_strength", seed, 1.0, "size_sweep")
+    for seed in range(3, 10):  # a primary setting whose first 3 seeds another notebook's runs served
+        fake_run(tmp_path, f"q{seed}", "02_constraint_strength", seed, 2.0, "served_in_part")
     fake_run(tmp_path, "other", "03_model_capacity", 0, 7.0, "erm")   # same setting, another notebook
     table = bench.time_by_claims(bench.trained_runs(tmp_path), {"02_constraint_strength": 100.0}, cores=2)
     row = table.set_index("notebook").loc["02_constraint_strength"]
-    assert (row.runs, row.runs_primary, row.runs_exploratory) == (13, 10, 3)
-    assert row.run_s_primary == pytest.approx(100.0) and row.run_s_exploratory == pytest.approx(12.0)
-    assert row.rest_s == pytest.approx(100.0 - 112.0 / 2)
-    assert row.wall_without_exploratory_s == pytest.approx(100.0 - 12.0 / 2)
+    assert (row.runs, row.runs_primary, row.runs_exploratory) == (70, 17, 53)
+    assert row.run_s_primary == pytest.approx(114.0) and row.run_s_exploratory == pytest.approx(62.0)
+    assert row.rest_s == pytest.approx(100.0 - 176.0 / 2)
+    assert row.wall_without_exploratory_s == pytest.approx(100.0 - 62.0 / 2)
     other = table.set_index("notebook").loc["03_model_capacity"]
     assert (other.runs_primary, other.runs_exploratory) == (0, 1)
 
