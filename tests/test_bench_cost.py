@@ -3,6 +3,7 @@ settings behind a primary claim (trained at 10 seeds or splits) or to explorator
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,6 @@ def test_a_replication_s_seeds_are_read_relative_to_its_lowest(tmp_path):
 def test_a_real_run_is_read_back_with_its_notebook(monkeypatch, tmp_path):
     monkeypatch.setenv("FAIRGAP_NOTEBOOK", "01_fairness_overfits")
     run(RunConfig(data={"n_train": 160, "n_val": 60, "n_test": 120, "image_size": 16}, width=0.25, epochs=1))
-    import os
     runs = bench.trained_runs(Path(os.environ["FAIRGAP_RESULTS"]))
     assert runs.notebook.tolist() == ["01_fairness_overfits"] and runs.seconds.iloc[0] > 0
 
