@@ -279,12 +279,10 @@ def evaluation_schedule(config, dataset, population_scored: int | None = None) -
     the splits of ``fairgap.train.evaluated_splits``; then the population, once for the final model:
     ``population_scored`` examples (what a run's history says it scored; None: the whole sample, an upper
     bound, since a run stops once its rates are precise). Keys name the epoch (and splits) or "population"."""
-    from fairgap.train import evaluated_splits
+    from fairgap.train import evaluated_epochs, evaluated_splits
 
-    start = [0] if config.eval_every < config.epochs else []
-    epochs = start + [e for e in range(1, config.epochs + 1) if e % config.eval_every == 0 or e == config.epochs]
     schedule = {}
-    for epoch in epochs:
+    for epoch in sorted(evaluated_epochs(config)):
         names = evaluated_splits(dataset, config, every_split=epoch in (0, config.epochs))
         schedule[f"epoch {epoch} ({'+'.join(names)})"] = sum(len(dataset[name]) for name in names)
     scored = config.population if population_scored is None else population_scored

@@ -42,13 +42,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .io import stable_hash, write_timing
+from .io import stable_hash, timing_beside
 from .metrics import is_collapsed
 from .tabular import Table, TabularSplit
 
@@ -554,10 +553,9 @@ def run_fit(config: ClassicalFit) -> pd.DataFrame:
     cached = load_fit(config.validate())
     if cached is not None:
         return cached
-    started = time.perf_counter()
-    frame = evaluate_spec(config.spec.model, config.spec, _split_of(config), config.source)
-    save_fit(config, frame)
-    write_timing(fit_folder(config), time.perf_counter() - started)
+    with timing_beside(fit_folder(config)):
+        frame = evaluate_spec(config.spec.model, config.spec, _split_of(config), config.source)
+        save_fit(config, frame)
     return frame
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,6 +108,14 @@ def write_run_entry(folder: Path, config: dict, key: str, info: dict, tables: di
 
 
 TIMING_FILE = "timing.json"
+
+
+@contextmanager
+def timing_beside(folder: Path) -> Iterator[None]:
+    """Time the block that computes and saves a cache entry in ``folder``; when it succeeds, ``write_timing``."""
+    started = time.perf_counter()
+    yield
+    write_timing(folder, time.perf_counter() - started)
 
 
 def write_timing(folder: Path, seconds: float) -> None:

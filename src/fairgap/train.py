@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import random
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import torch
 
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
-from .io import atomic_path, read_run_entry, stable_hash, write_run_entry, write_timing
+from .io import atomic_path, read_run_entry, stable_hash, timing_beside, write_run_entry
 from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters, folded_for_inference
 from .paths import results_dir
@@ -351,9 +350,8 @@ def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> Ru
         if config.early_stopping else None
 
     rows: list[dict] = []
-    # Epoch 0 (the untrained model) is part of a trajectory; a run evaluated only at its end has none.
-    last_scores = record_evaluation(rows, 0, model, dataset, normalize, config) \
-        if config.eval_every < config.epochs else {}
+    evaluated = evaluated_epochs(config)   # the one schedule: evaluated_more_often relies on it
+    last_scores = record_evaluation(rows, 0, model, dataset, normalize, config) if 0 in evaluated else {}
     epochs = range(1, config.epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -386,7 +384,7 @@ def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> Ru
             schedule.step()
         rows += [{"epoch": epoch, "split": "optimization", "group": "all", "metric": name,
                   "value": float(total) / len(batches)} for name, total in sums.items()]
-        if epoch % config.eval_every == 0 or epoch == config.epochs:
+        if epoch in evaluated:
             last_scores = record_evaluation(rows, epoch, model, dataset, normalize, config,
                                             every_split=epoch == config.epochs)
             if stopper is not None:
@@ -532,12 +530,12 @@ def run_folder(config: RunConfig):
 def load_cached(config: RunConfig) -> RunResult | None:
     """The cached result of ``config``, or None if absent, partial or corrupt (then it is recomputed).
     Without an entry of its own, the same run evaluated more often serves it (``evaluated_more_often``)."""
-    entry = read_run_entry(run_folder(config), config.key(), {"history": HISTORY_COLUMNS}, "scores.npz")
+    entry = _read_entry(config)
     if entry is not None:
         info, tables, scores = entry
         return RunResult(config, tables["history"], scores, info)
     for richer in evaluated_more_often(config):
-        entry = read_run_entry(run_folder(richer), richer.key(), {"history": HISTORY_COLUMNS}, "scores.npz")
+        entry = _read_entry(richer)
         if entry is not None:
             info, tables, scores = entry
             return RunResult(config, history_at_evaluations(tables["history"], richer, config), scores,
@@ -545,9 +543,13 @@ def load_cached(config: RunConfig) -> RunResult | None:
     return None
 
 
+def _read_entry(config: RunConfig):
+    return read_run_entry(run_folder(config), config.key(), {"history": HISTORY_COLUMNS}, "scores.npz")
+
+
 def evaluated_epochs(config: RunConfig) -> set[int]:
-    """The epochs at which a run evaluates its splits: every ``eval_every``-th, the last, and epoch 0 unless
-    the run is evaluated only at its end."""
+    """The epochs at which a run evaluates its splits: every ``eval_every``-th, the last, and epoch 0 (the
+    untrained model, part of a trajectory) unless the run is evaluated only at its end."""
     epochs = {e for e in range(1, config.epochs + 1) if e % config.eval_every == 0 or e == config.epochs}
     return epochs | {0} if config.eval_every < config.epochs else epochs
 
@@ -611,9 +613,9 @@ def run(config: RunConfig, cache: bool = True, progress: bool = False) -> RunRes
         cached = load_cached(config)
         if cached is not None:
             return cached
-    started = time.perf_counter()
-    result = train(config, progress=progress)
-    if cache:
+    if not cache:
+        return train(config, progress=progress)
+    with timing_beside(run_folder(config)):
+        result = train(config, progress=progress)
         save_result(result)
-        write_timing(run_folder(config), time.perf_counter() - started)
     return result

@@ -23,7 +23,6 @@ group, the loss gap, and the adversary's loss and accuracy. After the last epoch
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +30,7 @@ import pandas as pd
 import torch
 
 from ..data import FairDataset, load_dataset
-from ..io import read_run_entry, stable_hash, write_run_entry, write_timing
+from ..io import read_run_entry, stable_hash, timing_beside, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, POPULATION, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
@@ -367,11 +366,11 @@ def run_verification(config: VerificationConfig, cache: bool = True, progress: b
         cached = load_cached(config)
         if cached is not None:
             return cached
-    started = time.perf_counter()
-    result = train_verification(config, progress=progress)
-    if cache:
+    if not cache:
+        return train_verification(config, progress=progress)
+    with timing_beside(run_folder(config)):
+        result = train_verification(config, progress=progress)
         save_result(result)
-        write_timing(run_folder(config), time.perf_counter() - started)
     return result
 
 
