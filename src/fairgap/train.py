@@ -234,12 +234,13 @@ class Normalizer:
 
 
 @torch.inference_mode()
-def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 256,
+def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_size: int = 128,
                    precision: str = "fp32") -> torch.Tensor:
     """Sigmoid scores of every image, a float32 tensor on the model's device, computed by a copy of the model
-    with its BatchNorms folded into the convolutions (``models.folded_for_inference``). Batches of 256: on one
-    CPU core the small CNN scored 10,000 faces in 1.1-1.3 s at 256 against 1.3-1.7 s at 512 (its activations
-    stay in cache)."""
+    with its BatchNorms folded into the convolutions (``models.folded_for_inference``). Batches of 128: on one
+    CPU core the folded small CNN scored 10,000 faces in 1.12-1.36 s at 128 against 1.38-1.51 s at 256 (width
+    0.5; 2.3-2.6 against 3.0-3.2 s at width 1), and the scores do not depend on the batch size (each image's
+    forward pass is its own), so the choice moves no result (2026-12-03, load 0.4-1.0)."""
     model.eval()
     model = folded_for_inference(model)
     with autocast(normalize.device, precision):
