@@ -41,6 +41,22 @@ def test_a_changed_run_is_caught_and_named(tmp_path):
     assert "1 verdicts flipped" in text and "flipped (exploratory) 01_x: A: gap > 0 — shown -> not shown" in text
 
 
+def test_claims_only_one_side_makes_are_named_not_compared(tmp_path):
+    run = table([claim("A: gap > 0", "s", [0.30, 0.35, 0.40, 0.28, 0.33]),
+                 claim("B: drop < 0", "s", [-0.02, 0.01, -0.03, 0.0, -0.01], "<"),
+                 claim("D: a new setting's (w=2)", "s", [0.1, 0.2, 0.3])])
+    write(tmp_path / "ref", "01_x", REFERENCE)
+    write(tmp_path / "run", "01_x", run)
+    write(tmp_path / "ref", "02_not_run", REFERENCE)          # a notebook the run did not execute: not listed
+    unmatched = compare.unmatched_claims(tmp_path / "ref", tmp_path / "run")
+    assert sorted(zip(unmatched.only_in, unmatched.claim)) == [("reference", "C: only in the reference"),
+                                                                ("run", "D: a new setting's (w=2)")]
+    text = compare.summary(compare.compare_folders(tmp_path / "ref", tmp_path / "run"), unmatched)
+    assert "not compared: 1 claims only in the reference, 1 only in the run" in text
+    assert "only in the reference (exploratory) 01_x: C: only in the reference" in text
+    assert compare.unmatched_claims(tmp_path / "ref", tmp_path / "ref").empty
+
+
 def test_claims_match_across_runs_whatever_the_run_chose_in_parentheses():
     # The claim is the procedure; what a run picked (a weight, the widths that interpolated) may differ on new seeds.
     reference = table([claim("EO: gap at interpolating widths > 0 (widths 0.5, 1 vs 0.125)", "s", [0.2, 0.3, 0.25]),

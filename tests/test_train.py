@@ -251,3 +251,23 @@ def test_a_trained_run_records_its_time_and_notebook_beside_its_entry(monkeypatc
     timing = json.loads((run_folder(TINY) / "timing.json").read_text())
     assert timing["notebook"] == "01_fairness_overfits" and timing["seconds"] > 0 and timing["load_average"] >= 0
     assert "seconds" not in json.loads((run_folder(TINY) / "info.json").read_text())   # the result stays pure
+
+
+def test_load_or_compute_computes_once_and_times_only_what_it_computed(tmp_path):
+    from fairgap.io import load_or_compute
+
+    store, calls = {}, []
+
+    def compute():
+        calls.append(1)
+        return "result"
+
+    def failing():
+        raise RuntimeError("interrupted")
+
+    assert load_or_compute(tmp_path / "a", lambda: store.get("a"), compute, lambda r: store.update(a=r)) == "result"
+    assert load_or_compute(tmp_path / "a", lambda: store.get("a"), compute, lambda r: store.update(a=r)) == "result"
+    assert calls == [1] and (tmp_path / "a" / "timing.json").is_file()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        load_or_compute(tmp_path / "b", lambda: None, failing, lambda r: store.update(b=r))
+    assert "b" not in store and not (tmp_path / "b" / "timing.json").exists()   # nothing half-written

@@ -47,7 +47,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .io import stable_hash, timing_beside
+from .io import load_or_compute, stable_hash
 from .metrics import is_collapsed
 from .tabular import Table, TabularSplit
 
@@ -550,13 +550,10 @@ def _split_of(config: ClassicalFit) -> TabularSplit:
 
 def run_fit(config: ClassicalFit) -> pd.DataFrame:
     """Fit ``config`` unless an intact cache entry exists; cache what was fitted."""
-    cached = load_fit(config.validate())
-    if cached is not None:
-        return cached
-    with timing_beside(fit_folder(config)):
-        frame = evaluate_spec(config.spec.model, config.spec, _split_of(config), config.source)
-        save_fit(config, frame)
-    return frame
+    config.validate()
+    return load_or_compute(fit_folder(config), lambda: load_fit(config),
+                           lambda: evaluate_spec(config.spec.model, config.spec, _split_of(config), config.source),
+                           lambda frame: save_fit(config, frame))
 
 
 def run_fit_in_worker(config: ClassicalFit, results: str, data: str) -> str:

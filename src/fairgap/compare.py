@@ -4,7 +4,7 @@
     ./run_all.sh --compare                      # reproduction: rerun, then compare with figures/ as it was
     ./run_all.sh --seed-offset 100 --compare    # replication on seeds 100, 101, ... (build/figures-default-seed-offset-100)
 
-For every claim present in both (matched by its text): whether its verdict flipped, whether the run's
+For every claim present in both (matched by its text; a claim only one side makes is listed, not compared): whether its verdict flipped, whether the run's
 estimate falls outside the reference's 95% interval, and how many of each chance alone would give if
 the run were an independent replication (new seeds) of the reference:
 
@@ -127,9 +127,25 @@ def compare_folders(reference: Path, run: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
 
 
-def summary(rows: pd.DataFrame) -> str:
-    """The comparison in words: per kind, claims compared, flips and estimates outside, against chance; and
-    every flipped claim."""
+def unmatched_claims(reference: Path, run: Path) -> pd.DataFrame:
+    """The claims of notebooks in both folders that only one side makes (matched as ``compare_tables`` matches
+    them): a setting one run left out, or a claim added or removed since. Columns notebook, claim, kind and
+    ``only_in`` ("reference" or "run"). Notebooks the run did not execute are not listed."""
+    ref, new = read_claims(reference), read_claims(run)
+    frames = []
+    for notebook in [nb for nb in new if nb in ref]:
+        keyed = dict(zip(("reference", "run"), _keyed(ref[notebook], new[notebook])))
+        for side, other in (("reference", "run"), ("run", "reference")):
+            alone = keyed[side][~keyed[side].key.isin(keyed[other].key)]
+            frames.append(pd.DataFrame({"notebook": notebook, "claim": alone.claim, "kind": alone.kind,
+                                        "only_in": side}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["notebook", "claim", "kind", "only_in"])
+
+
+def summary(rows: pd.DataFrame, unmatched: pd.DataFrame | None = None) -> str:
+    """The comparison in words: per kind, claims compared, flips and estimates outside, against chance;
+    every flipped claim; and every claim only one side makes (``unmatched_claims``), which is not compared."""
     lines = []
     for kind in ("primary", "exploratory"):
         mine = rows[rows.kind == kind]
@@ -142,6 +158,13 @@ def summary(rows: pd.DataFrame) -> str:
     for _, row in rows[rows.flipped].iterrows():
         lines.append(f"  flipped ({row.kind}) {row.notebook}: {row.claim[:100]} — {row.verdict_reference} -> "
                      f"{row.verdict_run} (estimate {row.estimate_reference:.3f} -> {row.estimate_run:.3f})")
+    if unmatched is not None and len(unmatched):
+        counts = unmatched.only_in.value_counts()
+        lines.append(f"not compared: {counts.get('reference', 0)} claims only in the reference, "
+                     f"{counts.get('run', 0)} only in the run (a setting one of them did not run, or a claim "
+                     "added or removed since)")
+        for _, row in unmatched.iterrows():
+            lines.append(f"  only in the {row.only_in} ({row.kind}) {row.notebook}: {row.claim[:100]}")
     return "\n".join(lines) if lines else "no claim in common"
 
 
@@ -313,13 +336,14 @@ def comparisons_dir():
     return project_root() / "build" / COMPARISONS
 
 
-def save_comparison(rows: pd.DataFrame, run: Path, reference_name: str = "the committed figures/") -> Path:
+def save_comparison(rows: pd.DataFrame, run: Path, reference_name: str = "the committed figures/",
+                    unmatched: pd.DataFrame | None = None) -> Path:
     """Write a comparison where the report finds it: ``build/comparisons/<run folder name>/``."""
     folder = comparisons_dir() / Path(run).resolve().name
     folder.mkdir(parents=True, exist_ok=True)
     rows.to_csv(folder / "comparison.csv", index=False)
-    (folder / "summary.txt").write_text(f"{Path(run).resolve().name} against {reference_name}:\n{summary(rows)}\n",
-                                        encoding="utf-8")
+    (folder / "summary.txt").write_text(f"{Path(run).resolve().name} against {reference_name}:\n"
+                                        f"{summary(rows, unmatched)}\n", encoding="utf-8")
     return folder
 
 
@@ -348,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         kept = keep_replication(args.run) if args.keep_replication else None
         rows = compare_folders(reference, args.run)
+        unmatched = unmatched_claims(reference, args.run)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -357,8 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         rows.to_csv(args.out, index=False)
     if args.save:
-        save_comparison(rows, args.run, str(reference))
-    print(f"{args.run} against {reference}:\n{summary(rows)}")
+        save_comparison(rows, args.run, str(reference), unmatched)
+    print(f"{args.run} against {reference}:\n{summary(rows, unmatched)}")
     return 0
 
 

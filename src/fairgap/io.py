@@ -14,7 +14,7 @@ import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -116,6 +116,23 @@ def timing_beside(folder: Path) -> Iterator[None]:
     started = time.perf_counter()
     yield
     write_timing(folder, time.perf_counter() - started)
+
+
+Entry = TypeVar("Entry")
+
+
+def load_or_compute(folder: Path, load: Callable[[], Entry | None], compute: Callable[[], Entry],
+                    save: Callable[[Entry], None]) -> Entry:
+    """The cache entry in ``folder``: what ``load`` reads when it is intact, else ``compute``'s result, saved by
+    ``save`` with its timing beside it (``timing_beside``). One rule for every cached computation: a training
+    run (``fairgap.train.run``), a verification run and a classical fit."""
+    cached = load()
+    if cached is not None:
+        return cached
+    with timing_beside(folder):
+        result = compute()
+        save(result)
+    return result
 
 
 def write_timing(folder: Path, seconds: float) -> None:

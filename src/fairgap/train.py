@@ -33,7 +33,7 @@ import torch
 
 from .data import FairDataset, Split, load_dataset
 from .fairness import make_objective, validate_params
-from .io import atomic_path, read_run_entry, stable_hash, timing_beside, write_run_entry
+from .io import atomic_path, load_or_compute, read_run_entry, stable_hash, write_run_entry
 from .metrics import DISPARITIES, evaluate
 from .models import build_model, count_parameters, folded_for_inference
 from .paths import results_dir
@@ -610,13 +610,7 @@ def import_entry(folder, files: dict[str, bytes]) -> None:
 def run(config: RunConfig, cache: bool = True, progress: bool = False) -> RunResult:
     """Train ``config`` unless an intact cached result exists; cache what was trained."""
     config.validate()
-    if cache:
-        cached = load_cached(config)
-        if cached is not None:
-            return cached
     if not cache:
         return train(config, progress=progress)
-    with timing_beside(run_folder(config)):
-        result = train(config, progress=progress)
-        save_result(result)
-    return result
+    return load_or_compute(run_folder(config), lambda: load_cached(config), lambda: train(config, progress=progress),
+                           save_result)

@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from ..data import FairDataset, load_dataset
-from ..io import read_run_entry, stable_hash, timing_beside, write_run_entry
+from ..io import load_or_compute, read_run_entry, stable_hash, write_run_entry
 from ..models import MODELS, count_parameters
 from ..paths import results_dir
 from ..train import HISTORY_COLUMNS, POPULATION, Normalizer, data_options_of, resolve_device, seed_everything, torch_threads
@@ -364,16 +364,10 @@ def save_result(result: VerificationResult) -> None:
 def run_verification(config: VerificationConfig, cache: bool = True, progress: bool = False) -> VerificationResult:
     """Train ``config`` unless an intact cached result exists; cache what was trained."""
     config.validate()
-    if cache:
-        cached = load_cached(config)
-        if cached is not None:
-            return cached
     if not cache:
         return train_verification(config, progress=progress)
-    with timing_beside(run_folder(config)):
-        result = train_verification(config, progress=progress)
-        save_result(result)
-    return result
+    return load_or_compute(run_folder(config), lambda: load_cached(config),
+                           lambda: train_verification(config, progress=progress), save_result)
 
 
 def run_verification_in_worker(config: dict, results: str, data: str) -> str:
