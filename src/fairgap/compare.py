@@ -4,9 +4,10 @@
     ./run_all.sh --compare                      # reproduction: rerun, then compare with figures/ as it was
     ./run_all.sh --seed-offset 100 --compare    # replication on seeds 100, 101, ... (build/figures-default-seed-offset-100)
 
-For every claim present in both (matched by its text; a claim only one side makes is listed, not compared): whether its verdict flipped, whether the run's
-estimate falls outside the reference's 95% interval, and how many of each chance alone would give if
-the run were an independent replication (new seeds) of the reference:
+For every claim present in both (matched by its text; a claim only one side makes is listed, not
+compared): whether its verdict flipped, whether the run's estimate falls outside the reference's 95%
+interval, and how many of each chance alone would give if the run were an independent replication (new
+seeds) of the reference:
 
 * **outside the interval**: a new mean from n fresh seeds lands outside the reference's t-interval with
   probability P(|T| > t·√(1/2)·...) — with equal n and spread, the difference of two means has twice the

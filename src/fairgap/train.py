@@ -239,8 +239,10 @@ def predict_scores(model, images: torch.Tensor, normalize: Normalizer, batch_siz
     """Sigmoid scores of every image, a float32 tensor on the model's device, computed by a copy of the model
     with its BatchNorms folded into the convolutions (``models.folded_for_inference``). Batches of 128: on one
     CPU core the folded small CNN scored 10,000 faces in 1.12-1.36 s at 128 against 1.38-1.51 s at 256 (width
-    0.5; 2.3-2.6 against 3.0-3.2 s at width 1), and the scores do not depend on the batch size (each image's
-    forward pass is its own), so the choice moves no result (2026-12-03, load 0.4-1.0)."""
+    0.5; 2.3-2.6 against 3.0-3.2 s at width 1), and on every split size the profiles use each score is bit for
+    bit the one batches of 256 gave, so the choice moves no result (2026-12-03, load 0.4-1.0). Not every batch
+    size is safe: oneDNN picks its kernels by the batch, and some odd sizes round differently in the last bit
+    (tests/test_train.py holds the sizes in use)."""
     model.eval()
     model = folded_for_inference(model)
     with autocast(normalize.device, precision):
