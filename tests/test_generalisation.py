@@ -43,6 +43,29 @@ def test_population_is_the_same_for_every_data_seed_and_sized_as_asked():
     assert not torch.equal(a.images[:len(test)], test.images[:len(a)])  # disjoint from a seed's stream
 
 
+def test_a_process_reads_a_population_from_disk_once(monkeypatch):
+    from collections import OrderedDict
+
+    from fairgap.data import cache
+    from fairgap.data.base import FairDataset
+
+    monkeypatch.setattr(cache, "KEPT", OrderedDict())
+    reads, load = [], FairDataset.load
+    monkeypatch.setattr(FairDataset, "load", classmethod(lambda cls, folder: reads.append(folder) or load(folder)))
+    first = load_population("synthetic_faces", 300, **{**TINY.data, "seed": 0})
+    assert len(reads) == 1
+    # every data seed's runs share it: the same object again, without reading the disk
+    assert load_population("synthetic_faces", 300, **{**TINY.data, "seed": 5}) is first and len(reads) == 1
+    # the last KEPT_ENTRIES populations are kept: a third one pushes out the least recently used
+    for rate in [(0.5, 0.5), (0.4, 0.4)]:
+        load_population("synthetic_faces", 300, **{**TINY.data, "base_rate": rate})
+    again = load_population("synthetic_faces", 300, **TINY.data)
+    assert len(reads) == 4 and again is not first and torch.equal(again.images, first.images)
+    # without the disk cache nothing is kept either: every call generates afresh
+    fresh = load_population("synthetic_faces", 300, cache=False, **TINY.data)
+    assert fresh is not again and torch.equal(fresh.images, first.images) and len(cache.KEPT) == cache.KEPT_ENTRIES
+
+
 def test_population_rows_at_the_final_epoch_and_their_scores():
     result = train(TINY.replace(population=400))
     rows = result.history[result.history.split == "population"]

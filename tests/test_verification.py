@@ -206,6 +206,18 @@ def test_training_history_is_tidy_deterministic_and_cached():
     assert config.key() != config.replace(seed=1).key()
 
 
+def test_each_eval_set_is_embedded_once_per_evaluated_epoch(monkeypatch):
+    from fairgap.verification import train as engine
+
+    calls, embed = [], engine.embed
+    monkeypatch.setattr(engine, "embed", lambda model, images, *args, **kw: calls.append(len(images))
+                        or embed(model, images, *args, **kw))
+    result = train_verification(VerificationConfig(**TINY))
+    evaluated = result.history[result.history.split != "optimization"].epoch.nunique()
+    # the kept embeddings are the last evaluation's, not a second pass over the same photos
+    assert evaluated == 3 and len(calls) == evaluated * len(result.embeddings)
+
+
 @pytest.mark.parametrize("method, weight", [("loss_gap", 1.0), ("adversarial", 1.0), ("group_margin", 0.2)])
 def test_fairness_variants_train(method, weight):
     result = train_verification(VerificationConfig(**{**TINY, "epochs": 1}, method=method, weight=weight))

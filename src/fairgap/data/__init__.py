@@ -104,7 +104,8 @@ def load_population(name: str, size: int, cache: bool = True, **options) -> Spli
 
     The sizes and the seed in ``options`` are ignored: the population depends on the data's
     distribution only, so it is generated once per data configuration, shared by every data seed,
-    and cached like a dataset. Its stream (``POPULATION_ENTROPY``) is disjoint from every seed's.
+    and cached like a dataset; a process keeps the last two it read (``cache.KEPT``), so a sweep's worker
+    reads its population once. Its stream (``POPULATION_ENTROPY``) is disjoint from every seed's.
     """
     import numpy as np
 
@@ -138,7 +139,7 @@ def load_population(name: str, size: int, cache: bool = True, **options) -> Spli
                            info={"config": dataclasses.asdict(config), "size": len(split), **info})
 
     return cached(f"{name}_population", {**key, "population": size, "sampling": "equal per (group, label) cell"},
-                  build, cache)["population"]
+                  build, cache, keep=True)["population"]
 
 
 POPULATION_DATASETS = ("synthetic_faces", "synthetic_xray")

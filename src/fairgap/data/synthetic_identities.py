@@ -203,4 +203,4 @@ def load_identity_population(people: int, cache: bool = True, **options) -> Spli
                                 {k: v for k, v in options.items() if k not in _SAMPLE_OPTIONS})
     key = {k: v for k, v in _generated_key(config, GENERATOR_VERSION).items() if k not in _SAMPLE_OPTIONS}
     return cached("synthetic_identities_population", {**key, "population": people},
-                  lambda: make_population(people, config), cache)["population"]
+                  lambda: make_population(people, config), cache, keep=True)["population"]

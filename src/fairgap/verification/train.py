@@ -268,11 +268,11 @@ def _train_verification(config: VerificationConfig, dataset: FairDataset | None,
         rows += [{"epoch": epoch, "split": "optimization", "group": group, "metric": metric, "value": total / count}
                  for (group, metric), (total, count) in sums.items()]
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            _record(rows, epoch, model, head, eval_sets, normalize, dataset.group_labels, config, device)
+            final = _record(rows, epoch, model, head, eval_sets, normalize, dataset.group_labels, config, device)
 
     roc_frames, embeddings = [], {}
     for eval_set in eval_sets:
-        vectors = embed(model, eval_set.images, normalize).cpu().numpy()
+        vectors = final[eval_set.name].cpu().numpy()   # the last epoch's, embedded by _record
         roc_frames.append(roc_table(pair_scores(vectors, eval_set.pairs), eval_set.pairs, dataset.group_labels)
                           .assign(split=eval_set.name))
         embeddings[eval_set.name] = {"embedding": vectors.astype(np.float32), "group": eval_set.group,
@@ -323,9 +323,11 @@ def record_population(rows, epoch, model, population: "_EvalSet", normalize, gro
 
 
 @torch.no_grad()
-def _record(rows, epoch, model, head, eval_sets, normalize, group_labels, config, device) -> None:
+def _record(rows, epoch, model, head, eval_sets, normalize, group_labels, config, device) -> dict[str, torch.Tensor]:
+    """The eval sets' metrics at ``epoch`` into ``rows``; returns each set's embeddings."""
+    embedded = {}
     for eval_set in eval_sets:
-        vectors = embed(model, eval_set.images, normalize)
+        embedded[eval_set.name] = vectors = embed(model, eval_set.images, normalize)
         scores = pair_scores(vectors.cpu().numpy(), eval_set.pairs)
         for row in verification_metrics(scores, eval_set.pairs, group_labels, config.fars):
             rows.append({"epoch": epoch, "split": eval_set.name, **row})
@@ -338,6 +340,7 @@ def _record(rows, epoch, model, head, eval_sets, normalize, group_labels, config
                                  "metric": "identification_accuracy", "value": float(correct[mask].mean())})
             rows.append({"epoch": epoch, "split": eval_set.name, "group": "all",
                          "metric": "identification_accuracy", "value": float(correct.mean())})
+    return embedded
 
 
 # --- cache: results/verification/<key>/{config.json, history.csv, roc.csv, embeddings.npz, info.json} ---
