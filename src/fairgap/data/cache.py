@@ -31,18 +31,21 @@ def cached(name: str, options: dict, build, cache: bool = True, keep: bool = Fal
     if cache and keep and folder in KEPT:
         KEPT.move_to_end(folder)
         return KEPT[folder]
-    dataset = None
-    if cache:
-        try:
-            dataset = FairDataset.load(folder)
-        except (CorruptCacheEntry, FileNotFoundError):
-            pass
-    if dataset is None:
-        dataset = build()
-        if cache:
-            dataset.save(folder)
+    dataset = _read_or_build(folder, build, cache)
     if cache and keep:
         KEPT[folder] = dataset
         while len(KEPT) > KEPT_ENTRIES:
             KEPT.popitem(last=False)
+    return dataset
+
+
+def _read_or_build(folder, build, cache: bool) -> FairDataset:
+    if cache:
+        try:
+            return FairDataset.load(folder)
+        except (CorruptCacheEntry, FileNotFoundError):
+            pass
+    dataset = build()
+    if cache:
+        dataset.save(folder)
     return dataset
