@@ -76,9 +76,9 @@ SCALE = {
                     # from every impostor pair, and 50,000 sampled impostor pairs add enough threshold noise to move
                     # that run's TAR by 0.04. TAR@0.01 (TARs near 0.4): with 6,000 people 17 of the 32 default
                     # runs read wider than ±0.01 (worst ±0.0116); the half-width goes as 1/sqrt(people), so 10,000
-                    # bring the worst to about ±0.009. ``population_prose`` reports the half-width of every run. Scoring 6,000 took
-                    # 11.2 s of a 32.7 s run (load 3.5): 30,000 photos embedded, 4,000,000 impostor pairs scored
-                    # and sorted; 10,000 add 20,000 photos (about 2.5 s on one core).
+                    # bring the worst to about ±0.009. ``population_prose`` reports the half-width of every run.
+                    # Scoring 6,000 took 11.2 s of a 32.7 s run (load 3.5): 30,000 photos embedded, 4,000,000
+                    # impostor pairs scored and sorted; 10,000 add 20,000 photos (about 2.5 s on one core).
                     population=10000),
         weights={"loss_gap": [0.1, 0.3, 1.0], "adversarial": [1.0], "group_margin": [0.3]},
         headline={"loss_gap": 0.3, "adversarial": 1.0, "group_margin": 0.3},
