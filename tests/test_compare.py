@@ -57,15 +57,43 @@ def test_claims_only_one_side_makes_are_named_not_compared(tmp_path):
     assert compare.unmatched_claims(tmp_path / "ref", tmp_path / "ref").empty
 
 
-def test_claims_match_across_runs_whatever_the_run_chose_in_parentheses():
-    # The claim is the procedure; what a run picked (a weight, the widths that interpolated) may differ on new seeds.
-    reference = table([claim("EO: gap at interpolating widths > 0 (widths 0.5, 1 vs 0.125)", "s", [0.2, 0.3, 0.25]),
-                       claim("X: y (λ = 1)", "s", [0.1, 0.2, 0.3]), claim("X: y (λ = 2)", "s", [0.1, 0.2, 0.3])])
-    run = table([claim("EO: gap at interpolating widths > 0 (widths 0.5 vs 0.125)", "s", [0.2, 0.1, 0.15]),
-                 claim("X: y (λ = 2)", "s", [0.1, 0.2, 0.3])])
-    rows = compare.compare_tables(reference, run, "03_x")
-    assert rows.claim.tolist() == ["EO: gap at interpolating widths > 0 (widths 0.5, 1 vs 0.125)", "X: y (λ = 2)"]
-    assert compare.claim_key(pd.Series(["A (same splits)", "B"])).tolist() == ["A", "B"]
+# Issue 34: notebook 03's replication compared its gap over widths 0.5 and 1 with one over width 1 as one claim.
+EO_REFERENCE = "EO: gap at interpolating widths > 0 (widths 0.5, 1 vs 0.125)"
+EO_RUN = "EO: gap at interpolating widths > 0 (widths 1 vs 0.125)"
+
+
+def test_a_claim_whose_settings_differ_is_not_compared_but_named_on_both_sides(tmp_path):
+    reference = table([claim(EO_REFERENCE, "s", [0.10, 0.15, 0.16]), claim("X: y (λ = 1)", "s", [0.1, 0.2, 0.3]),
+                       claim("X: y (λ = 2)", "s", [0.1, 0.2, 0.3])])
+    run = table([claim(EO_RUN, "s", [0.2, 0.25, 0.27]), claim("X: y (λ = 2)", "s", [0.1, 0.2, 0.3])])
+    assert compare.compare_tables(reference, run, "03_x").claim.tolist() == ["X: y (λ = 2)"]
+    write(tmp_path / "ref", "03_x", reference)
+    write(tmp_path / "run", "03_x", run)
+    unmatched = compare.unmatched_claims(tmp_path / "ref", tmp_path / "run")
+    assert sorted(zip(unmatched.only_in, unmatched.claim, unmatched.settings_differ)) == [
+        ("reference", EO_REFERENCE, True), ("reference", "X: y (λ = 1)", False), ("run", EO_RUN, True)]
+    rows = compare.compare_folders(tmp_path / "ref", tmp_path / "run")
+    text = compare.summary(rows)   # the unmatched claims come along with compare_folders' rows
+    assert text == compare.summary(rows, unmatched) == compare.summary(pd.concat([rows, rows.iloc[:0]]))
+    assert "exploratory: 1 claims compared" in text
+    assert "not compared: 2 claims only in the reference, 1 only in the run (settings that differ" in text
+    assert f"  settings differ (exploratory) 03_x: {EO_REFERENCE} (reference) vs {EO_RUN} (run)" in text
+    assert "  only in the reference (exploratory) 03_x: X: y (λ = 1)" in text
+    assert not [line for line in text.splitlines() if line.startswith("  only in the run")]
+
+
+def test_claims_with_identical_texts_settings_included_are_compared(tmp_path):
+    reference = table([claim(EO_REFERENCE, "s", [0.10, 0.15, 0.16]), claim("A (same splits)", "s", [0.1, 0.2, 0.3])])
+    run = table([claim(EO_REFERENCE, "s", [0.30, 0.35, 0.36]), claim("A (same splits)", "s", [0.1, 0.2, 0.3])])
+    rows = compare.compare_tables(reference, run, "03_x").set_index("claim")
+    assert rows.index.tolist() == [EO_REFERENCE, "A (same splits)"]
+    assert rows.loc[EO_REFERENCE, "estimate_reference"] == pytest.approx(0.1367, abs=1e-4)
+    assert rows.loc[EO_REFERENCE, "estimate_run"] == pytest.approx(0.3367, abs=1e-4)
+    assert rows.loc[EO_REFERENCE, "outside"] and not rows.loc["A (same splits)", "outside"]
+    write(tmp_path / "ref", "03_x", reference)
+    write(tmp_path / "run", "03_x", run)
+    assert compare.unmatched_claims(tmp_path / "ref", tmp_path / "run").empty
+    assert "not compared" not in compare.summary(compare.compare_folders(tmp_path / "ref", tmp_path / "run"))
 
 
 def test_the_chance_of_landing_outside_matches_simulation():

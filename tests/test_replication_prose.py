@@ -22,19 +22,22 @@ def table(rows) -> pd.DataFrame:
     return frame
 
 
-# This run (the committed seeds): A, B, C, D shown after Holm over its five primaries; E only here.
+# This run (the committed seeds): A, B, C, D shown after Holm over its six primaries; E only here; G's settings
+# (its parenthesis) differ from the replication's, so G is not compared.
 HERE = [("A: gap > 0 (λ = 1)", "primary", 0.10, 0.05, 0.15, 0.001),
         ("B: drop > 0", "primary", 0.20, 0.15, 0.25, 0.001),
         ("C: rise > 0", "primary", 0.10, 0.05, 0.15, 0.001),
         ("D: clear > 0", "primary", 0.30, 0.25, 0.35, 0.0001),
         ("E: only in this run > 0", "primary", 0.02, -0.01, 0.05, 0.4),
+        ("G: other settings > 0 (widths 0.5, 1)", "primary", 0.14, 0.09, 0.18, 0.001),
         ("X: exploratory > 0", "exploratory", 0.05, 0.02, 0.08, 0.001)]
 # The replication: A at the decision line (a), B smaller (b), C reversed (c), D holds; F only there; X flips.
-THERE = [("A: gap > 0 (λ = 3)", "primary", 0.08, 0.01, 0.15, 0.02),
+THERE = [("A: gap > 0 (λ = 1)", "primary", 0.08, 0.01, 0.15, 0.02),
          ("B: drop > 0", "primary", 0.05, -0.02, 0.12, 0.3),
          ("C: rise > 0", "primary", -0.03, -0.08, 0.02, 0.6),
          ("D: clear > 0", "primary", 0.31, 0.26, 0.36, 0.0001),
          ("F: only in the replication > 0", "primary", 0.01, -0.02, 0.04, 0.5),
+         ("G: other settings > 0 (widths 1)", "primary", 0.24, 0.17, 0.31, 0.0001),
          ("X: exploratory > 0", "exploratory", 0.03, -0.01, 0.07, 0.2)]
 
 
@@ -78,7 +81,7 @@ def test_a_run_on_the_committed_seeds_discusses_every_flipped_primary_of_the_fre
     assert "shown in this run, not shown in the replication" in a
     row_a, rep_a = here.iloc[0], there.iloc[0]
     assert f"This run: {fmt(0.10, 0.05, 0.15, 3)} (n = 10, Holm-adjusted p {fmt_p(row_a.p_adjusted)})" in a
-    expected = holm([0.02, 0.3, 0.6, 0.0001, 0.5])[0]
+    expected = holm([0.02, 0.3, 0.6, 0.0001, 0.5, 0.0001])[0]
     assert rep_a.p_adjusted == pytest.approx(expected)
     assert f"the replication: {fmt(0.08, 0.01, 0.15, 3)} (n = 10, Holm-adjusted p {fmt_p(expected)})" in a
     assert "(a)" in a and "suggestive, not established" in a and "direction and size replicate" in a
@@ -91,6 +94,10 @@ def test_a_run_on_the_committed_seeds_discusses_every_flipped_primary_of_the_fre
     assert "**D" not in text and "- D: clear > 0: shown in both; this run 0.300 [0.250, 0.350]" in text
     assert "E: only in this run > 0 (this run only)" in text
     assert "F: only in the replication > 0 (the replication only)" in text
+    # G is one claim at other settings, not compared: both full texts side by side, no flip or hold of its own.
+    assert ("Run with different settings, so not compared (the same claim up to its parenthesis): G: other settings "
+            "> 0 (widths 0.5, 1) in this run and G: other settings > 0 (widths 1) in the replication.") in text
+    assert "**G" not in text and "- G" not in text and "G: other settings > 0 (widths 1) (" not in text
     assert "**X" not in text and "Exploratory claims: 1 in both, 1 flipped" in text
 
 
@@ -106,7 +113,7 @@ def test_without_a_fresh_replication_the_committed_copy_is_read_and_the_newer_of
     committed_at = (root / "replications" / "default-seed-offset-100" / NOTEBOOK / "claims.csv").stat().st_mtime
     os.utime(fresh / NOTEBOOK / "claims.csv", (committed_at + 60, committed_at + 60))
     text = compare.replication_markdown(here, NOTEBOOK, "default")
-    assert "a fresh run" in text and "5 keep their verdict and 0 flipped" in text and "**" not in text
+    assert "a fresh run" in text and "6 keep their verdict and 0 flipped" in text and "**" not in text
     # One left in build/ by an earlier round, older than the committed copy, does not outvote it.
     os.utime(fresh / NOTEBOOK / "claims.csv", (committed_at - 60, committed_at - 60))
     text = compare.replication_markdown(here, NOTEBOOK, "default")

@@ -4,10 +4,11 @@
     ./run_all.sh --compare                      # reproduction: rerun, then compare with figures/ as it was
     ./run_all.sh --seed-offset 100 --compare    # replication on seeds 100, 101, ... (build/figures-default-seed-offset-100)
 
-For every claim present in both (matched by its text; a claim only one side makes is listed, not
-compared): whether its verdict flipped, whether the run's estimate falls outside the reference's 95%
-interval, and how many of each chance alone would give if the run were an independent replication (new
-seeds) of the reference:
+For every claim present in both (matched by its full text, the settings in its trailing parenthesis
+included; a claim only one side makes is listed, not compared, and one whose text differs only in that
+parenthesis is listed beside its counterpart as settings that differ): whether its verdict flipped,
+whether the run's estimate falls outside the reference's 95% interval, and how many of each chance alone
+would give if the run were an independent replication (new seeds) of the reference:
 
 * **outside the interval**: a new mean from n fresh seeds lands outside the reference's t-interval with
   probability P(|T| > t·√(1/2)·...) — with equal n and spread, the difference of two means has twice the
@@ -57,27 +58,27 @@ def _chances(row) -> tuple[float, float]:
     return float(outside), (1 - shown) if row["verdict_reference"] == "shown" else shown
 
 
-def claim_key(texts: pd.Series, ambiguous=frozenset()) -> pd.Series:
-    """What matches a claim across runs: its text without a trailing parenthesis, which records what the
-    run chose (the weight picked on validation data, the widths that interpolated, the seeds excluded) and
-    may differ on new seeds while the claim is the same. A shortened form that is not unique (in ``texts``,
-    or listed in ``ambiguous``) keeps the full text."""
-    short = _without_parenthesis(texts)
-    return short.where(~(short.duplicated(keep=False) | short.isin(ambiguous)), texts)
-
-
 def _without_parenthesis(texts: pd.Series) -> pd.Series:
+    """A claim's text without its trailing parenthesis, which records the settings its run chose or ran
+    (the weight picked on validation data, the widths that interpolated, the seeds excluded). Never used to
+    match claims, which differ when their settings do; only to say of two unmatched claims that their
+    settings are all that differs."""
     return texts.str.replace(r"\s*\([^()]*\)\s*$", "", regex=True)
 
 
+def _settings_differ(texts: pd.Series, others: pd.Series) -> pd.Series:
+    """Whether each of ``texts`` agrees with one of ``others`` up to its trailing parenthesis."""
+    return _without_parenthesis(texts).isin(set(_without_parenthesis(others)))
+
+
 def compare_tables(reference: pd.DataFrame, run: pd.DataFrame, notebook: str = "") -> pd.DataFrame:
-    """One row per claim in both tables (matched by ``claim_key``): the reference's and the run's estimate,
-    interval and verdict, ``flipped``, ``outside`` (the run's estimate outside the reference's interval) and
-    the chances of each under replication."""
-    reference, run = _keyed(reference, run)
-    both = reference.merge(run, on="key", suffixes=("_reference", "_run"))
+    """One row per claim in both tables, matched by its full text (settings in parentheses included: the
+    same claim over other widths or another weight is another claim, and is not compared): the reference's
+    and the run's estimate, interval and verdict, ``flipped``, ``outside`` (the run's estimate outside the
+    reference's interval) and the chances of each under replication."""
+    both = reference.merge(run, on="claim", suffixes=("_reference", "_run"))
     rows = pd.DataFrame({
-        "notebook": notebook, "claim": both.claim_reference, "kind": both.kind_reference,
+        "notebook": notebook, "claim": both.claim, "kind": both.kind_reference,
         "n_reference": both.n_reference, "n_run": both.n_run,
         "estimate_reference": both.estimate_reference, "lower_reference": both.lower_reference,
         "upper_reference": both.upper_reference, "estimate_run": both.estimate_run,
@@ -89,14 +90,6 @@ def compare_tables(reference: pd.DataFrame, run: pd.DataFrame, notebook: str = "
     rows["chance_outside"] = [c[0] for c in chances]
     rows["chance_flip"] = [c[1] for c in chances]
     return rows[list(COLUMNS)]
-
-
-def _keyed(reference: pd.DataFrame, run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both tables with a ``key`` column (``claim_key``); a shortened form ambiguous in either table keeps
-    its full text in both, so the keys agree."""
-    shorts = [_without_parenthesis(table.claim) for table in (reference, run)]
-    ambiguous = set().union(*(short[short.duplicated()] for short in shorts))
-    return tuple(table.assign(key=claim_key(table.claim, ambiguous)) for table in (reference, run))
 
 
 def read_claims(folder: Path) -> dict[str, pd.DataFrame]:
@@ -118,35 +111,50 @@ def adjusted_with_reference(run: dict[str, pd.DataFrame], reference: dict[str, p
 
 def compare_folders(reference: Path, run: Path) -> pd.DataFrame:
     """``compare_tables`` for every notebook with a claims table in both folders; the run's primary claims
-    are judged at the collection's Holm adjustment (``adjusted_with_reference``)."""
+    are judged at the collection's Holm adjustment (``adjusted_with_reference``). The claims left out,
+    ``unmatched_claims``, ride along in ``attrs["unmatched"]`` (as a dict of lists, which pandas can compare
+    when it concatenates or merges), where ``summary`` finds them."""
     ref, new = read_claims(reference), read_claims(run)
     if not new:
         raise FileNotFoundError(f"No claims tables under {run} (expected {run}/<notebook>/claims.csv); give the "
                                 "figures folder of the run to compare, e.g. build/figures-replication.")
     new = adjusted_with_reference(new, ref)
     frames = [compare_tables(ref[nb], new[nb], nb) for nb in new if nb in ref]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    rows.attrs["unmatched"] = _unmatched(ref, new).to_dict("list")
+    return rows
 
 
 def unmatched_claims(reference: Path, run: Path) -> pd.DataFrame:
-    """The claims of notebooks in both folders that only one side makes (matched as ``compare_tables`` matches
-    them): a setting one run left out, or a claim added or removed since. Columns notebook, claim, kind and
-    ``only_in`` ("reference" or "run"). Notebooks the run did not execute are not listed."""
-    ref, new = read_claims(reference), read_claims(run)
+    """The claims of notebooks in both folders whose full text only one side has, so not compared: settings
+    that differ (``settings_differ``: the other side has a claim with the same text up to its trailing
+    parenthesis, e.g. a gap over widths 0.5 and 1 against one over width 1), a setting one run left out, or a
+    claim added or removed since. Columns notebook, claim, kind, ``only_in`` ("reference" or "run") and
+    ``settings_differ``. Notebooks the run did not execute are not listed."""
+    return _unmatched(read_claims(reference), read_claims(run))
+
+
+def _unmatched(ref: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> pd.DataFrame:
     frames = []
     for notebook in [nb for nb in new if nb in ref]:
-        keyed = dict(zip(("reference", "run"), _keyed(ref[notebook], new[notebook])))
+        tables = {"reference": ref[notebook], "run": new[notebook]}
+        alone = {side: table[~table.claim.isin(tables[other].claim)]
+                 for (side, table), other in zip(tables.items(), ("run", "reference"))}
         for side, other in (("reference", "run"), ("run", "reference")):
-            alone = keyed[side][~keyed[side].key.isin(keyed[other].key)]
-            frames.append(pd.DataFrame({"notebook": notebook, "claim": alone.claim, "kind": alone.kind,
-                                        "only_in": side}))
+            frames.append(pd.DataFrame({"notebook": notebook, "claim": alone[side].claim, "kind": alone[side].kind,
+                                        "only_in": side,
+                                        "settings_differ": _settings_differ(alone[side].claim, alone[other].claim)}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["notebook", "claim", "kind", "only_in"])
+        columns=["notebook", "claim", "kind", "only_in", "settings_differ"])
 
 
 def summary(rows: pd.DataFrame, unmatched: pd.DataFrame | None = None) -> str:
     """The comparison in words: per kind, claims compared, flips and estimates outside, against chance;
-    every flipped claim; and every claim only one side makes (``unmatched_claims``), which is not compared."""
+    every flipped claim; and every claim only one side makes (``unmatched``, else ``rows.attrs["unmatched"]``
+    as ``compare_folders`` leaves it), which is not compared, by its full text: claims that differ only in
+    their settings side by side, each other one on its own line."""
+    if unmatched is None and "unmatched" in rows.attrs:
+        unmatched = pd.DataFrame(rows.attrs["unmatched"])
     lines = []
     for kind in ("primary", "exploratory"):
         mine = rows[rows.kind == kind]
@@ -162,10 +170,15 @@ def summary(rows: pd.DataFrame, unmatched: pd.DataFrame | None = None) -> str:
     if unmatched is not None and len(unmatched):
         counts = unmatched.only_in.value_counts()
         lines.append(f"not compared: {counts.get('reference', 0)} claims only in the reference, "
-                     f"{counts.get('run', 0)} only in the run (a setting one of them did not run, or a claim "
-                     "added or removed since)")
-        for _, row in unmatched.iterrows():
-            lines.append(f"  only in the {row.only_in} ({row.kind}) {row.notebook}: {row.claim[:100]}")
+                     f"{counts.get('run', 0)} only in the run (settings that differ, a setting one of them did "
+                     "not run, or a claim added or removed since)")
+        differ = unmatched[unmatched.settings_differ.astype(bool)]
+        for (notebook, _), group in differ.groupby([differ.notebook, _without_parenthesis(differ.claim)], sort=False):
+            texts = {side: " / ".join(group.claim[group.only_in == side]) for side in ("reference", "run")}
+            lines.append(f"  settings differ ({'/'.join(map(str, group.kind.unique()))}) {notebook}: {texts['reference']} "
+                         f"(reference) vs {texts['run']} (run)")
+        for _, row in unmatched[~unmatched.settings_differ.astype(bool)].iterrows():
+            lines.append(f"  only in the {row.only_in} ({row.kind}) {row.notebook}: {row.claim}")
     return "\n".join(lines) if lines else "no claim in common"
 
 
@@ -282,8 +295,10 @@ def replication_markdown(claims: pd.DataFrame, notebook: str, profile: str = "de
     """Markdown for the end of ``notebook``: do its primary claims (``claims``, this run's adjusted table)
     replicate? Held against ``_counterpart``'s table: how many keep their verdict, how many flipped and how
     many flips chance alone would give (``compare_tables``); every flipped primary claim discussed with both
-    runs' numbers (``flip_reading``); the primary claims that hold, one line each. Without a counterpart on
-    record, one sentence that names the command that makes one."""
+    runs' numbers (``flip_reading``); the primary claims that hold, one line each; the primary claims not
+    compared, because only one run makes them or because their settings (the trailing parenthesis) differ,
+    by their full texts. Without a counterpart on record, one sentence that names the command that makes
+    one."""
     from .evidence import EXPLORATORY, PRIMARY
     from .paths import seed_offset
 
@@ -296,9 +311,8 @@ def replication_markdown(claims: pd.DataFrame, notebook: str, profile: str = "de
     # The chance of a flip is the run on the committed seeds' (compare_tables' reference), whichever this one is.
     reference_side = "there" if offset else "here"
     rows = compare_tables(*((counterpart, claims) if offset else (claims, counterpart)), notebook)
-    here, there_table = _keyed(claims, counterpart)
-    both = here.merge(there_table, on="key", suffixes=("_here", "_there"))
-    both["chance_flip"] = both[f"claim_{reference_side}"].map(rows.set_index("claim").chance_flip)
+    both = claims.merge(counterpart, on="claim", suffixes=("_here", "_there"))   # full texts, as compare_tables
+    both["chance_flip"] = both.claim.map(rows.set_index("claim").chance_flip)
     both["kind"] = both[f"kind_{reference_side}"]
     primary, exploratory = both[both.kind == PRIMARY], both[both.kind == EXPLORATORY]
     flipped = primary[primary.verdict_here != primary.verdict_there]
@@ -309,17 +323,25 @@ def replication_markdown(claims: pd.DataFrame, notebook: str, profile: str = "de
              f"verdict and {len(flipped)} flipped; chance alone would flip about {np.nansum(primary.chance_flip):.1f} "
              "(taking the run on the committed seeds as the truth, as `python -m fairgap.compare` does)."]
     for _, row in flipped.iterrows():
-        lines.append(f"**{row.claim_here}**: {row.verdict_here} in {names[0]}, {row.verdict_there} in {names[1]}. "
+        lines.append(f"**{row.claim}**: {row.verdict_here} in {names[0]}, {row.verdict_there} in {names[1]}. "
                      f"{names[0].capitalize()}: {_described(row, 'here')}; {names[1]}: {_described(row, 'there')}. "
                      f"{flip_reading(row, *names)}")
     if len(held):
         lines.append("Primary claims that keep their verdict:\n\n" + "\n".join(
-            f"- {row.claim_here}: {row.verdict_here} in both; {names[0]} {_described(row, 'here')}, "
+            f"- {row.claim}: {row.verdict_here} in both; {names[0]} {_described(row, 'here')}, "
             f"{names[1]} {_described(row, 'there')}." for _, row in held.iterrows()))
-    alone = [f"{claim} ({where} only)" for table, where in zip((here, there_table), names)
-             for claim in table.claim[(table.kind == PRIMARY) & ~table.key.isin(both.key)]]
-    if alone:
-        lines.append(f"In one run only, so not compared: {'; '.join(alone)}.")
+    alone = [table.claim[(table.kind == PRIMARY) & ~table.claim.isin(both.claim)] for table in (claims, counterpart)]
+    differ = [_settings_differ(mine, other) for mine, other in zip(alone, alone[::-1])]
+    only = [f"{claim} ({where} only)" for mine, same, where in zip(alone, differ, names) for claim in mine[~same]]
+    if only:
+        lines.append(f"In one run only, so not compared: {'; '.join(only)}.")
+    stems = [_without_parenthesis(mine[same]) for mine, same in zip(alone, differ)]
+    pairs = [" and ".join(f"{' / '.join(mine[same][stem == shared])} in {where}"
+                          for mine, same, stem, where in zip(alone, differ, stems, names))
+             for shared in dict.fromkeys(stems[0])]
+    if pairs:
+        lines.append(f"Run with different settings, so not compared (the same claim up to its parenthesis): "
+                     f"{'; '.join(pairs)}.")
     if len(exploratory):
         lines.append(f"Exploratory claims: {len(exploratory)} in both, "
                      f"{int((exploratory.verdict_here != exploratory.verdict_there).sum())} flipped (about "
