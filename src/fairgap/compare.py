@@ -175,8 +175,9 @@ def summary(rows: pd.DataFrame, unmatched: pd.DataFrame | None = None) -> str:
         differ = unmatched[unmatched.settings_differ.astype(bool)]
         for (notebook, _), group in differ.groupby([differ.notebook, _without_parenthesis(differ.claim)], sort=False):
             texts = {side: " / ".join(group.claim[group.only_in == side]) for side in ("reference", "run")}
-            lines.append(f"  settings differ ({'/'.join(map(str, group.kind.unique()))}) {notebook}: {texts['reference']} "
-                         f"(reference) vs {texts['run']} (run)")
+            kinds = "/".join(map(str, group.kind.unique()))
+            lines.append(f"  settings differ ({kinds}) {notebook}: {texts['reference']} (reference) vs "
+                         f"{texts['run']} (run)")
         for _, row in unmatched[~unmatched.settings_differ.astype(bool)].iterrows():
             lines.append(f"  only in the {row.only_in} ({row.kind}) {row.notebook}: {row.claim}")
     return "\n".join(lines) if lines else "no claim in common"
