@@ -115,3 +115,74 @@ def test_a_failing_redraw_is_shown_in_the_explorer(strength_table, monkeypatch):
     with pytest.raises(RuntimeError):
         slider.value = 0.1                   # two steps away from the start: not prefetched, so drawn now
     assert "RuntimeError: no backend" in status.value
+
+
+METHODS = ["demographic_parity_penalty", "equal_opportunity_penalty", "equalized_odds_max_penalty"]
+
+
+@pytest.fixture
+def three_penalties():
+    """One tiny run per penalty (each targets a different disparity) and ERM, at two weights."""
+    specs = product(method=METHODS, weight=[0.1, 1.0]) + [{"method": "erm"}]
+    table = run_sweep(plan(TINY, specs, seeds=[0]), executor="sequential", progress=False)
+    table.loc[table.method == "erm", "weight"] = 0.0
+    return table
+
+
+def _left_titles(monkeypatch):
+    """At every render: the figure's title, its left (disparity) panel's title and the values drawn there."""
+    drawn = []
+    real_render = widgets._Snapshot.render
+
+    def render(self, left, right, title, right_ylim=(0, 1), left_title=None):
+        png = real_render(self, left, right, title, right_ylim, left_title)
+        drawn.append((title, self.left.ax.get_title(), left))
+        return png
+
+    monkeypatch.setattr(widgets._Snapshot, "render", render)
+    return drawn
+
+
+def test_each_method_is_drawn_on_the_disparity_it_targets(three_penalties, monkeypatch):
+    import ipywidgets
+
+    from fairgap.claims.sweep_rules import targeted
+    from fairgap.sweep import final_epoch
+
+    drawn = _left_titles(monkeypatch)
+    explorer = widgets.strength_explorer(three_penalties)
+    dropdown = _find(explorer, ipywidgets.Dropdown)[0]
+    status = _find(explorer, ipywidgets.HTML)[0]
+    assert list(dropdown.options) == METHODS and dropdown.value == "demographic_parity_penalty"
+    final = final_epoch(three_penalties)
+    expected = {"demographic_parity_penalty": "demographic_parity_difference",
+                "equal_opportunity_penalty": "equal_opportunity_difference",
+                "equalized_odds_max_penalty": "equalized_odds_difference"}
+    assert {m: targeted(m) for m in METHODS} == expected
+    for method in [*METHODS[1:], METHODS[0]]:        # select each method, the opening one last
+        dropdown.value = method
+        metric = expected[method]
+        assert explorer.shown["method"] == method and explorer.shown["disparity"] == metric
+        assert metric in status.value
+        shown_title = f"{method}, λ = {explorer.shown['weight']:g}"
+        title, left = next((t, v) for figure, t, v in drawn if figure.startswith(shown_title))
+        assert title == metric.replace("_", " ") + " (targeted)"
+        at = final[(final.method == method) & (final.weight == explorer.shown["weight"])]
+        for split in ("train", "test"):
+            want = widgets._per_seed(at[at.split == split], metric).mean()
+            assert left[split, "selected"][0] == pytest.approx(want)
+            erm = widgets._per_seed(final[(final.method == "erm") & (final.split == split)], metric).mean()
+            assert left[split, "ERM"][0] == pytest.approx(erm)
+
+
+def test_a_given_disparity_is_drawn_for_every_method(three_penalties, monkeypatch):
+    import ipywidgets
+
+    drawn = _left_titles(monkeypatch)
+    explorer = widgets.strength_explorer(three_penalties, disparity="accuracy_difference")
+    dropdown = _find(explorer, ipywidgets.Dropdown)[0]
+    for method in METHODS:
+        dropdown.value = method
+        assert explorer.shown == {"method": method, "weight": explorer.shown["weight"],
+                                  "disparity": "accuracy_difference"}
+        assert drawn[-1][1] == "accuracy difference"

@@ -7,6 +7,10 @@ or local worker processes, or on the Dask cluster ``DASK_SCHEDULER_ADDRESS`` nam
 results cache is loaded, not retrained), while the explorer waits, and adds the runs' final epochs to its
 table. Nothing trains until the button is clicked; papermill never clicks it.
 
+Notebook 02's explorer judges each method on the disparity its objective targets
+(``fairgap.claims.sweep_rules.targeted``): selecting another method in its dropdown also changes the
+disparity drawn (named in the left panel's title and the status line) unless one disparity is given for all.
+
 Each explorer draws its figure once (plain bars at fixed positions, seaborn's theme and palette) and,
 on a slider move, only changes the bars' heights, their 95% intervals and the titles, renders the
 figure to PNG bytes and swaps them into an ``ipywidgets.Image``. Each setting's PNG is kept, and
@@ -29,6 +33,7 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .claims.sweep_rules import targeted
 from .evidence import mean_and_interval
 from .generalisation import held_out_split
 from .plots.common import set_style
@@ -100,8 +105,10 @@ class _Snapshot:
         self.title = self.fig.suptitle("\n", fontsize="medium")   # two lines: the setting, then its n and notes
         self.fig.tight_layout()
 
-    def render(self, left: dict, right: dict, title: str, right_ylim=(0, 1)) -> bytes:
+    def render(self, left: dict, right: dict, title: str, right_ylim=(0, 1), left_title: str | None = None) -> bytes:
         self.left.update(left)
+        if left_title is not None:
+            self.left.ax.set_title(left_title)
         self.right.update(right, right_ylim)
         self.title.set_text(title)
         return _png(self.fig)
@@ -133,10 +140,14 @@ def _per_seed(frame: pd.DataFrame, metric: str, group="all") -> np.ndarray:
     return part.groupby("seed").value.mean().to_numpy()
 
 
-def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_difference", train_new=None):
+def strength_explorer(table: pd.DataFrame, disparity: str | None = None, train_new=None):
     """A method selector and a slider over the swept weights; optionally a button that trains
     new runs (one per seed) at a chosen weight (``train_new(method, weight) -> table rows``) and adds them.
-    Train is set against the held-out split: the population where the runs were scored on one, else test."""
+    Train is set against the held-out split: the population where the runs were scored on one, else test.
+
+    Each method is judged on the disparity its objective targets (``targeted``), ERM beside it on the same
+    one; ``disparity`` (not None) forces one metric for every method. The returned box's ``shown`` dict
+    says what is drawn now: ``method``, ``weight`` and ``disparity``."""
     state = {"final": final_epoch(table)}
     splits = ["train", held_out_split(table)]
     methods = sorted(m for m in table.method.unique() if m != "erm")
@@ -146,6 +157,14 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
     image = widgets.Image(format="png")
     status = widgets.HTML()
     rendered = {}   # (method, weight) -> (PNG, status): a setting seen (or prefetched) before is shown without drawing
+    shown = {}      # what the image shows now: method, weight, disparity (exposed as the box's ``shown``)
+
+    def judged_on(name):
+        return targeted(name, disparity)
+
+    def disparity_title(name):
+        label = judged_on(name).replace("_", " ")
+        return label if disparity is not None else f"{label} (targeted)"
 
     def weights_of(name):
         final = state["final"]
@@ -155,7 +174,7 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
         if "snapshot" not in state:
             runs = ["selected", "ERM"] if (state["final"].method == "erm").any() else ["selected"]
             state["snapshot"] = _Snapshot(
-                dict(categories=splits, hues=runs, title="disparity", ylabel=disparity.replace("_", " ")),
+                dict(categories=splits, hues=runs, title=disparity_title(method.value), ylabel="disparity"),
                 dict(categories=_groups(state["final"]), hues=splits,
                      title="accuracy per group (selected)", ylabel="accuracy"))
         return state["snapshot"]
@@ -169,17 +188,23 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
             collapsed = selected[(selected.metric == "collapsed") & (selected.split == splits[1])].value.sum()
             note = f"; {int(collapsed)}/{seeds} collapsed to a constant predictor" if collapsed else ""
             runs = {"selected": selected, "ERM": final[final.method == "erm"]}
-            left = {(split, run): _summary(_per_seed(frame[frame.split == split], disparity))
+            metric = judged_on(name)
+            left = {(split, run): _summary(_per_seed(frame[frame.split == split], metric))
                     for run, frame in runs.items() for split in splits}
             right = {(group, split): _summary(_per_seed(selected[selected.split == split], "accuracy", group))
                      for group in _groups(final) for split in splits}
             title = f"{name}, λ = {value:g}\n(mean and 95% CI over {_seeds(seeds)}{note})"
-            rendered[name, value] = (snapshot().render(left, right, title), f"<code>{name}</code> λ={value:g}{note}")
+            why = "set for every method" if disparity is not None else "the disparity it targets"
+            png = snapshot().render(left, right, title, left_title=disparity_title(name))
+            line = f"<code>{name}</code> λ={value:g}{note}; disparity: <code>{metric}</code> ({why})"
+            rendered[name, value] = (png, line)
         return rendered[name, value]
 
     @_reporting_errors(status)
     def redraw(*_):
         image.value, status.value = render(method.value, weight.value)
+        shown.clear()
+        shown.update(method=method.value, weight=weight.value, disparity=judged_on(method.value))
         _prefetch(lambda value: render(method.value, value), weight)
 
     def on_method(*_):
@@ -216,7 +241,9 @@ def strength_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_diff
         button.on_click(on_click)
         controls += [new_weight, button]
     on_method()
-    return widgets.VBox([widgets.HBox(controls[:2]), widgets.HBox(controls[2:]), image, status])
+    box = widgets.VBox([widgets.HBox(controls[:2]), widgets.HBox(controls[2:]), image, status])
+    box.shown = shown
+    return box
 
 
 def width_explorer(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
