@@ -115,3 +115,34 @@ def test_cache_roundtrip_and_corrupt_entry_is_rebuilt():
     rebuilt = load_dataset("synthetic_faces", **SMALL, seed=7)
     assert torch.equal(rebuilt["train"].images, first["train"].images)
     assert FairDataset.load(folder)["train"].images.shape == first["train"].images.shape
+
+
+def test_skin_knob_sets_each_groups_face_colour():
+    config = FaceConfig(n_train=2, image_size=64, pixel_noise=0.0, skin=((0.2, 0.4, 0.6), (0.6, 0.4, 0.2)))
+    attrs = generate_attributes(2, config, np.random.default_rng(0))
+    attrs["group"] = np.array([0, 1])
+    for key, value in {"skin_jitter": np.ones((2, 3)), "light_strength": np.zeros(2), "brightness": np.ones(2),
+                       "center_x": np.zeros(2), "center_y": np.zeros(2), "scale": np.ones(2),
+                       "glasses": np.zeros(2, dtype=bool)}.items():
+        attrs[key] = value
+    from fairgap.data.synthetic_faces import render
+    images = render(attrs, 64, 0.0, np.random.default_rng(0))
+    forehead = images[:, :, 17, 32] / 255       # y = -0.46, x = 0.02: skin, far from the eyes, mouth and edge
+    np.testing.assert_allclose(forehead, [[0.2, 0.4, 0.6], [0.6, 0.4, 0.2]], atol=0.01)
+
+
+def test_face_knobs_reach_the_population(monkeypatch):
+    """The population renders from the attributes alone (``render(attrs, size, noise, rng)``): the knobs
+    travel in the attributes, so a population of equal skin colours has equal skin colours."""
+    from fairgap.data import load_population, population
+
+    monkeypatch.setattr(population, "MIN_DRAWS", 20_000)
+    monkeypatch.setattr(population, "CHUNK", 10_000)
+    grey = dict(image_size=16, pixel_noise=0.0, skin=((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)))
+    split = load_population("synthetic_faces", 2000, cache=False, **grey)
+    face = lambda split: split.images[:, :, 4:8, 6:10].float().mean((1, 2, 3))   # noqa: E731 - above the eyes
+    grey_gap = face(split)[split.group == 0].mean() - face(split)[split.group == 1].mean()
+    assert abs(grey_gap) < 5                                       # grey levels: the same faces
+    default = load_population("synthetic_faces", 2000, cache=False, image_size=16, pixel_noise=0.0)
+    default_gap = face(default)[default.group == 0].mean() - face(default)[default.group == 1].mean()
+    assert default_gap > 40                                        # lighter skin than darker

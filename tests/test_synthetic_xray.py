@@ -276,3 +276,22 @@ def test_fast_auc_matches_sklearn_with_ties():
     score = np.round(rng.random(500) * 0.5 + 0.5 * target, 1)  # many ties
     assert medical._auc(target, score) == pytest.approx(roc_auc_score(target, score))
     assert np.isnan(medical._auc(np.ones(5, int), score[:5]))
+
+
+def test_anatomy_knobs_scale_the_sex_and_age_terms():
+    default = attributes()
+    # equal prevalences: AP films (shorter lungs, larger CTR) follow the finding, so unequal ones differ by sex too
+    none = attributes(sex_anatomy=0.0, breast_shadows=0.0, age_anatomy=0.0, prevalence=(0.25, 0.25))
+    women = default["female"] == 1
+    assert default["thorax"][women].mean() < default["thorax"][~women].mean() - 0.06
+    assert default["breast"][women].min() >= 0.5 and (default["breast"][~women] == 0).all()
+    assert (none["breast"] == 0).all()
+    for key in ("thorax", "lung_height", "ctr", "bone"):
+        w, m = none[key][none["female"] == 1], none[key][none["female"] == 0]
+        assert abs(w.mean() - m.mean()) < 4 * np.sqrt(w.var() / len(w) + m.var() / len(m)), key
+        o, y = none[key][none["older"] == 1], none[key][none["older"] == 0]
+        assert abs(o.mean() - y.mean()) < 4 * np.sqrt(o.var() / len(o) + y.var() / len(y)), key
+    devices = none["device"]
+    assert abs(none["pacemaker"][devices & (none["older"] == 1)].mean() - 0.2) < 0.03
+    half = attributes(breast_shadows=0.5)
+    np.testing.assert_allclose(half["breast"], 0.5 * default["breast"])

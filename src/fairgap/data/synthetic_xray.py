@@ -32,15 +32,22 @@ How each finding looks (its ``cue``, clipped at 0 where a negative size means no
 * opacity: a soft dense patch (consolidation) at a random place in one lung. cue = its contrast.
 * cardiomegaly: the heart is wider: cue is added to the cardiothoracic ratio (CTR).
 
-Anatomy linked to sex and age (present whichever attribute is sensitive)::
+Anatomy linked to sex and age (present whichever attribute is sensitive). With S = sex_anatomy,
+B = breast_shadows and A = age_anatomy (each 1 by default, 0 removes the effect), female in {0, 1},
+older in {0, 1}, a = (age - 50) / 40::
 
-    thorax half-width   0.80 (male) / 0.72 (female), + 0.02 if older, + Normal(0, 0.04)
-    lung height         taller in men and with age (hyperinflation); shorter on AP films (poor inspiration)
-    CTR                 0.44 + 0.02 (female) + 0.04 * (age - 50) / 40 + Normal(0, 0.025), x 1.12 on AP films
-    bone density        1 - 0.15 (female) - 0.35 * max(0, age - 40) / 50 - 0.2 * female * max(0, age - 50) / 40:
-                        rib, clavicle and spine brightness (osteopenia with age, more after menopause)
-    breast shadows      women only: soft densities over the lower lateral lung fields, where an
-                        effusion or a basal opacity sits, so they make those findings harder to see
+    thorax half-width   0.80 - 0.08 * S * female + 0.02 * A * older + Normal(0, 0.04)
+                        (0.80 men, 0.72 women by default)
+    lung height         (0.56 + 0.04 * (1 - S * female) + 0.04 * A * a + Normal(0, 0.03)) x 0.92 on AP films:
+                        taller in men and with age (hyperinflation), shorter on AP films (poor inspiration)
+    diaphragm dome      Normal(0.12, 0.02) - 0.03 * A * a (flatter with age)
+    CTR                 (0.44 + 0.02 * S * female + 0.04 * A * a + Normal(0, 0.025)) x 1.12 on AP films
+    bone density        1 - 0.15 * S * female - A * (0.35 * max(0, age - 40) / 50
+                        + 0.2 * S * female * max(0, age - 50) / 40) + Normal(0, 0.08): rib, clavicle and
+                        spine brightness (osteopenia with age, more after menopause)
+    breast shadows      B * female * Uniform(0.5, 1.3): soft densities over the lower lateral lung fields,
+                        where an effusion or a basal opacity sits, so they make those findings harder to see
+    pacemaker share     P(pacemaker | device) = 0.2 + 0.4 * A * older (else a central line)
 
 Acquisition and devices, the possible spurious cues::
 
@@ -60,6 +67,42 @@ nuisance, independent of g and f.
 The default knobs put the minority group (women, 40% of images) at a lower prevalence, a
 harder task and noisier labels, on a training set small enough for the small CNN to interpolate
 (the regime of the paper).
+
+Every way the two groups differ, its knob (a field of XrayConfig), its default and its equalising value
+-------------------------------------------------------------------------------------------------------
+
+For ``sensitive="sex"`` (the default; group 0 men, group 1 women)::
+
+    difference              knob               default (men, women)        equalised by
+    share of images         female_proportion  0.4 women                   0.5 (a count, not a look)
+    prevalence              prevalence         0.3, 0.2                    equal entries
+    finding size (cue)      difficulty         0.25, 0.55: effusion         equal entries
+                                               0.338 vs 0.203 (jitter 0.08)
+    label noise             label_noise        0.02, 0.05                  equal entries
+    thorax, lungs, heart,   sex_anatomy        1 (the table above)         0
+      bone density
+    breast shadows          breast_shadows     1 (women only)              0
+    AP films, devices       ap_rate,           P(AP) 0.375 vs 0.35,        equal prevalence (or equal
+      (through prevalence)  device_rate        P(device) 0.225 vs 0.2      entries of each rate)
+
+For ``sensitive="age"`` (group 0 under ``age_threshold``, 1 at or over it): share ``older_proportion``
+(0.4); prevalence, difficulty and label noise as above; the age-linked anatomy (thorax, lung height,
+dome, CTR, bone density) and the pacemaker share (0.2 vs 0.6 of devices) by ``age_anatomy`` (0
+equalises); AP films and devices through prevalence. Sex-linked anatomy then does not differ between
+the groups (sex and age are drawn independently), nor does age-linked anatomy for ``sensitive="sex"``.
+
+With every difference equalised the two groups' images have the same distribution
+(tests/test_generator_knobs.py). Two consequences of the anatomy knobs are not knobs of their own:
+the breast shadows cover the lung bases where an effusion or a basal opacity sits, and a smaller
+female thorax draws the same finding smaller, so women's findings are harder to see than
+``difficulty`` alone says (``breast_shadows=0`` and ``sex_anatomy=0`` remove both).
+fairgap.data.bayes computes the Bayes floor these knobs imply; it conditions on the latent finding
+size, projection and device, so it does not see those visibility differences (it bounds what any
+image classifier can reach from above).
+
+The knobs added after the first generator (``sex_anatomy``, ``breast_shadows``, ``age_anatomy``) stay
+out of ``dataclasses.asdict`` (hence out of the data cache key) while at their defaults, so the cache
+entries of every earlier configuration are still found; default output is byte-identical.
 """
 
 from __future__ import annotations
@@ -70,6 +113,7 @@ import numpy as np
 import torch
 
 from .base import FairDataset, Split, size_problems
+from .synthetic_faces import leave_defaults_out_of_asdict
 
 FINDINGS = ("effusion", "opacity", "cardiomegaly")
 SENSITIVE = ("sex", "age")
@@ -102,6 +146,12 @@ class XrayConfig:
     device_rate: P(support device | target finding absent), P(... | present): the spurious cue.
     ap_rate: P(AP projection | finding absent), P(... | present).
     pixel_noise: standard deviation of the pixel noise (PA films; AP films get 1.5 times it).
+    sex_anatomy: in [0, 1], the strength of the sex-linked anatomy (women's narrower thorax, shorter
+        lungs, larger CTR, lower bone density); 1 = default, 0 = women drawn with men's anatomy.
+    breast_shadows: in [0, 1], the strength of the breast shadows (women only); 0 = none.
+    age_anatomy: in [0, 1], the strength of the age-linked anatomy and of the pacemaker's rise with
+        age; 1 = default, 0 = every patient drawn as a 50-year-old, pacemakers 0.2 of devices.
+    The module docstring lists every group difference and the values that equalise it.
     """
 
     n_train: int = 3000
@@ -121,6 +171,9 @@ class XrayConfig:
     ap_rate: tuple[float, float] = (0.3, 0.55)
     pixel_noise: float = 0.03
     seed: int = 0
+    sex_anatomy: float = 1.0
+    breast_shadows: float = 1.0
+    age_anatomy: float = 1.0
 
     def __post_init__(self):
         problems = size_problems(self, positive=("n_train", "n_test"), non_negative=("n_val",))
@@ -137,6 +190,11 @@ class XrayConfig:
             problems.append(f"other_prevalence={self.other_prevalence} must be in [0, 1]")
         if not 0 <= self.pixel_noise <= 0.5:
             problems.append(f"pixel_noise={self.pixel_noise} must be in [0, 0.5]")
+        for name in DEFAULTS_ADDED_LATER:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                problems.append(f"{name}={value!r} must be a number in [0, 1]: 1 the default anatomy, "
+                                "0 none (the groups' anatomy equal)")
         pairs = (("prevalence", 0, 1, "group 0, group 1"), ("difficulty", 0, 1, "group 0, group 1"),
                  ("label_noise", 0, 0.5, "group 0, group 1"), ("device_rate", 0, 1, "finding absent, present"),
                  ("ap_rate", 0, 1, "finding absent, present"))
@@ -152,12 +210,17 @@ class XrayConfig:
             problems.append(f"difficulty={self.difficulty} must be below 1 (1 would remove the finding entirely)")
         if problems:
             raise ValueError("Invalid synthetic X-ray settings: " + "; ".join(problems))
+        leave_defaults_out_of_asdict(self, DEFAULTS_ADDED_LATER)
 
     @property
     def group_labels(self) -> tuple[str, str]:
         if self.sensitive == "sex":
             return ("male", "female")
         return (f"under {self.age_threshold:g}", f"{self.age_threshold:g} and over")
+
+
+# Knobs added after the first version of the generator, with their defaults (which reproduce it).
+DEFAULTS_ADDED_LATER = {"sex_anatomy": 1.0, "breast_shadows": 1.0, "age_anatomy": 1.0}
 
 
 def generate_attributes(n: int, config: XrayConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -181,22 +244,26 @@ def generate_attributes(n: int, config: XrayConfig, rng: np.random.Generator) ->
         cues[name] = strength * present + rng.normal(0, CUE_JITTER[name], n)
         cues[name + "_present"] = present
 
+    # The anatomy's sex and age terms, scaled by their knobs (x 1.0 by default: the same floats as unscaled).
+    sex, aged = female * float(config.sex_anatomy), older * float(config.age_anatomy)
+    age_scale = float(config.age_anatomy)
     ap = rng.random(n) < np.asarray(config.ap_rate)[finding]
     device = rng.random(n) < np.asarray(config.device_rate)[finding]
-    pacemaker = device & (rng.random(n) < 0.2 + 0.4 * older)
-    age_norm = (age - 50.0) / 40.0
-    bone = (1.0 - 0.15 * female - 0.35 * np.maximum(0, age - 40) / 50 - 0.2 * female * np.maximum(0, age - 50) / 40
-            + rng.normal(0, 0.08, n))
-    ctr = (0.44 + 0.02 * female + 0.04 * age_norm + rng.normal(0, 0.025, n)) * np.where(ap, 1.12, 1.0)
+    pacemaker = device & (rng.random(n) < 0.2 + 0.4 * aged)
+    age_norm = (age - 50.0) / 40.0 * age_scale
+    bone = (1.0 - 0.15 * sex - 0.35 * np.maximum(0, age - 40) / 50 * age_scale
+            - 0.2 * sex * np.maximum(0, age - 50) / 40 * age_scale + rng.normal(0, 0.08, n))
+    ctr = (0.44 + 0.02 * sex + 0.04 * age_norm + rng.normal(0, 0.025, n)) * np.where(ap, 1.12, 1.0)
     return {
         "group": group, "female": female, "older": older, "age": age,
         "finding": finding, "label": np.where(flip, 1 - finding, finding),
         "effusion": cues["effusion"], "opacity": cues["opacity"], "cardiomegaly": cues["cardiomegaly"],
         "ap": ap, "device": device, "pacemaker": pacemaker,
-        "thorax": 0.80 - 0.08 * female + 0.02 * older + rng.normal(0, 0.04, n),
-        "lung_height": (0.56 + 0.04 * (1 - female) + 0.04 * age_norm + rng.normal(0, 0.03, n)) * np.where(ap, 0.92, 1.0),
+        "thorax": 0.80 - 0.08 * sex + 0.02 * aged + rng.normal(0, 0.04, n),
+        "lung_height": (0.56 + 0.04 * (1 - sex) + 0.04 * age_norm + rng.normal(0, 0.03, n)) * np.where(ap, 0.92, 1.0),
         "dome": rng.normal(0.12, 0.02, n) - 0.03 * age_norm,
-        "ctr": ctr, "bone": np.clip(bone, 0.2, 1.3), "breast": female * rng.uniform(0.5, 1.3, n),
+        "ctr": ctr, "bone": np.clip(bone, 0.2, 1.3),
+        "breast": female * rng.uniform(0.5, 1.3, n) * float(config.breast_shadows),
         "rib_phase": rng.uniform(0, 1, n), "rib_spacing": rng.uniform(0.20, 0.25, n),
         "effusion_side": rng.integers(0, 3, n),              # 0 image-left lung, 1 image-right, 2 both
         "opacity_side": rng.integers(0, 2, n), "opacity_u": rng.uniform(-0.6, 0.6, n),
