@@ -8,6 +8,7 @@ import pytest
 from fairgap import classical_fits as classical, tabular
 from fairgap.studies import f8_capacity_family as cf
 from fairgap.claims import mark_primary
+from fairgap.claims import primary
 
 
 def biased_frame(n=600, seed=0) -> pd.DataFrame:
@@ -94,18 +95,22 @@ def test_within_family_claim_pairs_the_highest_and_lowest_capacity_by_split():
 def test_across_family_regression_recovers_the_slope_and_the_network_shift():
     fitted = cf.fit_regression(per_run_table(effect=0.0, network_shift=0.05, noise=0.0)[lambda t: t.seed == 0])
     assert fitted["slope"] == pytest.approx(0.5) and fitted["network"] == pytest.approx(0.05)
-    big = {c.claim.split(" to the gap")[0]: c for c in cf.across_family_claims(per_run_table(0.0, 0.05))}
+    same = "s: being a network changes the gap by less than ±0.02 at equal training accuracy (two one-sided tests)"
+    big = {c.claim: c for c in cf.across_family_claims(per_run_table(0.0, 0.05))}
     assert big["s: the gap rises with training accuracy (network and constraint held fixed)"].verdict == "shown"
-    assert big["s: being a network adds at most 0.02"].verdict == "not shown"      # 0.05 is more than 0.02
-    assert big["s: being a network adds at least −0.02"].verdict == "shown"
-    small = {c.claim.split(" to the gap")[0]: c for c in cf.across_family_claims(per_run_table(0.0, 0.0))}
-    assert small["s: being a network adds at most 0.02"].verdict == "shown"
-    assert small["s: being a network adds at least −0.02"].verdict == "shown"
+    assert big[same].verdict == "not shown" and big[same].direction == "within"   # 0.05 is more than 0.02
+    assert big["s: at equal training accuracy the network's gap is larger"].verdict == "shown"
+    assert big["s: at equal training accuracy the network's gap is smaller"].verdict == "not shown"
+    small = {c.claim: c for c in cf.across_family_claims(per_run_table(0.0, 0.0))}
+    assert small[same].verdict == "shown"       # both bounds: the interval lies inside ±0.02
+    below = {c.claim: c for c in cf.across_family_claims(per_run_table(0.0, -0.05))}
+    assert below[same].verdict == "not shown"   # the lower bound fails: half an equivalence test would pass it
+    assert below["s: at equal training accuracy the network's gap is smaller"].verdict == "shown"
     # The declared primary claims match exactly one claim each of the notebook's (on its source, adult).
     texts = [c.claim.replace("s: ", "adult: ", 1) for c in
              cf.within_family_claims(per_run_table()) + cf.across_family_claims(per_run_table())]
     marked = mark_primary(pd.DataFrame({"claim": texts, "kind": "exploratory"}), cf.NOTEBOOK)
-    assert (marked.kind == "primary").sum() == 3
+    assert (marked.kind == "primary").sum() == len(primary.PRIMARY[cf.NOTEBOOK]) == 2
 
 
 def test_size_slope_is_minus_a_half_for_a_gap_shrinking_as_one_over_root_n():

@@ -29,23 +29,24 @@ def erm_runs(seeds, test_disparity=0.40):
 
 def strength_table(seeds=range(5), darker_change=(0.002, -0.002, 0.0, 0.002, -0.002),
                    lighter_change=(-0.10, -0.11, -0.09, -0.10, -0.10),
-                   collapsed_at_1=(), val_drop=True):
+                   collapsed_at_1=(), val_drop=True, train_disparity_at_01=0.0):
     """ERM interpolates with test disparity 0.40. The penalty at λ = 0.1 still fits (test disparity
-    unchanged); at λ = 1 it no longer fits, test disparity falls to 0.25 (on validation too unless not
-    ``val_drop``), the lighter group loses 0.10 test accuracy (``lighter_change``) and the darker group
-    changes by ``darker_change``; the seeds in ``collapsed_at_1`` collapse at λ = 1; at λ = 10 every seed
-    collapses."""
+    unchanged; its train disparity ``train_disparity_at_01``); at λ = 1 it keeps train accuracy 0.95 and train
+    disparity 0.03 (it meets its constraint), test disparity falls to 0.25 (on validation too unless not
+    ``val_drop``: then validation reads 0.45), the lighter group loses 0.10 test accuracy (``lighter_change``)
+    and the darker group changes by ``darker_change``; the seeds in ``collapsed_at_1`` collapse at λ = 1; at
+    λ = 10 every seed collapses. The operating-point rule picks λ = 1 (the lowest validation disparity)."""
     runs = erm_runs(seeds)
     for s in seeds:
         labels = {"method": "pen", "seed": s}
-        runs.append(run_rows({**labels, "weight": 0.1}, FITS, {"disparity": 0.40 + SHUFFLED[s], "lighter": 0.95 + JITTER[s],
-                                                              "darker": 0.70 + JITTER[s]}))
+        runs.append(run_rows({**labels, "weight": 0.1}, {**FITS, "disparity": train_disparity_at_01},
+                             {"disparity": 0.40 + SHUFFLED[s], "lighter": 0.95 + JITTER[s], "darker": 0.70 + JITTER[s]}))
         test = {"disparity": 0.25 + JITTER[s], "lighter": 0.95 + lighter_change[s] + JITTER[s],
                 "darker": 0.70 + JITTER[s] + darker_change[s]}
         if s in collapsed_at_1:
             test = {"disparity": 0.0, "lighter": 0.3, "darker": 0.3, "collapsed": 1}
-        val = None if val_drop else {**test, "disparity": 0.40 + JITTER[s]}
-        runs.append(run_rows({**labels, "weight": 1.0}, {"disparity": 0.1, "lighter": 0.85, "darker": 0.85}, test, val=val))
+        val = None if val_drop else {**test, "disparity": 0.45 + JITTER[s]}
+        runs.append(run_rows({**labels, "weight": 1.0}, {"disparity": 0.03, "lighter": 0.95, "darker": 0.95}, test, val=val))
         runs.append(run_rows({**labels, "weight": 10.0}, {"disparity": 0.0, "lighter": 0.5, "darker": 0.5, "collapsed": 1},
                              {"disparity": 0.0, "lighter": 0.5, "darker": 0.5, "collapsed": 1}))
     return table(runs)
@@ -55,19 +56,20 @@ def test_strength_claims_know_which_effects_are_present():
     claims = strength_claims(strength_table())
     assert find(claims, "ERM: test − train").verdict == SHOWN
     gap = find(claims, "pen: test − train")
-    assert gap.claim.endswith("at the strongest weight at which the network still fits its training set (λ = 0.1)")
-    assert gap.verdict == SHOWN and gap.estimate == pytest.approx(0.40) and gap.n == 5
+    assert gap.claim.endswith("at the operating point (λ = 1, chosen by the rule on these runs)")
+    assert gap.verdict == SHOWN and gap.estimate == pytest.approx(0.22) and gap.n == 5
     versus_erm = find(claims, "pen: test disparity below ERM's")
-    assert versus_erm.verdict == NOT_SHOWN and versus_erm.lower < 0 < versus_erm.upper
+    assert versus_erm.verdict == SHOWN and versus_erm.estimate == pytest.approx(-0.15)
     little = find(claims, "pen: test disparity − ERM's > −0.05")
-    assert little.verdict == SHOWN and little.lower > -0.05 and little["null"] == -0.05  # bought less than 0.05
+    assert little.verdict == NOT_SHOWN and little.upper < -0.05 and little["null"] == -0.05  # it bought more than 0.05
     loses = find(claims, "leveling down (pen): the better-off group (lighter) loses")
     gains = find(claims, "leveling down (pen): the worse-off group (darker) gains at most 0.01")
-    assert "(λ = 1, chosen on validation data; 0 collapsed seeds excluded)" in loses.claim
+    assert "(λ = 1, chosen by the rule on these runs; 0 collapsed seeds excluded)" in loses.claim
     assert loses.verdict == SHOWN and loses.estimate == pytest.approx(-0.10)
     assert gains.verdict == SHOWN and gains.upper < 0.01 and gains.direction == "<"
     assert list(claims.columns)[:12] == ["claim", "kind", "statistic", "direction", "null", "estimate", "lower", "upper",
                                          "n", "p_value", "p_adjusted", "verdict"]
+    assert {"mde", "n_needed"} <= set(claims.columns)
     assert set(find(claims, "leveling down (pen): the better")["values"]) == {0, 1, 2, 3, 4}  # per-seed values kept
 
 
@@ -103,20 +105,32 @@ def test_leveling_down_excludes_and_counts_collapsed_seeds():
     loses = find(claims, "leveling down (pen): the better-off")
     assert "2 collapsed seeds excluded" in loses.claim and loses.n == 3
     assert set(loses["values"]) == {0, 2, 4}
-    # a weight where half the seeds or more collapse is never chosen
-    none = find(strength_claims(strength_table(collapsed_at_1=(0, 1, 2))), "leveling down (pen): the better-off")
-    assert none.n == 0 and "not testable" in none.claim
+    # a weight where half the seeds or more collapse is never the operating point: λ = 0.1 is
+    fallback = find(strength_claims(strength_table(collapsed_at_1=(0, 1, 2))), "leveling down (pen): the better-off")
+    assert "(λ = 0.1, chosen by the rule" in fallback.claim and fallback.n == 5
 
 
-def test_the_leveling_down_weight_is_chosen_on_validation_not_test():
-    # the test disparity drops at λ = 1 but the validation disparity does not: no weight is chosen
+def test_the_operating_point_is_chosen_on_validation_not_test():
+    # the test disparity drops at λ = 1 but the validation disparity does not: the rule keeps λ = 0.1
     data = strength_table(val_drop=False)
     claims = strength_claims(data)
-    for role in ("better-off", "worse-off"):
-        level = find(claims, f"leveling down (pen): the {role}")
-        assert level.verdict == NOT_SHOWN and level.n == 0 and np.isnan(level.estimate)
-        assert "lowers the validation disparity below ERM's interval" in level.claim
-    assert "Leveling down cannot be tested" in strength_prose(data, claims)
+    assert "(λ = 0.1, chosen by the rule on these runs)" in find(claims, "pen: test − train").claim
+    level = find(claims, "leveling down (pen): the better-off")
+    assert level.verdict == NOT_SHOWN and "λ = 0.1" in level.claim
+
+
+def test_a_method_that_cannot_meet_its_constraint_is_reported_not_tested():
+    # λ = 0.1 misses the constraint on the training set (0.2 > 0.05) and λ = 1 collapses in 3 of 5 seeds
+    data = strength_table(collapsed_at_1=(0, 1, 2), train_disparity_at_01=0.2)
+    claims = strength_claims(data)
+    for prefix in ("pen: test − train", "pen: test disparity − ERM's", "leveling down (pen): the better-off",
+                   "leveling down (pen): the worse-off"):
+        row = find(claims, prefix)
+        assert row.n == 0 and row.verdict == NOT_SHOWN and "not testable" in row.claim
+    prose = strength_prose(data, claims)
+    assert "No weight meets the constraint on the training set" in prose
+    assert "λ = 0.1: misses its constraint on the training set (train disparity 0.200" in prose
+    assert "λ = 1: collapses" in prose
 
 
 def test_one_seed_shows_nothing_and_the_prose_says_so():
@@ -134,10 +148,10 @@ def test_strength_prose_quotes_the_results():
     prose = strength_prose(data, strength_claims(data))
     assert "ERM (n = 5 seeds, equalized odds difference): train 0.00, test 0.40" in prose
     assert "at least half the seeds collapse to a constant predictor (trivially 'fair') is λ = 10 (100% of seeds)" in prose
-    assert ("At λ = 1, the weakest weight that lowers the validation disparity below ERM's interval (mean validation "
-            "disparity 0.25 < 0.38), the test accuracy of the better-off group (lighter) changes by -0.10 [-0.11, -0.09] "
-            "relative to ERM and that of the worse-off group (darker) by 0.00 [-0.00, 0.00] (n = 5 seeds, paired by seed, "
-            "collapsed seeds excluded). Leveling down is shown") in prose
+    assert ("At the operating point λ = 1, the test accuracy of the better-off group (lighter) changes by -0.10 "
+            "[-0.11, -0.09] relative to ERM and that of the worse-off group (darker) by 0.00 [-0.00, 0.00] (n = 5 "
+            "seeds, paired by seed, collapsed seeds excluded). Leveling down is shown") in prose
+    assert "Operating point: λ = 1, chosen by the rule on these runs." in prose
 
 
 def versus_table(axis, values, train_accuracy, gaps, labels=("pen",)):

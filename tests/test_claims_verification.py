@@ -51,8 +51,12 @@ def test_verification_claims_find_the_effect_that_is_there_and_not_the_one_that_
     row = claims.set_index("claim").loc["loss-gap penalty, w=0.3: smaller TAR@0.001 gap on unseen identities than "
                                         "the margin loss alone"]
     assert row.estimate == pytest.approx(-0.1) and row.n == 5
-    # per run and metric: unseen vs training; per method and metric: vs the plain loss, and training vs unseen change
-    assert len(claims) == 3 * 2 + 2 * 2 * 2
+    # per run and metric: unseen vs training; per method and metric: vs the plain loss, and the training photos'
+    # and the new photos' change vs the unseen identities'
+    assert len(claims) == 3 * 2 + 2 * 2 * 3
+    new_photos = claims.set_index("claim").loc["loss-gap penalty, w=0.3: TAR@0.001 gap reduction vs the margin loss is "
+                                               "larger on new photos of training identities than on unseen identities"]
+    assert new_photos.estimate == pytest.approx(0.1) and new_photos.verdict == NOT_SHOWN   # new photos: no change
     # the penalty narrows the unseen gap (-0.1) while the training gap is 0 either way: it did not equalise the
     # training photos more than the unseen identities
     sharper = claims.set_index("claim").loc["loss-gap penalty, w=0.3: TAR@0.001 gap reduction vs the margin loss is "

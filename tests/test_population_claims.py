@@ -14,6 +14,7 @@ from fairgap.claims.sweep_rules import find
 from fairgap.studies import f2_strength as strength
 from fairgap.studies.f1_overfits import overfitting_claims, overfitting_prose
 from fairgap.studies.f2_strength import strength_claims, strength_prose
+from fairgap.claims.primary import EO_WEIGHT
 from fairgap.evidence import PRIMARY, SHOWN
 
 try:
@@ -80,7 +81,8 @@ def parity_history(seeds=range(5), drop=0.10):
 def test_parity_claims_use_demographic_parity_and_the_declared_primary():
     claims = mark_primary(overfitting_claims(parity_history()), "01_fairness_overfits")
     bought = find(claims, "DP penalty: population demographic parity difference − ERM's < −0.05")
-    assert bought.kind == PRIMARY and bought.estimate == pytest.approx(-0.10) and bought.direction == "<"
+    assert bought.estimate == pytest.approx(-0.10) and bought.direction == "<" and bought.n == 5
+    assert find(claims, "DP penalty: meets its constraint on the training set").estimate == pytest.approx(0.05)
     assert "demographic parity" in bought.statistic
     erm = find(claims, "ERM: train demographic parity difference > 0")
     assert erm.estimate == pytest.approx(0.15) and erm.verdict == SHOWN
@@ -96,6 +98,18 @@ def test_parity_claims_use_demographic_parity_and_the_declared_primary():
     # no method targets demographic parity: no parity claims
     assert not overfitting_claims(overfitting_history()).claim.str.contains("demographic parity").any()
 
+
+
+def test_a_parity_penalty_that_misses_its_constraint_on_the_training_set_is_not_tested_against_erm():
+    history = parity_history()
+    missed = (history.method == "DP penalty") & (history.metric == PARITY) & (history.split == "train")
+    history.loc[missed, "value"] = 0.12   # above the operating-point rule's tolerance of 0.05
+    claims = overfitting_claims(history)
+    bought = find(claims, "DP penalty: population demographic parity difference − ERM's < −0.05")
+    assert bought.n == 0 and "not testable: it misses its constraint on the training set" in bought.claim
+    assert find(claims, "DP penalty: meets its constraint on the training set").verdict != SHOWN
+    assert "it misses its own constraint on the training set (mean train demographic parity difference 0.12" in \
+        overfitting_prose(history, claims)
 
 def test_strength_judges_each_method_on_the_disparity_it_targets():
     table = strength_table()
@@ -119,11 +133,13 @@ def test_constraint_strength_runs_the_primary_method_and_erm_at_the_primary_seed
 
     monkeypatch.setattr(strength, "run_sweep", capture)
     strength.constraint_strength("smoke", ["equalized_odds_max_penalty", "equal_opportunity_penalty",
-                                           "demographic_parity_penalty"], [0.3, 3.0], seeds=[0, 1],
+                                           "demographic_parity_penalty"], [EO_WEIGHT, 3.0], seeds=[0, 1],
                                  primary_seeds=[0, 1, 2, 3])
     seeds = pd.DataFrame([{"method": r.config.method, "weight": r.labels.get("weight"), "seed": r.config.seed}
                           for r in planned]).groupby(["method", "weight"], dropna=False).seed.apply(sorted)
-    assert all(s == [0, 1, 2, 3] for s in seeds.loc["equalized_odds_max_penalty"])
+    # only the declared operating point (and ERM, its reference) is behind a primary claim
+    assert seeds.loc[("equalized_odds_max_penalty", EO_WEIGHT)] == [0, 1, 2, 3]
+    assert seeds.loc[("equalized_odds_max_penalty", 3.0)] == [0, 1]
     assert all(s == [0, 1] for s in seeds.loc["equal_opportunity_penalty"])
     assert all(s == [0, 1] for s in seeds.loc["demographic_parity_penalty"])
     assert seeds.loc["erm"].iloc[0] == [0, 1, 2, 3]

@@ -172,25 +172,49 @@ def test_collapse_share_counts_constant_predictors_per_cell():
 
 
 def test_a_spec_can_carry_its_own_seeds_and_they_stay_out_of_the_labels():
-    from fairgap.claims.primary import seeds_for
+    from fairgap.claims.primary import EO_WEIGHT, seeds_for
     from fairgap.profiles import base_config
 
     base = base_config("smoke")
-    specs = [{"label": "ERM", "method": "erm", "seeds": seeds_for("03_model_capacity", "ERM", [0], [0, 1, 2])},
-             {"label": "EO penalty λ=0.3", "method": "equalized_odds_max_penalty", "weight": 0.3,
-              "seeds": seeds_for("03_model_capacity", "EO penalty λ=0.3", [0], [0, 1, 2])}]
+    erm = {"method": "erm", "width": 0.5}  # ERM at a middle width: not a primary setting of notebook 03
+    eo = {"method": "equalized_odds_max_penalty", "weight": EO_WEIGHT, "warmup_epochs": 2, "width": 1.0}
+    specs = [{"label": "ERM", **erm, "seeds": seeds_for("03_model_capacity", erm, [0], [0, 1, 2])},
+             {"label": "EO penalty", **eo, "seeds": seeds_for("03_model_capacity", eo, [0], [0, 1, 2])}]
     runs = plan(base, specs, seeds=[9])
-    assert [(r.labels["label"], r.config.seed) for r in runs] == [("ERM", 0), ("EO penalty λ=0.3", 0),
-                                                                 ("EO penalty λ=0.3", 1), ("EO penalty λ=0.3", 2)]
+    assert [(r.labels["label"], r.config.seed) for r in runs] == [("ERM", 0), ("EO penalty", 0),
+                                                                 ("EO penalty", 1), ("EO penalty", 2)]
     assert all("seeds" not in r.labels for r in runs)
     assert plan(base, [{"method": "erm"}], seeds=[4, 5])[1].config.seed == 5   # without its own: the sweep's
+
+
+def test_a_settings_seeds_follow_the_setting_not_its_label():
+    from fairgap.claims.primary import EO_WEIGHT, FAIRALM_ETA, PRIMARY_SEEDS, seeds_for
+
+    fairalm = {"method": "fairalm", "eta": FAIRALM_ETA, "warmup_epochs": 2}
+    primary, other = list(range(10)), [0, 1, 2]
+    # Renaming a label changes nothing: the same spec under any label gets the primary seeds.
+    for label in ("FairALM", "FairALM (renamed)", "anything"):
+        assert seeds_for("01_fairness_overfits", {"label": label, **fairalm}, other, primary) == primary
+    # A different setting under the primary's old label does not inherit them.
+    assert seeds_for("01_fairness_overfits", {"label": "FairALM", **fairalm, "eta": 0.3}, other, primary) == other
+    # Every listed setting is matched exactly (an extra parameter makes another setting).
+    eo = {"method": "equalized_odds_max_penalty", "weight": EO_WEIGHT, "warmup_epochs": 2}
+    assert seeds_for("02_constraint_strength", eo, other, primary) == primary
+    assert seeds_for("02_constraint_strength", {**eo, "weight": 1.0}, other, primary) == other
+    assert seeds_for("07_remedies", {**eo, "weight_decay": 0.3}, other, primary) == other
+    assert all(isinstance(s, dict) for settings in PRIMARY_SEEDS.values() for s in settings)
+    with pytest.raises(TypeError, match="spec"):
+        seeds_for("01_fairness_overfits", "FairALM", other, primary)
 
 
 def test_notebook_06_runs_its_primary_methods_at_the_primary_seeds():
     from fairgap.studies import f6_medical as medical
 
     base = medical.experiment_config("smoke")
-    methods = {"ERM": {"method": "erm"}, "EOpp penalty λ=1": {"method": "equal_opportunity_penalty", "weight": 1.0},
+    from fairgap.claims.primary import EOPP_WEIGHT
+
+    methods = {"ERM": {"method": "erm"}, "EOpp penalty λ=1": {"method": "equal_opportunity_penalty", "weight": EOPP_WEIGHT,
+                                                               "warmup_epochs": 2},
                "MinDiff λ=1": {"method": "mindiff", "weight": 1.0}}
     configs = medical.method_configs(base, methods, seeds=[0], primary_seeds=[0, 1])
     assert sorted(configs) == [("EOpp penalty λ=1", 0), ("EOpp penalty λ=1", 1), ("ERM", 0), ("ERM", 1),

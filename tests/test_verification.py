@@ -276,11 +276,16 @@ def test_profiles_keep_their_data_unless_the_dataset_changes():
     two = fv.experiment_grid(smoke, {"loss_gap": [0.1]}, seeds=[3, 4])
     assert [(k, c.seed) for k, c in two.items()] == [(("none", 0.0, 3), 3), (("none", 0.0, 4), 4),
                                                      (("loss_gap", 0.1, 3), 3), (("loss_gap", 0.1, 4), 4)]
-    # the settings behind the primary claim (the margin loss, the loss-gap penalty at 1) run at the primary seeds
-    more = fv.experiment_grid(smoke, {"loss_gap": [0.1, 1.0]}, seeds=[0], primary_seeds=[0, 1, 2])
+    # the settings behind the primary claim (the margin loss, the loss-gap penalty at its operating point) run at
+    # the primary seeds
+    from fairgap.claims.primary import LOSS_GAP_WEIGHT
+
+    other = 3.0
+    more = fv.experiment_grid(smoke, {"loss_gap": [LOSS_GAP_WEIGHT, other]}, seeds=[0], primary_seeds=[0, 1, 2])
     assert sorted(k for k in more if k[:2] == ("none", 0.0)) == [("none", 0.0, s) for s in range(3)]
-    assert sorted(k for k in more if k[:2] == ("loss_gap", 1.0)) == [("loss_gap", 1.0, s) for s in range(3)]
-    assert [k for k in more if k[:2] == ("loss_gap", 0.1)] == [("loss_gap", 0.1, 0)]
+    assert sorted(k for k in more if k[:2] == ("loss_gap", LOSS_GAP_WEIGHT)) == \
+        [("loss_gap", LOSS_GAP_WEIGHT, s) for s in range(3)]
+    assert [k for k in more if k[:2] == ("loss_gap", other)] == [("loss_gap", other, 0)]
     assert fv.headline_weights("default", {"loss_gap": [0.1, 0.3, 1.0], "adversarial": [2.0]}) == \
         {"loss_gap": 0.3, "adversarial": 2.0}
     for profile in ("smoke", "default", "paper"):

@@ -40,7 +40,15 @@ in the claimed direction, a ``kind`` and a verdict:
   p = 1, which can only raise the others' adjusted p-values (Holm is monotone).
 
 A verdict of "not shown" means the data at this n cannot exclude the null; it is not evidence for the
-null. A claim of "at most δ" (non-superiority) puts δ in ``null`` with direction ``<``.
+null. A claim of "at most δ" (non-superiority) puts δ in ``null`` with direction ``<``. An equivalence
+claim ("within ±δ") has direction ``within`` and δ in ``null``: two one-sided tests, p the larger of the
+two, shown when the 95% interval lies inside (−δ, δ).
+
+**Power.** Every claim also carries ``mde``, the smallest true distance from its null (on the claimed
+side) that its n detects with 80% power given the spread of its own per-unit values, and ``n_needed``,
+the units (seeds or splits) that 80% power needs against a true value ``EFFECT`` (0.05) beyond the null
+(for ``within``: a true value of 0 against the margin). Both follow the one-sided t-test at α = 0.025
+(noncentral t). A claim with ``n < n_needed`` is underpowered: "not shown" there says little.
 """
 
 from __future__ import annotations
@@ -54,7 +62,8 @@ import pandas as pd
 CONFIDENCE = 0.95
 ALPHA = (1 - CONFIDENCE) / 2  # one-sided level of a "shown" verdict: the 95% interval excludes the null
 CLAIM_COLUMNS = ("claim", "kind", "statistic", "direction", "null", "estimate", "lower", "upper", "n",
-                 "p_value", "p_adjusted", "verdict")
+                 "p_value", "p_adjusted", "verdict", "mde", "n_needed")
+DIRECTIONS = (">", "<", "within")
 VALUE_COLUMNS = ("claim", "unit", "value")
 SHOWN, NOT_SHOWN = "shown", "not shown"
 PRIMARY, EXPLORATORY = "primary", "exploratory"
@@ -62,6 +71,10 @@ INTERVAL_NAME = "95% Student-t interval"
 # "Little" test fairness: a constraint that lowers a disparity by less than this (0.05, on a 0-1 scale)
 # bought little. Claims of the form "method − ERM > −LITTLE" could fail: a real effect refutes them.
 LITTLE = 0.05
+# The effect a claim's ``n_needed`` is sized for: a true value this far beyond its null (0.05 on a 0-1 scale).
+EFFECT = LITTLE
+POWER = 0.8
+MAX_UNITS = 1000
 
 
 def _clean(values) -> np.ndarray:
@@ -92,6 +105,8 @@ def one_sided_p(values, direction: str = ">", null: float = 0.0) -> float:
     from scipy.stats import t
 
     check_direction(direction)
+    if direction == "within":  # two one-sided tests: above −δ and below +δ; p is the larger
+        return max(one_sided_p(values, ">", -abs(null)), one_sided_p(values, "<", abs(null)))
     values = _clean(values)
     n = len(values)
     if n < 2:
@@ -104,8 +119,47 @@ def one_sided_p(values, direction: str = ">", null: float = 0.0) -> float:
 
 
 def check_direction(direction: str) -> None:
-    if direction not in (">", "<"):
-        raise ValueError(f"direction must be '>' or '<', got {direction!r}.")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be '>', '<' or 'within' (an equivalence margin ±null), got {direction!r}.")
+
+
+def power(sd: float, n: int, effect: float = EFFECT, direction: str = ">") -> float:
+    """Power of the one-sided t-test at level ``ALPHA`` with ``n`` units of spread ``sd`` when the true mean
+    lies ``effect`` beyond the null on the claimed side (noncentral t). ``within`` (two one-sided tests
+    at a margin ``effect``, true mean 0): 1 − the two tests' miss probabilities, at least 0."""
+    from scipy.stats import nct, t
+
+    if n < 2 or not sd > 0:
+        return float("nan")
+    critical, noncentrality = t.ppf(1 - ALPHA, n - 1), effect * np.sqrt(n) / sd
+    one = float(nct.sf(critical, n - 1, noncentrality))
+    if not np.isfinite(one):  # far out in the noncentral t's tail, where scipy gives up: the test cannot miss
+        one = 1.0 if noncentrality > critical else 0.0
+    return max(0.0, 1 - 2 * (1 - one)) if direction == "within" else one
+
+
+def seeds_needed(sd: float, effect: float = EFFECT, direction: str = ">", target: float = POWER) -> int:
+    """The fewest units (seeds or splits) whose ``power`` reaches ``target``; ``MAX_UNITS`` + 1 when none up to
+    ``MAX_UNITS`` does; 0 when there is no spread to size it on (``sd`` 0 or unknown)."""
+    if not sd > 1e-12:
+        return 0
+    low, high = 2, MAX_UNITS
+    if power(sd, high, effect, direction) < target:
+        return MAX_UNITS + 1
+    while low < high:  # power rises with n: bisect
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if power(sd, middle, effect, direction) < target else (low, middle)
+    return low
+
+
+def detectable_effect(sd: float, n: int, direction: str = ">", target: float = POWER) -> float:
+    """The minimum detectable effect: the smallest true distance from the null that ``n`` units of spread
+    ``sd`` detect with power ``target`` (nan below two units or without spread)."""
+    from scipy.optimize import brentq
+
+    if n < 2 or not sd > 1e-12:  # no spread (equal values up to rounding): nothing to size on
+        return float("nan")
+    return float(brentq(lambda effect: power(sd, n, effect, direction) - target, 1e-12 * sd, 1000 * sd))
 
 
 def mean_and_interval(values) -> tuple[float, float, float, int]:
@@ -179,6 +233,8 @@ class Claim:
     null: float = 0.0
     p_value: float = float("nan")
     p_adjusted: float = float("nan")
+    mde: float = float("nan")
+    n_needed: float = float("nan")
     values: dict = field(default_factory=dict)  # unit (seed or split) -> value: what the claim rests on
 
     def as_row(self) -> dict:
@@ -207,14 +263,22 @@ def claim(claim: str, statistic: str, values, direction: str = ">", null: float 
     estimate, low, high, n = mean_and_interval(list(units.values()))
     p = one_sided_p(list(units.values()), direction, null)
     shown = kind == EXPLORATORY and n > 1 and p < ALPHA
+    sd = float(np.std(list(units.values()), ddof=1)) if n > 1 else float("nan")
+    effect = abs(null) if direction == "within" else EFFECT
     return Claim(claim, statistic, estimate, low, high, n, SHOWN if shown else NOT_SHOWN, kind, direction,
-                 float(null), p, values=units)
+                 float(null), p, mde=detectable_effect(sd, n, direction),
+                 n_needed=float(seeds_needed(sd, effect, direction)) if n > 1 else float("nan"), values=units)
 
 
 def untestable(text: str, statistic: str, direction: str = ">", null: float = 0.0, kind: str = EXPLORATORY) -> Claim:
     """A claim the data cannot test (no setting meets its rule): not shown, no estimate, p = 1."""
     return Claim(text, statistic, float("nan"), float("nan"), float("nan"), 0, NOT_SHOWN, kind, direction,
                  float(null), 1.0)
+
+
+def within(claim_text: str, statistic: str, values, margin: float, kind: str = EXPLORATORY) -> Claim:
+    """An equivalence claim: the mean of ``values`` lies within ±``margin`` (two one-sided tests)."""
+    return claim(claim_text, statistic, values, "within", abs(margin), kind)
 
 
 def paired(frame: pd.DataFrame, column: str, first, second, on: str = "seed", value: str = "value") -> pd.Series:
@@ -369,13 +433,23 @@ def markdown(text: str):
 
 
 def claims_markdown(table: pd.DataFrame):
-    """The claims table as a Markdown table (for the end of a notebook), primary claims first."""
-    lines = ["| kind | claim | statistic | null | estimate [95% CI] | n | p | Holm p | verdict |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    """The claims table as a Markdown table (for the end of a notebook), primary claims first; ``MDE`` and
+    ``n needed`` say what its n could detect (see the module's **Power**)."""
+    lines = ["| kind | claim | statistic | null | estimate [95% CI] | n | p | Holm p | verdict | MDE | n needed |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     ordered = pd.concat([table[table.kind == PRIMARY], table[table.kind != PRIMARY]])
     for _, row in ordered.iterrows():
         verdict = f"**{row['verdict']}**" if row["verdict"] == SHOWN else row["verdict"]
-        lines.append(f"| {row['kind']} | {row['claim']} | {row['statistic']} | {row['direction']} {row['null']:g} "
+        null = f"±{row['null']:g}" if row["direction"] == "within" else f"{row['direction']} {row['null']:g}"
+        lines.append(f"| {row['kind']} | {row['claim']} | {row['statistic']} | {null} "
                      f"| {fmt(row['estimate'], row['lower'], row['upper'])} | {int(row['n'])} | {fmt_p(row['p_value'])} "
-                     f"| {fmt_p(row['p_adjusted'])} | {verdict} |")
+                     f"| {fmt_p(row['p_adjusted'])} | {verdict} | {fmt(row.get('mde', float('nan')))} "
+                     f"| {fmt_units(row.get('n_needed', float('nan')))} |")
     return markdown("\n".join(lines))
+
+
+def fmt_units(n_needed) -> str:
+    """``n_needed`` as text: a count, "> 1000" beyond ``MAX_UNITS``, "n/a" without a spread to size it on."""
+    if n_needed is None or pd.isna(n_needed) or n_needed <= 0:
+        return "n/a"
+    return f"> {MAX_UNITS}" if n_needed > MAX_UNITS else f"{int(n_needed)}"

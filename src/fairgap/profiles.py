@@ -140,7 +140,7 @@ def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, d
     base = sweep_base(profile, **overrides)
     notebook = "03_model_capacity" if axis == "width" else "04_training_set_size"
     primary_seeds = sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
-    specs = [{"label": label, **spec, axis: value, "seeds": seeds_for(notebook, label, seeds, primary_seeds)}
+    specs = [{"label": label, **spec, axis: value, "seeds": seeds_for(notebook, {**spec, axis: value}, seeds, primary_seeds)}
              for label, spec in methods.items() for value in values]
     return run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                      progress=profile != "smoke")

@@ -1,86 +1,199 @@
-"""The collection's primary claims, declared before anything runs: at most three per notebook.
+"""The collection's primary claims, and which settings run at how many seeds.
 
-Each entry is the start of a claim's text in that notebook's claims table. These claims could fail,
-rest on at least 10 seeds or splits in the default profile (``PRIMARY_SETTINGS`` names the settings
-that run at the primary seeds), and are "shown" only when their Holm-adjusted p-value over all the
-claims below is under 0.025 (``fairgap.evidence.adjust_collection``). Every other claim is
-exploratory. Changing this list after seeing results defeats its purpose: the git history of this
+A primary claim asks one of the paper's questions at an operating point fixed by a rule on validation data
+(``fairgap.claims.operating_point``), against a baseline that saw the same data, with a margin stated once
+for the collection (``MARGIN``: 0.05 on a 0-1 disparity, the smallest change in a group gap a fairness
+intervention is usually asked to make; nowhere chosen near an estimate), and with the seeds a pilot says
+80% power at that margin needs, or marked underpowered where the time budget does not allow them. It is
+"shown" only when its Holm-adjusted p-value over every primary claim of the collection is below 0.025
+(``fairgap.evidence.adjust_collection``). Every other claim is exploratory.
+
+History. The first list (2026-12-02, commit 9514b31) was written after notebook 00's Adult estimates had
+been seen, and notebook 08's with the notebook itself. This list (``DECLARED``, 2026-12-07) replaces it
+after the pilot runs each ``Primary`` names, on seeds 1000 and above, which the committed figures never
+use, and before the committed runs at the new operating points. Where a claim compares settings whose
+committed runs already existed and had been read (notebooks 00, 07 and 08), its entry says so: for those,
+the replication on unseen seeds is the check that the declaration could not see. The git history of this
 file is the record of what was declared when.
+
+``PRIMARY_SEEDS`` is the one table of which settings run at the profile's primary seeds, keyed by the
+setting itself (its method and parameters), never by a label a notebook gives it.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 # In a prefix, stands for the split that measured generalisation: "population" where the data are
 # generated (the generator's fresh sample), "test" where they are real (fairgap.generalisation).
 HELD_OUT = "{held-out}"
+MARGIN = 0.05
+DECLARED_ON = "2026-12-07"
+PILOT_SEEDS = tuple(range(1000, 1005))
+SPLIT_PILOT_SEEDS = tuple(range(1000, 1010))  # notebooks 00 and 08: random splits are cheap
 
-PRIMARY: dict[str, tuple[str, ...]] = {
-    # Paper: classical models keep a constraint, networks do not. Paired by split (10 random splits).
+
+@dataclass(frozen=True)
+class Primary:
+    """One declared primary claim.
+
+    prefix: the start of the claim's text in its notebook's claims table (``HELD_OUT`` for the held-out split).
+    question: the paper's question it asks, in words.
+    rule: how the settings it compares were fixed (the operating-point rule, or the fixed grid ends).
+    operating_point: the settings that rule fixed, from the pilot.
+    margin: the null of the test on the statistic's scale (``MARGIN`` unless the claim is against 0).
+    n: seeds (or random splits) the default profile runs for it.
+    pilot_seeds: where the pilot ran.
+    pilot: the pilot's estimate and per-seed SD of the claim's statistic, in words.
+    n_needed: seeds for 80% power at the margin, from the pilot's SD (``fairgap.evidence.seeds_needed``).
+    seen: what had been seen of the committed seeds' results when it was declared ("" for nothing).
+    """
+
+    prefix: str
+    question: str
+    rule: str
+    operating_point: str
+    margin: float
+    n: int
+    pilot_seeds: tuple
+    pilot: str
+    n_needed: int
+    seen: str = ""
+
+    @property
+    def underpowered(self) -> bool:
+        return self.n < self.n_needed
+
+
+FIXED_ENDS = "the ends of the study's fixed grid, set before any run"
+OPERATING = "the operating-point rule (fairgap.claims.operating_point) applied to the pilot's train and validation data"
+
+# The operating points the rule chose on the pilot (seeds 1000-1004), fixed here before the committed runs.
+EO_WEIGHT = 0.32          # notebook 02's equalized-odds penalty; notebooks 01, 03, 04 and 07 use the same weight
+FAIRALM_ETA = 0.1         # notebook 01's FairALM step size
+EOPP_WEIGHT = 1.0         # notebook 06's equal-opportunity penalty on the X-rays
+LOSS_GAP_WEIGHT = 0.1     # notebook 05's loss-gap penalty
+# Method -> the weight notebook 02 tests it at (the others' operating points are chosen on the committed runs).
+DECLARED_WEIGHTS = {"equalized_odds_max_penalty": EO_WEIGHT}
+
+DECLARED: dict[str, tuple[Primary, ...]] = {
     "00_classical_vs_deep": (
-        "adult: MLP + EO penalty's gap exceeds linear + EO penalty's",
-        "adult: MLP + EO penalty's gap exceeds logistic regression + EG (EO)'s",
-        "faces: MLP + EO penalty's gap exceeds logistic regression + EG (EO)'s",
+        Primary("adult: MLP + EO penalty's gap exceeds linear + EO penalty's",
+                "F0: under the same constraint, is a network's train-test fairness gap larger than a classical model's?",
+                FIXED_ENDS, "MLP and linear model under the EO penalty at weight 1, Adult, same splits", 0.0, 10,
+                SPLIT_PILOT_SEEDS, "TBD", 0,
+                seen="committed estimate 0.061 [0.026, 0.097]; flipped on seeds 100+ and on a further unseen set"),
+        Primary("faces: MLP + EO penalty's gap exceeds logistic regression + EG (EO)'s",
+                "F0 on the generated faces, against fairlearn's exponentiated gradient",
+                FIXED_ENDS, "MLP under the EO penalty at weight 1; logistic regression under EG (EO)", 0.0, 10,
+                SPLIT_PILOT_SEEDS, "TBD", 0, seen="committed estimate 0.154 [0.111, 0.197]"),
     ),
-    # Paper: a constraint that holds on the training set buys little fairness on held-out data. Issue 21's
-    # mechanism: interpolation switches off every error-rate constraint but not demographic parity when the
-    # groups' base rates differ, so the DP penalty should buy at least 0.05 of held-out demographic parity.
     "01_fairness_overfits": (
-        f"FairALM: {HELD_OUT} disparity − ERM's > −0.05",
-        f"DP penalty: {HELD_OUT} demographic parity difference − ERM's < −0.05",
+        Primary(f"FairALM: {HELD_OUT} disparity − ERM's > −{MARGIN}",
+                "F1 (b): at its operating point, does FairALM buy less than the margin of population fairness over ERM?",
+                OPERATING, f"η = {FAIRALM_ETA}", -MARGIN, 10, PILOT_SEEDS, "TBD", 0),
     ),
-    # Paper: stronger constraints buy little test fairness and level down.
     "02_constraint_strength": (
-        f"equalized_odds_max_penalty: {HELD_OUT} disparity − ERM's > −0.05",
-        "leveling down (equalized_odds_max_penalty): the better-off group",
-        "leveling down (equalized_odds_max_penalty): the worse-off group",
+        Primary(f"equalized_odds_max_penalty: {HELD_OUT} disparity − ERM's > −{MARGIN} at the operating point",
+                "F2 (b): at its operating point, does the equalized-odds penalty buy less than the margin of population "
+                "fairness over ERM?", OPERATING, f"λ = {EO_WEIGHT}", -MARGIN, 10, PILOT_SEEDS, "TBD", 0),
+        Primary("leveling down (equalized_odds_max_penalty): the better-off group",
+                "F2: at the same operating point, does the better-off group lose population accuracy (leveling down)?",
+                OPERATING, f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0),
     ),
-    # Paper: the constraint generalises in small models, not in interpolating ones.
     "03_model_capacity": (
-        "EO penalty λ=0.3: gap at interpolating widths",
+        Primary(f"EO penalty λ={EO_WEIGHT:g}: {HELD_OUT} benefit over ERM at the smallest width − at the largest > 0",
+                "F3 (a): does the constraint's population benefit over ERM shrink as the network grows to interpolation?",
+                FIXED_ENDS + "; the weight from notebook 02's operating point", f"widths 0.0625 and 1; λ = {EO_WEIGHT}",
+                0.0, 10, PILOT_SEEDS, "TBD", 0),
     ),
-    # The gap closes with more training data.
     "04_training_set_size": (
-        "EO penalty λ=0.3: gap at the smallest training set",
+        Primary(f"EO penalty λ={EO_WEIGHT:g}: {HELD_OUT} benefit over ERM at the largest training set − at the smallest > 0",
+                "F4 (a): does the constraint's population benefit over ERM grow with training data?",
+                FIXED_ENDS + "; the weight from notebook 02's operating point", f"250 and 2,000 faces; λ = {EO_WEIGHT}",
+                0.0, 10, PILOT_SEEDS, "TBD", 0),
     ),
-    # A fairness-promoting embedding loss equalises unseen identities less than training identities.
     "05_face_verification": (
-        "loss-gap penalty, w=1: TAR@0.001 gap reduction vs the margin loss is larger on training photos",
+        Primary(f"loss-gap penalty, w={LOSS_GAP_WEIGHT:g}: TAR@0.001 gap reduction vs the margin loss is larger on new photos",
+                "F5 (c): at a weight that still verifies its training identities, is the group-gap reduction larger on "
+                "new photos of the training identities than on unseen identities?",
+                OPERATING + " (verification: TAR@0.001 on new photos of training identities within the accuracy margin "
+                "of the margin loss's)", f"w = {LOSS_GAP_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0),
     ),
-    # Medical imaging: the constrained model is not fairer on test patients than ERM.
     "06_medical_diagnosis": (
-        "EOpp penalty λ=1: {held-out} TPR gap − ERM's > −0.05",
+        Primary(f"EOpp penalty λ={EOPP_WEIGHT:g}: {HELD_OUT} TPR gap − ERM's > −{MARGIN}",
+                "F6 (b): at its operating point, does the equal-opportunity penalty buy less than the margin of "
+                "population TPR-gap fairness over ERM on new patients?", OPERATING, f"λ = {EOPP_WEIGHT}", -MARGIN, 10,
+                PILOT_SEEDS, "TBD", 0),
     ),
-    # Remedies that use held-out data lower the constrained network's held-out disparity.
     "07_remedies": (
-        f"+ early stopping on val disparity: lower {HELD_OUT} disparity than constrained",
-        f"+ fairness term on held-out data: lower {HELD_OUT} disparity than constrained",
-        f"last-layer retraining on held-out data: lower {HELD_OUT} disparity than constrained",
+        Primary(f"+ early stopping on val disparity: lower {HELD_OUT} disparity than control",
+                "F7 (d): does early stopping on validation disparity beat the constrained network trained on the same "
+                "train + validation data?", "the constrained network at notebook 02's operating point",
+                f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0,
+                seen="committed estimate at λ = 0.3 against the control: +0.071 [0.001, 0.141]"),
+        Primary(f"+ fairness term on held-out data: lower {HELD_OUT} disparity than control",
+                "F7 (d): does a fairness term on held-out data beat the constrained network trained on the same "
+                "train + validation data?", "the constrained network at notebook 02's operating point",
+                f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0,
+                seen="committed estimate at λ = 0.3 against the control: +0.038 [−0.022, 0.097]"),
     ),
-    # Capacity, not family (issue 22): within a family the gap grows with capacity; across families the gap
-    # follows training fit, and being a network adds at most 0.02 once training fit is accounted for.
-    # Adult, paired or regressed per random split (10 splits).
     "08_capacity_not_family": (
-        "adult: decision tree, DP constraint: gap at the highest capacity − at the lowest",
-        "adult: the gap rises with training accuracy",
-        "adult: being a network adds at most 0.02 to the gap",
+        Primary("adult: the gap rises with training accuracy",
+                "F8: is the gap about training fit? (the MLP's gap against its training accuracy, network and "
+                "constraint held fixed)", FIXED_ENDS, "the MLP's widths and epochs of the study", 0.0, 10,
+                SPLIT_PILOT_SEEDS, "TBD", 0, seen="committed slope 0.301 [0.228, 0.374]"),
+        Primary("adult: being a network changes the gap by less than ±0.02",
+                "F8 (e): at equal training accuracy, is the network's gap equivalent to the other families' within "
+                "±0.02 (two one-sided tests)?", FIXED_ENDS, "every family along its capacity knob", 0.02, 10,
+                SPLIT_PILOT_SEEDS, "TBD", 0, seen="committed estimate −0.047 [−0.064, −0.031]"),
     ),
 }
 
-# The settings (labels) whose runs use the profile's primary seeds (10 in the default profile); every
-# other setting uses the profile's seeds. Notebook 02 runs every weight of its equalized-odds penalty at the
-# primary seeds (the weights its claims test are chosen from the results), and ERM, their reference;
-# notebook 00's and 08's Adult splits are all primary.
-PRIMARY_SETTINGS: dict[str, tuple] = {
-    "01_fairness_overfits": ("ERM", "FairALM", "DP penalty"),
-    "02_constraint_strength": ("erm", "equalized_odds_max_penalty"),
-    "03_model_capacity": ("EO penalty λ=0.3",),
-    "04_training_set_size": ("EO penalty λ=0.3",),
-    "05_face_verification": (("none", 0.0), ("loss_gap", 1.0)),
-    "06_medical_diagnosis": ("ERM", "EOpp penalty λ=1"),
-    # The control (fairgap.remedies.CONTROL) is compared with the held-out remedies, paired by seed.
-    "07_remedies": ("constrained", "+ early stopping on val disparity", "+ fairness term on held-out data",
-                    "last-layer retraining on held-out data", "control (constrained on train + validation)"),
+PRIMARY: dict[str, tuple[str, ...]] = {notebook: tuple(p.prefix for p in claims) for notebook, claims in DECLARED.items()}
+
+# The settings that run at the profile's primary seeds (10 in the default profile), keyed by the setting:
+# its method and the parameters that make it (as a notebook's spec gives them, axis values included).
+# Every other setting runs at the profile's seeds (3 in the default profile).
+_EO = {"method": "equalized_odds_max_penalty", "weight": EO_WEIGHT, "warmup_epochs": 2}
+PRIMARY_SEEDS: dict[str, tuple[dict, ...]] = {
+    "01_fairness_overfits": ({"method": "erm"}, {"method": "fairalm", "eta": FAIRALM_ETA, "warmup_epochs": 2}),
+    "02_constraint_strength": ({"method": "erm"}, _EO),
+    "03_model_capacity": tuple({**spec, "width": width} for spec in ({"method": "erm"}, _EO) for width in (0.0625, 1.0)),
+    "04_training_set_size": tuple({**spec, "n_train": size} for spec in ({"method": "erm"}, _EO) for size in (250, 2000)),
+    "05_face_verification": ({"method": "none", "weight": 0.0}, {"method": "loss_gap", "weight": LOSS_GAP_WEIGHT}),
+    "06_medical_diagnosis": ({"method": "erm"}, {"method": "equal_opportunity_penalty", "weight": EOPP_WEIGHT,
+                                                  "warmup_epochs": 2}),
+    "07_remedies": (_EO, {**_EO, "train_on": "train+val"}, {**_EO, "early_stopping": True, "eval_every": 5},
+                    {**_EO, "fairness_data": "val"}),
 }
+
+_NOT_A_SETTING = ("label", "seeds", "seed")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def is_primary_setting(notebook: str, setting: dict) -> bool:
+    """Whether ``setting`` (a spec: method and parameters; a label or seeds in it are ignored) is one of the
+    notebook's ``PRIMARY_SEEDS`` settings: the same keys with the same values."""
+    mine = {k: v for k, v in setting.items() if k not in _NOT_A_SETTING}
+    for listed in PRIMARY_SEEDS.get(notebook, ()):
+        if set(listed) == set(mine) and all(_same(listed[k], mine[k]) for k in listed):
+            return True
+    return False
+
+
+def seeds_for(notebook: str, setting: dict, seeds: list[int], primary_seeds: list[int]) -> list[int]:
+    """The seeds of one setting: ``primary_seeds`` when it is behind a primary claim (``PRIMARY_SEEDS``),
+    else ``seeds``. ``setting`` is the spec itself, so renaming its label cannot change its seeds."""
+    if not isinstance(setting, dict):
+        raise TypeError(f"seeds_for takes the setting's spec (a dict of its method and parameters), got {setting!r}.")
+    return list(primary_seeds) if is_primary_setting(notebook, setting) else list(seeds)
 
 
 def declared_counts() -> dict[str, int]:
@@ -88,18 +201,26 @@ def declared_counts() -> dict[str, int]:
     return {notebook: len(prefixes) for notebook, prefixes in PRIMARY.items()}
 
 
-def seeds_for(notebook: str, label, seeds: list[int], primary_seeds: list[int]) -> list[int]:
-    """The seeds of one setting: ``primary_seeds`` when it is behind a primary claim, else ``seeds``."""
-    return list(primary_seeds) if label in PRIMARY_SETTINGS.get(notebook, ()) else list(seeds)
+def _readable(prefix: str) -> str:
+    return prefix.replace(HELD_OUT, "population (test, on real data)")
 
 
 def describe(notebook: str) -> str:
-    """The notebook's declared primary claims as a Markdown list (shown before anything runs)."""
-    prefixes = PRIMARY.get(notebook, ())
-    if not prefixes:
+    """The notebook's declared primary claims as Markdown: each with its question, rule, operating point,
+    margin, seeds and pilot (shown before anything runs)."""
+    declared = DECLARED.get(notebook, ())
+    if not declared:
         return "This notebook declares no primary claim: every claim it makes is exploratory."
-    items = "\n".join(f"* {p.replace(HELD_OUT, 'population (test, on real data)')} …" for p in prefixes)
-    return (f"**Primary claims, declared before the runs** ({len(prefixes)} of the collection's "
-            f"{sum(declared_counts().values())}; shown only when their Holm-adjusted p-value over all of them is "
-            f"below 0.025):\n\n{items}\n\nEvery other claim in this notebook is exploratory: a description of "
-            "these runs, unadjusted for the many claims made.")
+    items = []
+    for p in declared:
+        power = (f"underpowered: the pilot's spread asks for {p.n_needed} seeds for 80% power at the margin"
+                 if p.underpowered else f"the pilot's spread asks for {p.n_needed} for 80% power at the margin")
+        seen = f" Seen when declared: {p.seen}." if p.seen else ""
+        items.append(f"* **{_readable(p.prefix)} …** {p.question} Operating point: {p.operating_point} ({p.rule}). "
+                     f"Null {p.margin:g}; n = {p.n} ({power}). Pilot on seeds {p.pilot_seeds[0]}-{p.pilot_seeds[-1]}: "
+                     f"{p.pilot}.{seen}")
+    return (f"**Primary claims, declared on {DECLARED_ON} after pilot runs on seeds the committed figures never use** "
+            f"({len(declared)} of the collection's {sum(declared_counts().values())}; shown only when their "
+            "Holm-adjusted p-value over all of them is below 0.025):\n\n" + "\n".join(items) +
+            "\n\nEvery other claim in this notebook is exploratory: a description of these runs, unadjusted for the "
+            "many claims made.")

@@ -129,3 +129,84 @@ def seeds_text(n) -> str:
 
 def values_list(values) -> str:
     return ", ".join(f"{v:g}" for v in values)
+
+
+# --- the operating-point rule's inputs (fairgap.claims.operating_point) ---
+
+def rule_runs(table: pd.DataFrame, disparity: str) -> pd.DataFrame:
+    """One row per run: its labels, seed, weight (0 for ERM), ``disparity`` on train (``train``) and on
+    validation (``val``), train accuracy and whether it collapsed to a constant predictor on validation
+    data (``collapsed``): what the operating-point rule reads. Nothing from test or the population."""
+    final = final_epoch(table)
+    rows = final[final.group == "all"]
+    wide = rows[rows.metric.isin([disparity, "accuracy", "collapsed"])].pivot_table(
+        index="run", columns=["metric", "split"], values="value")
+    labels = final.drop_duplicates("run").set_index("run")
+    keep = [c for c in ("label", "method", "weight", "seed", "width", "n_train") if c in labels.columns]
+    out = labels[keep].copy()
+    out["train"] = wide[(disparity, "train")]
+    out["val"] = wide.get((disparity, "val"))
+    out["train_accuracy"] = wide[("accuracy", "train")]
+    out["collapsed"] = wide.get(("collapsed", "val"), wide.get(("collapsed", "train")))
+    if "weight" in out.columns:
+        out["weight"] = out.weight.fillna(0.0)
+    return out.reset_index()
+
+
+def operating_choice(table: pd.DataFrame, method: str, disparity: str, column: str = "method"):
+    """The operating-point rule applied to the runs of ``method`` (rows where ``column`` equals it) in
+    ``table``, against the ERM runs of the same table (``fairgap.claims.operating_point.choose``)."""
+    from .operating_point import choose
+
+    runs = rule_runs(table, disparity)
+    erm = runs[runs[column].isin(["erm", "ERM"])]
+    return choose(runs[runs[column] == method], float(erm.train_accuracy.mean()))
+
+
+# --- the constraint's benefit over ERM along an axis (notebooks 03 and 04: the paper's interaction) ---
+
+def benefit(runs: pd.DataFrame, label: str, axis: str, value) -> pd.Series:
+    """Per seed: ERM's held-out disparity minus ``label``'s, both at ``axis`` == ``value`` (what the
+    constraint buys on new data there; ``runs`` from ``per_run``, ERM being the runs whose method is "erm")."""
+    import numpy as np
+
+    from ..evidence import seed_difference
+
+    at = runs[np.isclose(runs[axis].astype(float), float(value))]
+    erm = at[at.method == "erm"].groupby("seed").held_out.mean()
+    return seed_difference(erm, at[at.label == label].groupby("seed").held_out.mean())
+
+
+def benefit_change_claim(runs: pd.DataFrame, label: str, axis: str, first, second, held: str, ends: tuple[str, str],
+                         unit: str, disparity: str):
+    """The claim that ``label``'s held-out benefit over ERM is larger at ``axis`` = ``first`` than at
+    ``second``, paired by seed: the paper's question of whether what a constraint buys changes with capacity or
+    data. ``ends`` names the two ends ("smallest width", "largest"); ``unit`` how the values read."""
+    from ..evidence import claim, seed_difference
+
+    change = seed_difference(benefit(runs, label, axis, first), benefit(runs, label, axis, second))
+    return claim(f"{label}: {held} benefit over ERM at the {ends[0]} − at the {ends[1]} > 0 ({unit.format(first)} vs "
+                 f"{unit.format(second)})",
+                 f"(ERM's − {label}'s {held} {disparity.replace('_', ' ')}) at the {ends[0]} minus at the {ends[1]}, "
+                 "paired by seed", change)
+
+
+def constrained_labels(runs: pd.DataFrame) -> list[str]:
+    """The labels of the runs that are not ERM (method "erm"), in order of appearance; none when the runs
+    have no ERM to compare with."""
+    if "method" not in runs or not (runs.method == "erm").any():
+        return []
+    return list(dict.fromkeys(runs.label[runs.method != "erm"]))
+
+
+def benefit_sentence(runs: pd.DataFrame, claims: pd.DataFrame, label: str, axis: str, first_end: str, held: str) -> str:
+    """For a constrained ``label``: its held-out benefit over ERM at each value of ``axis`` (means over seeds),
+    then the verdict of its benefit-change claim (``benefit_change_claim``). Empty for ERM."""
+    if label not in constrained_labels(runs):
+        return ""
+    per_value = "; ".join(f"{value:g}: {benefit(runs, label, axis, value).mean():.2f}"
+                          for value in sorted(runs[axis].unique()))
+    row = find(claims, f"{label}: {held} benefit over ERM at the {first_end}")
+    return (f" What it buys on the {held} over ERM (ERM's disparity minus its own, same seed), per {axis.replace('n_train', 'training-set size')}: "
+            f"{per_value}. " + said(row, f"The benefit is larger at the {first_end}",
+                                    f"A larger benefit at the {first_end} is not shown") + ".")

@@ -11,7 +11,7 @@ from ..claims.sweep_rules import targeted
 from ..evidence import t_interval
 from ..generalisation import POPULATION, held_out_name, held_out_split
 from ..metrics import check_disparity
-from ..studies.f2_strength import GAIN_MARGIN, fairer_weight, leveling_down
+from ..studies.f2_strength import GAIN_MARGIN, leveling_down, operating_weight
 from ..sweep import final_epoch
 from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, palette_for, seeds_note, set_style, test_markers
 from .sweep_figures import bands
@@ -73,9 +73,10 @@ def constraint_strength(table: pd.DataFrame, disparity: str | None = None):
                      palette=palette, ax=row[2])
         row[2].axhline(0, color="black", lw=0.8)
         row[2].axhline(GAIN_MARGIN, color="black", lw=0.6, ls=":", label=f"+{GAIN_MARGIN}: the worse-off group's margin")
-        fairer, _ = fairer_weight(table, method, metric)
-        if fairer is not None:  # where notebook 02's leveling-down claims are tested
-            row[2].axvline(fairer, color="grey", ls=":", lw=1.2, label="λ chosen on validation (first fairer than ERM)")
+        operating, _ = operating_weight(table, method, metric)
+        if operating is not None:  # where notebook 02's claims are tested
+            for ax in row[:3]:
+                ax.axvline(operating, color="grey", ls=":", lw=1.2, label="operating point (rule on train + validation)")
         row[2].legend(fontsize=8)
         row[2].set(title=f"leveling down: {held_out_name(held)} accuracy change vs ERM",
                    ylabel=f"Δ {held_out_name(held)} accuracy (same seed)")

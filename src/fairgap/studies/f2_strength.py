@@ -2,15 +2,13 @@
 weights; resolved with the sweeps' seeds by ``scale``), ``constraint_strength`` (the runs),
 ``strength_trainer`` (the explorer's new runs), and the claims and prose.
 
-Rules (besides those of ``fairgap.claims.sweep_rules``), never looking at the quantity a claim tests:
-
-* the **representative weight** of a constraint is the strongest weight at which the network still
-  fits its training set: the regime the paper is about;
-* the **leveling-down weight** is chosen on *validation* data only, never on the test predictions the
-  claim is then tested on: the weakest weight at which fewer than half the seeds collapsed and whose
-  mean validation disparity lies below the lower end of ERM's 95% interval. (ERM interpolates on the
-  default data, so its *train* disparity is already ~0: a drop can only be measured on held-out data.)
-  Seeds that collapsed to a constant predictor at that weight are excluded from the test and counted.
+Rules (besides those of ``fairgap.claims.sweep_rules``), never looking at the quantity a claim tests: each
+method is tested at its **operating point** (``fairgap.claims.operating_point``): the weight with the lowest
+mean validation disparity among those that do not collapse, keep train accuracy within a margin of ERM's
+and meet the constraint on the training set. The equalized-odds penalty's was fixed by that rule on the
+pilot (``fairgap.claims.primary.DECLARED_WEIGHTS``) before the committed runs; the others' is chosen on
+these runs. A method with no such weight is reported with the rule's numbers, not tested. Leveling down
+is tested at the operating point; seeds that collapsed there are excluded from the test and counted.
 """
 
 from __future__ import annotations
@@ -18,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..claims.sweep_rules import (INTERPOLATING, find, finite_test_paragraph, held_out_of, per_run, rules_text, said,
-                                  seeds_text, setting_means, targeted)
-from ..evidence import LITTLE, SHOWN, Claim, claim, claims_table, fmt, seed_difference, t_interval, untestable
+from ..claims.operating_point import RULE as OPERATING_RULE
+from ..claims.sweep_rules import (find, finite_test_paragraph, held_out_of, operating_choice, per_run, rule_runs,
+                                  rules_text, said, seeds_text, setting_means, targeted)
+from ..evidence import LITTLE, SHOWN, Claim, claim, claims_table, fmt, seed_difference, untestable
 from ..generalisation import held_out_name, held_out_split
 from ..paths import with_seed_offset
 from ..profiles import check_seeds, dataset_overrides, sweep_base, sweep_executor, sweep_scale
@@ -31,14 +30,11 @@ from ..sweep import final_epoch, plan, product, run_sweep
 SCALE = {"smoke": dict(weights=[0.3, 3.0]), "default": dict(weights=[0.1, 0.32, 1.0, 1.8, 3.2]),
          "paper": dict(weights=[0.1, 0.3, 1.0, 3.0, 10.0])}
 GAIN_MARGIN = 0.01  # leveling down: the worse-off group gains at most this much test accuracy
-RULE = ("The *representative weight* of a constraint is the strongest weight at which the network still "
-        "fits its training set. The *leveling-down weight* is chosen on validation data, never on test: the "
-        "weakest weight at which fewer than half the seeds collapsed and whose mean validation disparity lies "
-        "below the lower end of ERM's 95% interval (when ERM interpolates its train disparity is already zero, "
-        "so a drop can only be measured on held-out data). Leveling down is then tested on held-out accuracy "
-        "(the population where the data are generated, else test), "
-        f"collapsed seeds excluded and counted: the better-off group loses (interval below 0) and the worse-off "
-        f"group gains at most {GAIN_MARGIN} (interval below +{GAIN_MARGIN}).")
+RULE = (OPERATING_RULE + " The equalized-odds penalty is tested at the weight that rule chose on the pilot "
+        "(fairgap.claims.primary), fixed before these runs; the other penalties at the weight it chooses on these "
+        "runs. Leveling down is tested at that operating point on held-out accuracy (the population where the "
+        "data are generated, else test), collapsed seeds excluded and counted: the better-off group loses "
+        f"(interval below 0) and the worse-off group gains at most {GAIN_MARGIN} (interval below +{GAIN_MARGIN}).")
 
 
 def scale(profile: str) -> dict:
@@ -68,7 +64,7 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float] |
                                 "primary_seeds")
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
-    specs = [{**spec, "seeds": seeds_for("02_constraint_strength", spec["method"], seeds, primary_seeds)}
+    specs = [{**spec, "seeds": seeds_for("02_constraint_strength", spec, seeds, primary_seeds)}
              for spec in specs]
     table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                       progress=profile != "smoke")
@@ -102,38 +98,30 @@ def leveling_down(final: pd.DataFrame, split: str | None = None) -> pd.DataFrame
     return out.assign(change=out.value - out.erm_accuracy)
 
 
-def representative_weight(means: pd.DataFrame) -> tuple[float, bool]:
-    """``means`` of one method indexed by weight: the strongest weight whose mean train accuracy is at
-    least ``INTERPOLATING``, and True; else the weakest weight, and False."""
-    fitting = means.index[means.train_accuracy >= INTERPOLATING]
-    return (float(fitting.max()), True) if len(fitting) else (float(means.index.min()), False)
+def operating_weight(table: pd.DataFrame, method: str, disparity: str):
+    """(weight, choice): where ``method``'s claims are tested. A method with a declared operating point
+    (``fairgap.claims.primary.DECLARED_WEIGHTS``: fixed by the rule on the pilot, before these runs) is tested
+    there; any other at the weight the rule chooses on these runs' train and validation data (None: no weight
+    meets its constraint on the training set). ``choice`` is the rule applied to these runs either way."""
+    from ..claims.primary import DECLARED_WEIGHTS
+
+    choice = operating_choice(table, method, disparity)
+    declared = DECLARED_WEIGHTS.get(method)
+    present = table[table.method == method].weight.dropna().unique()
+    if declared is not None and np.isclose(present, declared).any():
+        return float(declared), choice
+    return choice.weight, choice
 
 
-def validation_runs(table: pd.DataFrame, disparity: str) -> pd.DataFrame:
-    """One row per run: method, weight, seed, its validation ``disparity`` and whether it collapsed to a
-    constant predictor on validation data (``collapsed``). What the leveling-down weight is chosen on."""
-    final = final_epoch(table)
-    val = final[(final.split == "val") & (final.group == "all")]
-    wide = val[val.metric.isin([disparity, "collapsed"])].pivot_table(index="run", columns="metric", values="value")
-    labels = final.drop_duplicates("run").set_index("run")[["method", "weight", "seed"]]
-    return labels.join(wide, how="inner").rename(columns={disparity: "val"})
+def where_text(weight: float, choice, method: str) -> str:
+    """How a claim names its operating point: the weight, and whether these runs' rule agrees."""
+    from ..claims.primary import DECLARED_WEIGHTS
 
-
-def fairer_weight(table: pd.DataFrame, method: str, disparity: str) -> tuple[float | None, str]:
-    """The leveling-down weight of ``method``, chosen on validation data only: the weakest weight at which
-    fewer than half the seeds collapsed and whose mean validation disparity over its non-collapsed seeds
-    is below the lower end of ERM's 95% interval of validation disparity. Returns (weight or None, why)."""
-    runs = validation_runs(table, disparity)
-    if runs.empty:
-        return None, "the runs have no validation split"
-    erm_low, _ = t_interval(runs[runs.method == "erm"].val)
-    mine = runs[runs.method == method]
-    for weight, part in sorted(mine.groupby("weight"), key=lambda item: item[0]):
-        if part.collapsed.mean() >= 0.5:
-            continue
-        if part[part.collapsed == 0].val.mean() < erm_low:
-            return float(weight), f"mean validation disparity {part[part.collapsed == 0].val.mean():.2f} < {erm_low:.2f}"
-    return None, "no weight with fewer than half the seeds collapsed lowers the validation disparity below ERM's interval"
+    if method in DECLARED_WEIGHTS and np.isclose(weight, DECLARED_WEIGHTS[method]):
+        agrees = ("the rule on these runs agrees" if choice.weight is not None and np.isclose(choice.weight, weight)
+                  else f"the rule on these runs chooses {'λ = ' + format(choice.weight, 'g') if choice.weight is not None else 'no weight'}")
+        return f"λ = {weight:g}, declared from the pilot; {agrees}"
+    return f"λ = {weight:g}, chosen by the rule on these runs"
 
 
 def group_order(final: pd.DataFrame) -> tuple[str, str]:
@@ -146,14 +134,14 @@ def group_order(final: pd.DataFrame) -> tuple[str, str]:
 
 def collapsed_seeds(table: pd.DataFrame, method: str, weight: float, disparity: str) -> set:
     """The seeds at which ``method`` at ``weight`` collapsed to a constant predictor on validation data."""
-    runs = validation_runs(table, disparity)
+    runs = rule_runs(table, disparity)
     mine = runs[(runs.method == method) & np.isclose(runs.weight, weight)]
     return set(mine.seed[mine.collapsed == 1])
 
 
 def leveling_down_claims(table: pd.DataFrame, method: str, disparity: str) -> list[Claim]:
-    """Leveling down, as two claims at the weight ``fairer_weight`` chooses on validation data, on held-out
-    accuracy (population where present, else test) paired by seed, collapsed seeds excluded (and counted in the text):
+    """Leveling down, as two claims at the method's operating point (``operating_weight``), on held-out
+    accuracy (population where present, else test) paired by seed, collapsed seeds excluded (and counted):
 
     * the better-off group's change vs ERM is below 0;
     * the worse-off group's change vs ERM is at most ``GAIN_MARGIN`` (non-superiority: shown when its
@@ -162,18 +150,20 @@ def leveling_down_claims(table: pd.DataFrame, method: str, disparity: str) -> li
     Leveling down holds when both are shown."""
     final = final_epoch(table)
     better, worse = group_order(final)
-    weight, why = fairer_weight(table, method, disparity)
+    weight, choice = operating_weight(table, method, disparity)
     head, held = f"leveling down ({method}): the ", held_out_name(held_out_split(final))
-    texts = {"better": f"{head}better-off group ({better}) loses {held} accuracy vs ERM",
-             "worse": f"{head}worse-off group ({worse}) gains at most {GAIN_MARGIN} {held} accuracy vs ERM"}
+    texts = {"better": f"{head}better-off group ({better}) loses {held} accuracy vs ERM at the operating point",
+             "worse": f"{head}worse-off group ({worse}) gains at most {GAIN_MARGIN} {held} accuracy vs ERM at the operating point"}
     statistic = f"Δ {held} accuracy of {{}} vs ERM, paired by seed, collapsed seeds excluded"
     if weight is None:
+        why = "no weight meets its constraint on the training set without collapsing or degrading the model"
         return [untestable(texts["better"] + f" (not testable: {why})", statistic.format(better), "<", 0.0),
                 untestable(texts["worse"] + f" (not testable: {why})", statistic.format(worse), "<", GAIN_MARGIN)]
     dropped = collapsed_seeds(table, method, weight, disparity)
     change = leveling_down(final)
     change = change[(change.method == method) & np.isclose(change.weight, weight) & ~change.seed.isin(dropped)]
-    where = f" (λ = {weight:g}, chosen on validation data; {len(dropped)} collapsed seed{'s' * (len(dropped) != 1)} excluded)"
+    where = (f" ({where_text(weight, choice, method)}; {len(dropped)} collapsed seed{'s' * (len(dropped) != 1)} "
+             "excluded)")
     return [claim(texts["better"] + where, statistic.format(better),
                   change[change.group == better].set_index("seed").change, "<", 0.0),
             claim(texts["worse"] + where, statistic.format(worse),
@@ -182,9 +172,10 @@ def leveling_down_claims(table: pd.DataFrame, method: str, disparity: str) -> li
 
 def strength_claims(table: pd.DataFrame, disparity: str | None = None) -> pd.DataFrame:
     """Notebook 02's claims: ERM's gap (held-out − train) on each disparity the methods are judged on; per
-    method, on the disparity it targets (``targeted``; ``disparity`` given: that one for all), at the
-    representative weight, the gap, and the held-out disparity vs ERM (above −``LITTLE``: little
-    fairness bought; below 0: some bought); leveling down at the weight chosen on validation data."""
+    method, on the disparity it targets (``targeted``; ``disparity`` given: that one for all), whether some
+    weight meets its constraint on the training set, and at its operating point (``operating_weight``) the
+    gap, the held-out disparity vs ERM (above −``LITTLE``: little fairness bought; below 0: some bought) and
+    leveling down. A method no weight of which meets its constraint gets "not testable" rows that say so."""
     held = held_out_of(table)
     methods = [m for m in table.method.unique() if m != "erm"]
     claims = []
@@ -197,20 +188,23 @@ def strength_claims(table: pd.DataFrame, disparity: str | None = None) -> pd.Dat
         name = metric.replace("_", " ")
         runs = per_run(table, metric)
         erm = runs[runs.method == "erm"].set_index("seed")
-        mine = runs[runs.method == method]
-        means = setting_means(mine, ["weight"])
-        weight, fits = representative_weight(means)
-        where = (f"the strongest weight at which the network still fits its training set (λ = {weight:g})" if fits
-                 else f"the weakest weight, as no weight fits the training set (λ = {weight:g})")
-        at = mine[np.isclose(mine.weight, weight)].set_index("seed")
-        change = seed_difference(at.held_out, erm.held_out)
-        claims.append(claim(f"{method}: {held} − train disparity > 0 at {where}", f"{name}, {held} − train, per seed",
-                            at.gap))
-        claims.append(claim(f"{method}: {held} disparity − ERM's > −{LITTLE} at {where}",
-                            f"{name} on {held} minus ERM's, paired by seed; above −{LITTLE} means less than {LITTLE} "
-                            "of fairness bought", change, ">", -LITTLE))
-        claims.append(claim(f"{method}: {held} disparity below ERM's at {where}",
-                            f"{name} on {held} minus ERM's, paired by seed", change, "<"))
+        weight, choice = operating_weight(table, method, metric)
+        texts = [(f"{method}: {held} − train disparity > 0 at the operating point", f"{name}, {held} − train, per seed", ">", 0.0),
+                 (f"{method}: {held} disparity − ERM's > −{LITTLE} at the operating point",
+                  f"{name} on {held} minus ERM's, paired by seed; above −{LITTLE} means less than {LITTLE} of fairness "
+                  "bought", ">", -LITTLE),
+                 (f"{method}: {held} disparity below ERM's at the operating point", f"{name} on {held} minus ERM's, "
+                  "paired by seed", "<", 0.0)]
+        if weight is None:
+            claims += [untestable(f"{text} (not testable: no weight meets its constraint on the training set without "
+                                  "collapsing or degrading the model)", statistic, direction, null)
+                       for text, statistic, direction, null in texts]
+        else:
+            at = runs[(runs.method == method) & np.isclose(runs.weight, weight)].set_index("seed")
+            change = seed_difference(at.held_out, erm.held_out)
+            where = f" ({where_text(weight, choice, method)})"
+            claims += [claim(text + where, statistic, values, direction, null)
+                       for (text, statistic, direction, null), values in zip(texts, (at.gap, change, change))]
         claims.extend(leveling_down_claims(table, method, metric))
     return claims_table(claims)
 
@@ -219,13 +213,12 @@ def leveling_down_sentence(table: pd.DataFrame, claims: pd.DataFrame, method: st
     """Leveling down in words: where it is tested, each group's change vs ERM and what the verdicts allow."""
     loses = find(claims, f"leveling down ({method}): the better-off")
     gains = find(claims, f"leveling down ({method}): the worse-off")
-    weight, why = fairer_weight(table, method, disparity)
+    weight, _ = operating_weight(table, method, disparity)
     if weight is None:
-        return f"Leveling down cannot be tested: {why}."
+        return "Leveling down is not tested: no weight is an operating point."
     better, worse = group_order(final_epoch(table))
     held = held_out_of(table)
-    text = (f"At λ = {weight:g}, the weakest weight that lowers the validation disparity below ERM's interval "
-            f"({why}), the {held} accuracy of the better-off group ({better}) changes by "
+    text = (f"At the operating point λ = {weight:g}, the {held} accuracy of the better-off group ({better}) changes by "
             f"{fmt(loses.estimate, loses.lower, loses.upper)} relative to ERM and that of the worse-off group "
             f"({worse}) by {fmt(gains.estimate, gains.lower, gains.upper)} ({seeds_text(loses.n)}, paired by seed, "
             f"collapsed seeds excluded). ")
@@ -240,6 +233,15 @@ def leveling_down_sentence(table: pd.DataFrame, claims: pd.DataFrame, method: st
                        f"a gain of at most {GAIN_MARGIN} for the worse-off group is not shown (its interval reaches "
                        "above the margin: it may have gained)")
     return text + "Leveling down is not shown: " + "; ".join(reasons) + "."
+
+
+def rule_sentence(table: pd.DataFrame, method: str, disparity: str) -> str:
+    """The operating-point rule on these runs, in words: each weight kept or dropped, and why."""
+    weight, choice = operating_weight(table, method, disparity)
+    if weight is None:
+        return (f"No weight meets the constraint on the training set without collapsing or degrading the model, so "
+                f"{method} is reported, not used as evidence about generalisation: {choice.why()}.")
+    return f"Operating point: {where_text(weight, choice, method)}. The rule on these runs: {choice.why()}."
 
 
 def strength_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str | None = None) -> str:
@@ -260,17 +262,18 @@ def strength_prose(table: pd.DataFrame, claims: pd.DataFrame, disparity: str | N
         metric = targeted(method, disparity)
         runs = per_run(table, metric)
         means = setting_means(runs[runs.method == method], ["weight"])
-        weight, fits = representative_weight(means)
-        at = means.loc[weight]
-        which = ("the strongest weight at which the network still fits its training set" if fits
-                 else f"the weakest weight; no weight reaches mean train accuracy {INTERPOLATING}")
+        weight, _ = operating_weight(table, method, metric)
         collapsing = means.index[means.collapsed >= 0.5]
         collapse = (f"The first weight at which at least half the seeds collapse to a constant predictor (trivially "
                     f"'fair') is λ = {collapsing.min():g} ({means.collapsed.loc[collapsing.min()]:.0%} of seeds)."
                     if len(collapsing) else "No weight collapses half the seeds or more.")
+        head = f"**{method}** (judged on the {metric.replace('_', ' ')}, the disparity it targets). {rule_sentence(table, method, metric)} "
+        if weight is None:
+            lines.append(head + collapse)
+            continue
+        at = means.loc[weight]
         lines.append(
-            f"**{method}** ({seeds_text(means.n.min())}, judged on the {metric.replace('_', ' ')}, the disparity it "
-            f"targets). At λ = {weight:g} ({which}; mean train accuracy {at.train_accuracy:.2f}), train disparity "
+            head + f"At λ = {weight:g} ({seeds_text(at.n)}; mean train accuracy {at.train_accuracy:.2f}): train disparity "
             f"{at.train:.2f}, {held} disparity {at.held_out:.2f}. "
             + said(find(claims, f"{method}: {held} − train disparity"), f"The {held} disparity is above the train disparity",
                    f"A {held} disparity above the train disparity is not shown")

@@ -82,7 +82,7 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = 
     smaller_width = smaller_width or base.width / 4
     seeds = scale(profile)["seeds"] if seeds is None else seeds
     primary_seeds = scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
-    specs = [{"label": label, **spec, "seeds": seeds_for("07_remedies", label, seeds, primary_seeds)}
+    specs = [{"label": label, **spec, "seeds": seeds_for("07_remedies", spec, seeds, primary_seeds)}
              for label, spec in remedy_specs(constrained, smaller_width).items()]
     runs = plan(base, specs, seeds)
     table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import classical_fits
-from ..evidence import claim, mean_and_interval
+from ..evidence import claim, mean_and_interval, within
 
 NOTEBOOK = "08_capacity_not_family"
 NETWORK_FAMILIES = ("MLP", "CNN")
@@ -263,19 +263,24 @@ def regression_by_split(per_run: pd.DataFrame) -> pd.DataFrame:
 
 def across_family_claims(per_run: pd.DataFrame) -> list:
     """Per source, from one regression per split over the constrained runs (see fit_regression): the gap
-    rises with training accuracy (slope > 0), and being a network shifts it by at most +0.02 and at least
-    −0.02 at equal training accuracy (two one-sided claims: together, "the family adds little")."""
+    rises with training accuracy (slope > 0); being a network changes it by less than ±0.02 at equal training
+    accuracy (an equivalence claim: two one-sided tests, shown when the 95% interval lies inside ±0.02); and,
+    which way it goes, the network's shift is below 0 and above 0 (two one-sided claims: what the estimate
+    shows when the equivalence is not shown)."""
     claims = []
     for source, part in regression_by_split(per_run).groupby("source", sort=False):
         slopes = part.set_index("seed").slope
         networks = part.set_index("seed").network
+        statistic = "network coefficient of the same regression"
         claims.append(claim(f"{source}: the gap rises with training accuracy (network and constraint held fixed)",
                             "slope of the test − train gap per unit of training accuracy, constrained runs, OLS per "
                             "split", slopes, ">"))
-        claims.append(claim(f"{source}: being a network adds at most {EQUIVALENCE} to the gap at equal training "
-                            "accuracy", "network coefficient of the same regression", networks, "<", EQUIVALENCE))
-        claims.append(claim(f"{source}: being a network adds at least −{EQUIVALENCE} to the gap at equal training "
-                            "accuracy", "network coefficient of the same regression", networks, ">", -EQUIVALENCE))
+        claims.append(within(f"{source}: being a network changes the gap by less than ±{EQUIVALENCE} at equal "
+                             "training accuracy (two one-sided tests)", statistic, networks, EQUIVALENCE))
+        claims.append(claim(f"{source}: at equal training accuracy the network's gap is smaller", statistic,
+                            networks, "<"))
+        claims.append(claim(f"{source}: at equal training accuracy the network's gap is larger", statistic,
+                            networks, ">"))
     return claims
 
 
@@ -480,33 +485,34 @@ def capacity_markdown(claims: pd.DataFrame, summary_table: pd.DataFrame, source:
                                      f"{fmt(r.estimate, r.lower, r.upper, 3)}" for _, r in shown.iterrows())
                     if len(shown) else "") + ".")
     slope = _row(claims, f"{source}: the gap rises with training accuracy")
-    upper = _row(claims, f"{source}: being a network adds at most")
-    lower = _row(claims, f"{source}: being a network adds at least")
+    same = _row(claims, f"{source}: being a network changes the gap")
+    smaller = _row(claims, f"{source}: at equal training accuracy the network's gap is smaller")
+    larger = _row(claims, f"{source}: at equal training accuracy the network's gap is larger")
     if slope is not None:
         lines.append("")
         lines.append(f"Across families (one regression per split of the constrained runs' gap on training accuracy, "
                      f"with a network indicator and the constraint as covariates): the slope per unit of training "
                      f"accuracy is {_said(slope)}; the network's shift at equal training accuracy is "
-                     f"{_said(upper)} against +{EQUIVALENCE}, and {_said(lower)} against −{EQUIVALENCE}. "
-                     + equivalence_sentence(upper, lower))
+                     f"{_said(same)} against ±{EQUIVALENCE}. " + equivalence_sentence(same, smaller, larger))
     return "\n".join(lines)
 
 
-def equivalence_sentence(upper, lower) -> str:
-    if upper is None or lower is None:
+def equivalence_sentence(same, smaller, larger) -> str:
+    """What the equivalence claim and the two one-sided claims beside it allow, in words."""
+    if same is None:
         return "No network ran on this source, so the family question is not tested here."
-    if upper.verdict == "shown" and lower.verdict == "shown":
-        return (f"Both one-sided claims are shown: once training fit is accounted for, being a network changes the "
-                f"gap by less than {EQUIVALENCE} either way; on these runs, the family adds little.")
-    if upper.verdict != "shown" and upper.lower > EQUIVALENCE:
-        return (f"The network's shift exceeds +{EQUIVALENCE} on every plausible value: at equal training accuracy, "
-                f"the network loses its constraint more than the classical models do; the family matters here.")
-    if lower.verdict != "shown" and lower.upper < -EQUIVALENCE:
-        return (f"The network's shift is below −{EQUIVALENCE} on every plausible value: at equal training accuracy, "
-                f"the network keeps its constraint better than the classical models do; the family matters here, "
-                f"but not in the direction of the paper's contrast.")
-    return ("At least one side is not shown: these splits cannot tell whether the family adds less than "
-            f"{EQUIVALENCE} to the gap.")
+    if same.verdict == "shown":
+        return (f"Equivalence is shown: once training fit is accounted for, being a network changes the gap by less "
+                f"than {EQUIVALENCE} either way; on these runs, the family adds little.")
+    if smaller is not None and smaller.verdict == "shown":
+        return (f"Equivalence within ±{EQUIVALENCE} is not shown, and the network's shift is below 0: at equal "
+                f"training accuracy the network keeps its constraint better than the classical models do (its gap is "
+                f"the smaller one); the family matters here, but not in the direction of the paper's contrast.")
+    if larger is not None and larger.verdict == "shown":
+        return (f"Equivalence within ±{EQUIVALENCE} is not shown, and the network's shift is above 0: at equal "
+                "training accuracy the network loses its constraint more than the classical models do.")
+    return (f"Neither equivalence within ±{EQUIVALENCE} nor a shift either way is shown: these splits cannot tell "
+            "whether the family matters.")
 
 
 def issue460_markdown(table: pd.DataFrame, claims: pd.DataFrame, path: pd.DataFrame, path_source: str) -> str:
