@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from fairgap.data.bayes import bayes_floor
 from fairgap.plots import f1_overfits, f2_strength, sweep_figures
 
 try:
@@ -97,4 +98,11 @@ def test_f3_states_n():
     fig, drawn = sweep_figures.versus(data, x="parameters", xlabel="parameters", title="Gap against size")
     assert fig._suptitle.get_text().startswith("Gap against size; n = 5 seeds per point")
     assert np.isclose(drawn[drawn.metric == "equalized_odds_difference_gap"].value.mean(), 0.16)
+    assert "bayes floor" not in set(drawn.split)  # no floor given (real data): none drawn, none in the data
+    floor = bayes_floor("synthetic_faces")
+    _, with_floor = sweep_figures.versus(data, x="parameters", xlabel="parameters", title="Gap against size",
+                                         floor=floor)
+    assert np.isclose(with_floor[with_floor.metric == "equalized_odds_difference_gap"].value.mean(), 0.16)
+    floor_rows = with_floor[with_floor.split == "bayes floor"].set_index(["group", "metric"]).value
+    assert np.isclose(floor_rows[("all", "equalized_odds_difference")], 0.1132, atol=1e-4)
     plt.close("all")

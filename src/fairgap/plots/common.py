@@ -1,8 +1,11 @@
 """Shared look of every figure: seaborn theme, line styles per split, axis labels per metric."""
 
 import matplotlib.ticker as ticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
+
+from ..decomposition import FLOOR_LABEL, floor_value
 
 # The held-out line is dashed, whether it is the test split or the generator's population.
 SPLIT_DASHES = {"train": "", "val": (1, 1), "test": (4, 2), "population": (4, 2)}
@@ -14,6 +17,31 @@ METRIC_LABELS = {
     "accuracy_difference": "accuracy difference",
     "accuracy": "accuracy",
 }
+
+
+# The Bayes floor of the generator (fairgap.data.bayes): thin, dark, dotted, behind the data.
+FLOOR_STYLE = {"color": "0.15", "ls": (0, (1, 1.5)), "lw": 1.0, "zorder": 1.5}
+
+
+def floor_line(ax, floor, disparity: str, vertical: bool = False, note: bool = True):
+    """Draw the Bayes floor of ``disparity`` (``floor``: a ``fairgap.data.bayes.bayes_floor`` table, or None:
+    real data, nothing drawn) on ``ax`` as a horizontal line (``vertical``: where the disparity is the x
+    axis) labelled "Bayes floor (generator)"; ``note`` also writes the label beside the line, for panels
+    without a legend. Returns the line, or None."""
+    if floor is None:
+        return None
+    value = floor_value(floor, disparity)
+    if not np.isfinite(value):
+        return None
+    line = (ax.axvline if vertical else ax.axhline)(value, label=FLOOR_LABEL, **FLOOR_STYLE)
+    if note:
+        if vertical:
+            ax.annotate(FLOOR_LABEL, xy=(value, 0.98), xycoords=ax.get_xaxis_transform(), rotation=90,
+                        ha="right", va="top", fontsize=7, color=FLOOR_STYLE["color"])
+        else:
+            ax.annotate(FLOOR_LABEL, xy=(0.01, value), xycoords=ax.get_yaxis_transform(), ha="left",
+                        va="bottom", fontsize=7, color=FLOOR_STYLE["color"])
+    return line
 
 
 def set_style():

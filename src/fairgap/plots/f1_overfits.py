@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..decomposition import with_floor_rows
 from ..evidence import t_interval
 from ..generalisation import POPULATION, variance_sources
 from ..metrics import check_disparity
-from .common import METRIC_LABELS, SPLIT_DASHES, palette_for, seeds_note, set_style
+from .common import METRIC_LABELS, SPLIT_DASHES, floor_line, palette_for, seeds_note, set_style
 
 POPULATION_MARK = "◆ population, final model"
 
@@ -52,9 +53,11 @@ def _title_splits(data: pd.DataFrame) -> str:
 
 
 def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_difference",
-                      splits=("train", "test"), col_wrap: int = 4):
+                      splits=("train", "test"), col_wrap: int = 4, floor: pd.DataFrame | None = None):
     """F1: per method, the disparity on train (solid) and test (dashed) at every evaluated epoch, and on the
     population at the final epoch (diamond, generated data), mean over seeds with a 95% t-interval.
+    ``floor`` (``fairgap.decomposition.floor_or_none``; None on real data): the Bayes floor of ``disparity``
+    as a dotted line in every panel, and as rows (split "bayes floor") of the data.
     Returns (figure, data)."""
     check_disparity(disparity)
     set_style()
@@ -62,7 +65,10 @@ def fairness_overfits(history: pd.DataFrame, disparity: str = "equalized_odds_di
     fig = _per_method_panels(data, None, disparity.replace("_", " "),
                              f"{METRIC_LABELS.get(disparity, disparity).splitlines()[0]} per epoch: "
                              + _title_splits(data), col_wrap)
-    return fig, data
+    for ax in fig.axes:
+        if ax.get_title():  # the method panels, not an empty slot of the wrapped grid
+            floor_line(ax, floor, disparity)
+    return fig, with_floor_rows(data, floor)
 
 
 def accuracy_per_group(history: pd.DataFrame, splits=("train", "test"), col_wrap: int = 4):

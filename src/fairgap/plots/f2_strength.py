@@ -8,12 +8,14 @@ import pandas as pd
 import seaborn as sns
 
 from ..claims.sweep_rules import targeted
+from ..decomposition import with_floor_rows
 from ..evidence import t_interval
 from ..generalisation import POPULATION, held_out_name, held_out_split
 from ..metrics import check_disparity
 from ..studies.f2_strength import GAIN_MARGIN, leveling_down, operating_weight
 from ..sweep import final_epoch
-from .common import METRIC_LABELS, SPLIT_DASHES, log_axis, palette_for, seeds_note, set_style, test_markers
+from .common import (METRIC_LABELS, SPLIT_DASHES, floor_line, log_axis, palette_for, seeds_note, set_style,
+                     test_markers)
 from .sweep_figures import bands
 
 
@@ -29,10 +31,12 @@ def collapse_panel(ax, collapsed: pd.DataFrame) -> pd.DataFrame:
     return share
 
 
-def constraint_strength(table: pd.DataFrame, disparity: str | None = None):
+def constraint_strength(table: pd.DataFrame, disparity: str | None = None, floor: pd.DataFrame | None = None):
     """F2: per method (rows): the disparity it is judged on (``disparity`` None: the one it targets) on
     train and held-out data, accuracy per group, each group's change in held-out accuracy relative to ERM,
     and the share of seeds collapsed to a constant predictor, against the constraint weight (log axis).
+    ``floor`` (``fairgap.decomposition.floor_or_none``; None on real data): the Bayes floor of each row's
+    disparity as a dotted line in its disparity panel, and as rows (split "bayes floor") of the data.
     Returns (figure, data)."""
     if disparity is not None:
         check_disparity(disparity)
@@ -57,6 +61,7 @@ def constraint_strength(table: pd.DataFrame, disparity: str | None = None):
         for split, dash in zip(splits, ("-", "--")):
             level = erm[(erm.metric == metric) & (erm.group == "all") & (erm.split == split)].value.mean()
             row[0].axhline(level, color="grey", ls=dash, lw=1, label=f"ERM {split}")
+        floor_line(row[0], floor, metric, note=False)  # named in the legend
         row[0].set(title=f"{method}: {METRIC_LABELS.get(metric, metric)}", ylabel=metric.replace("_", " "))
         row[0].legend(fontsize=8)
 
@@ -92,4 +97,4 @@ def constraint_strength(table: pd.DataFrame, disparity: str | None = None):
                  f"(ERM: grey lines); {seeds_note(n)} per point,\n{bands(table)}", y=1.02)
     fig.tight_layout()
     data = pd.concat(frames, ignore_index=True).drop(columns=["change", "erm_accuracy"], errors="ignore")
-    return fig, data
+    return fig, with_floor_rows(data, floor)

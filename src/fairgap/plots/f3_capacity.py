@@ -7,7 +7,9 @@ import pandas as pd
 from .sweep_figures import versus
 
 
-def model_capacity(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """F3: ``versus`` the trainable parameters of each width. Returns (figure, data)."""
+def model_capacity(table: pd.DataFrame, disparity: str = "equalized_odds_difference",
+                   floor: pd.DataFrame | None = None):
+    """F3: ``versus`` the trainable parameters of each width; ``floor``: the Bayes floor of the generator
+    (``fairgap.decomposition.floor_or_none``; None on real data). Returns (figure, data)."""
     return versus(table, x="parameters", xlabel="trainable parameters (log scale)", disparity=disparity,
-                  title="Train-test fairness gap against model size")
+                  title="Train-test fairness gap against model size", floor=floor)

@@ -7,7 +7,9 @@ import pandas as pd
 from .sweep_figures import versus
 
 
-def training_set_size(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
-    """F4: ``versus`` the number of training examples. Returns (figure, data)."""
+def training_set_size(table: pd.DataFrame, disparity: str = "equalized_odds_difference",
+                      floor: pd.DataFrame | None = None):
+    """F4: ``versus`` the number of training examples; ``floor``: the Bayes floor of the generator
+    (``fairgap.decomposition.floor_or_none``; None on real data). Returns (figure, data)."""
     return versus(table, x="n_train", xlabel="training examples (log scale)", disparity=disparity,
-                  title="Train-test fairness gap against training-set size")
+                  title="Train-test fairness gap against training-set size", floor=floor)

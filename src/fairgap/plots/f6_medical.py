@@ -6,11 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..decomposition import FLOOR_LABEL, with_floor_rows
 from ..evidence import t_interval
 from ..generalisation import held_out_split, variance_sources
-from .common import seeds_note, set_style
+from .common import FLOOR_STYLE, floor_line, seeds_note, set_style
 
 SPLIT_COLORS = {"train": "#9ecae1", "test": "#4292c6", "population": "#08306b"}
 
@@ -21,14 +23,17 @@ def _group_palette(groups) -> dict:
 
 
 def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, reference: str = "ERM",
-                      threshold_note: str = "threshold chosen on validation"):
+                      threshold_note: str = "threshold chosen on validation", floor: pd.DataFrame | None = None):
     """F6, four panels: AUC per group on train; AUC per group on the held-out patients (the population
     where the runs have one, else test); the TPR gap at each run's validation-chosen threshold on train,
     test and the population; each group's held-out AUC minus the reference's (ERM), with two 95%
     intervals: over seeds (black) and over held-out patients (grey).
 
     ``table`` is ``fairgap.studies.f6_medical.score_table``'s output, ``changes``
-    ``fairgap.studies.f6_medical.consequences``'s.
+    ``fairgap.studies.f6_medical.consequences``'s. ``floor`` (``fairgap.decomposition.floor_or_none``; None
+    on real data): the TPR gap (equal opportunity difference) of the Bayes-optimal classifier of the
+    generator, a dotted line in the TPR gap panel and rows (split "bayes floor", panel "Bayes floor
+    (generator)") of the data; it uses the Bayes rule's own threshold, not the validation-chosen one.
     Bars are means over seeds, whiskers 95% Student-t intervals over seeds (zero width with one
     seed); the title states n.
     Returns (figure, the tidy table it draws, with a ``panel`` column).
@@ -60,6 +65,7 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
     axes[2].set_title(f"TPR gap between groups\n({threshold_note})")
     axes[2].set_ylabel("equal opportunity difference\n(largest minus smallest group TPR)")
     axes[2].set_ylim(bottom=0)
+    floored = floor_line(axes[2], floor, "equal_opportunity_difference", note=False) is not None  # in the legend
 
     ax = axes[3]
     changes = changes if changes is not None else pd.DataFrame(columns=["method", "group", "metric", "change"])
@@ -91,13 +97,15 @@ def medical_diagnosis(table: pd.DataFrame, changes: pd.DataFrame | None = None, 
             label.set_horizontalalignment("right")
     handles = [Patch(color=palette[g], label=f"group: {g}") for g in groups]
     handles += [Patch(color=SPLIT_COLORS[s], label=f"TPR gap, {s}") for s in splits]
+    if floored:
+        handles.append(Line2D([], [], label=FLOOR_LABEL, **{k: v for k, v in FLOOR_STYLE.items() if k != "zorder"}))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04))
     n = seeds_note(table.groupby("method").seed.nunique())
     fig.suptitle(f"F6: per-group AUC and TPR gap on the training and the {held} patients\n"
                  f"mean and 95% Student-t interval over seeds; {variance_sources(table)} ({n})", y=1.04)
     fig.tight_layout(rect=(0, 0.06, 1, 1), w_pad=2.5)
     data = pd.concat(drawn, ignore_index=True) if drawn else pd.DataFrame()
-    return fig, data
+    return fig, with_floor_rows(data, floor, panel=FLOOR_LABEL)
 
 
 def xray_examples(dataset, split: str = "train", per_cell: int = 6, seed: int = 0):

@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from ..decomposition import FLOOR_LABEL, floor_value
 from ..studies.f7_remedies import held_out_summary
 from ..generalisation import POPULATION, TEST, held_out_name, held_out_split, variance_sources
 from ..metrics import check_disparity
 from ..remedies import CONTROL
-from .common import METRIC_LABELS, seeds_note, set_style
+from .common import METRIC_LABELS, floor_line, seeds_note, set_style
 
 
 def _interval(row: pd.Series, column: str) -> np.ndarray:
@@ -19,13 +20,34 @@ def _interval(row: pd.Series, column: str) -> np.ndarray:
     return np.clip([[row[column] - row[f"{column} ci_low"]], [row[f"{column} ci_high"] - row[column]]], 0, None)
 
 
-def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
+def floor_row(summary: pd.DataFrame, floor: pd.DataFrame | None, held: str, disparity: str) -> pd.DataFrame:
+    """``summary`` with the Bayes floor as a last row (label "Bayes floor (generator)"): its ``held``
+    disparity, accuracy overall and per group where ``summary`` has the column; not on the Pareto front
+    (it is no remedy); no seeds. ``summary`` itself without a floor."""
+    if floor is None:
+        return summary
+    row = {"label": FLOOR_LABEL, f"{held} {disparity}": floor_value(floor, disparity),
+           f"{held} accuracy": float(floor.loc["all", "accuracy"]), "pareto": False, "reaches front": False}
+    row.update({f"{held} accuracy {g}": float(floor.loc[g, "accuracy"]) for g in floor.index
+                if f"{held} accuracy {g}" in summary.columns})
+    out = pd.concat([summary, pd.DataFrame([row])], ignore_index=True)
+    for column, dtype in summary.dtypes.items():
+        if pd.api.types.is_integer_dtype(dtype):
+            out[column] = out[column].astype("Int64")
+        elif pd.api.types.is_bool_dtype(dtype):
+            out[column] = out[column].astype(bool)
+    return out
+
+
+def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference", floor: pd.DataFrame | None = None):
     """Means over seeds of the held-out disparity and accuracy (``held_out_split``: the population for
     generated data, the test split for real data) with 95% Student-t intervals over seeds in both
     directions; the Pareto front of the means (lower disparity, higher accuracy) is joined by a line and
     its points are filled; a remedy whose intervals reach the front is marked in the legend; the control
     (constrained, trained on train + validation) is a square. Where the held-out split is the population,
-    each remedy's mean on the finite test split is a hollow diamond joined to its population mean."""
+    each remedy's mean on the finite test split is a hollow diamond joined to its population mean.
+    ``floor`` (``fairgap.decomposition.floor_or_none``; None on real data): the Bayes floor of ``disparity``,
+    a vertical dotted line (the disparity is the x axis) and a last row of the summary returned."""
     check_disparity(disparity)
     set_style()
     summary = held_out_summary(table, disparity).reset_index()
@@ -46,7 +68,9 @@ def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
             ax.plot(tx, ty, "D", ms=5, color=colour, mfc="none")
     front = summary[summary.pareto].sort_values(x)
     front_line, = ax.plot(front[x], front[y], color="black", lw=1, ls=":", label="Pareto front (of the means)")
-    handles = [h for h in ax.get_legend_handles_labels()[0] if h is not front_line] + [front_line]
+    floor_drawn = floor_line(ax, floor, disparity, vertical=True)  # also written along it: the front is dotted too
+    handles = [h for h in ax.get_legend_handles_labels()[0] if h not in (front_line, floor_drawn)] + [front_line]
+    handles += [floor_drawn] if floor_drawn is not None else []
     if held == POPULATION:
         handles.append(Line2D([], [], marker="D", ms=5, color="grey", mfc="none", ls="none",
                               label="mean on the finite test split (same runs)"))
@@ -56,4 +80,4 @@ def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference"):
                  f"{variance_sources(table)}")
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9)
     fig.tight_layout()
-    return fig, summary
+    return fig, floor_row(summary, floor, held, disparity)

@@ -10,11 +10,13 @@ import pandas as pd
 import seaborn as sns
 
 from ..claims.sweep_rules import per_run
+from ..decomposition import with_floor_rows
 from ..evidence import t_interval
 from ..generalisation import POPULATION, held_out_name, held_out_split, variance_sources
 from ..sweep import final_epoch
 from ..metrics import check_disparity
-from .common import METRIC_LABELS, SPLIT_DASHES, TEST_MARKERS, log_axis, palette_for, seeds_note, set_style, test_markers
+from .common import (METRIC_LABELS, SPLIT_DASHES, TEST_MARKERS, floor_line, log_axis, palette_for, seeds_note,
+                     set_style, test_markers)
 
 
 def bands(table: pd.DataFrame) -> str:
@@ -25,9 +27,12 @@ def bands(table: pd.DataFrame) -> str:
     return f"bands: 95% Student-t interval over seeds ({variance_sources(table)}); {line}"
 
 
-def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized_odds_difference", title: str = ""):
+def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized_odds_difference", title: str = "",
+           floor: pd.DataFrame | None = None):
     """F3/F4: accuracy and disparity on train and held-out data, and the held-out − train disparity gap,
-    against ``x`` (the test split as hollow markers where the held-out line is the population's)."""
+    against ``x`` (the test split as hollow markers where the held-out line is the population's).
+    ``floor`` (``fairgap.decomposition.floor_or_none``; None on real data): the Bayes floor of ``disparity``
+    as a dotted line in the disparity panel, and as rows (split "bayes floor") of the data."""
     check_disparity(disparity)
     set_style()
     final = final_epoch(table)
@@ -51,6 +56,7 @@ def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized
             test_markers(ax, frame, x, hue="label", palette=palette)
     axes[0].set(title="accuracy", ylabel="accuracy", ylim=(None, 1.01))
     axes[1].set(title=METRIC_LABELS.get(disparity, disparity), ylabel=disparity.replace("_", " "))
+    floor_line(axes[1], floor, disparity)
     axes[2].axhline(0, color="black", lw=0.8)
     axes[2].set(title=f"train-{name} disparity gap ({name} − train)", ylabel=f"{disparity.replace('_', ' ')} gap")
     for ax in axes:
@@ -62,4 +68,4 @@ def versus(table: pd.DataFrame, x: str, xlabel: str, disparity: str = "equalized
     fig.tight_layout()
     gap_rows = gaps.drop(columns=["train", "test", "held_out", "gap"], errors="ignore").assign(metric=f"{disparity}_gap")
     data = pd.concat([acc, disp, gap_rows], ignore_index=True)
-    return fig, data
+    return fig, with_floor_rows(data, floor)
