@@ -370,13 +370,22 @@ class _ImageSplitter:
 
 # --- the runner: every model on every source and seed ---
 
-def parse_models(models: dict[str, dict], profile: str) -> dict[str, ModelSpec]:
+class Models(dict):
+    """Labelled specs (label -> ModelSpec) that remember the profile they were parsed for: ``run_tasks``
+    shows a progress bar for them unless it is the smoke profile."""
+
+    def __init__(self, *args, profile: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.profile = profile
+
+
+def parse_models(models: dict[str, dict], profile: str) -> Models:
     """Labelled specs; on the smoke profile MLPs and reductions are shrunk (``SHRINK``: width, steps,
     iterations) unless a spec sets those keys itself, so that CI stays fast."""
     from .paths import check_profile
 
     shrink = SHRINK[check_profile(profile)]
-    parsed = {}
+    parsed = Models(profile=profile)
     for label, spec in models.items():
         kinds = [k for k in ("mlp",) if spec.get("model") == k] + (["reduction"] if spec.get("reduction") else [])
         for kind in kinds:
@@ -425,13 +434,17 @@ def image_task(profile: str, n_train: int, n_components: int, dataset: str | Non
 
 
 def run_tasks(tasks: list[tuple], labelled: dict[str, ModelSpec], seeds: list[int], executor: str = "sequential",
-              workers: int | None = None, progress: bool = False) -> list[pd.DataFrame]:
+              workers: int | None = None, progress: bool | None = None) -> list[pd.DataFrame]:
     """Every model of ``labelled`` (those whose ``sources`` allow it) on every task (table_task / image_task)
     and seed, each fit loaded from its cache entry or fitted (``ClassicalFit``), scheduled by
     ``fairgap.sweep.train_pending`` on ``executor`` ("auto", "sequential", "processes", "dask" or a Dask
     scheduler address). Returns one tidy frame (RESULT_COLUMNS) per (source, seed), its models in
-    ``labelled``'s order."""
+    ``labelled``'s order. ``progress`` None: a progress bar unless ``labelled`` was parsed for the smoke
+    profile (``parse_models``; a plain dict: none)."""
     from .sweep import train_pending
+
+    if progress is None:
+        progress = getattr(labelled, "profile", None) not in (None, "smoke")
 
     jobs = [({"source": source, "seed": seed, "model": label}, ClassicalFit(spec, describe, seed, splitter))
             for source, splitter, describe in tasks for seed in seeds   # grouped by split: see _split_of

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .paths import NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir, project_root
+from .progress import watch
 from .report import SUMMARY_FILE, ReportError, read_summary
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI parser rfc3987_syntax
@@ -34,6 +35,7 @@ from .report import SUMMARY_FILE, ReportError, read_summary
 sys.modules.setdefault("rfc3987_syntax", None)
 
 KERNEL_NAME = "fairgap"
+PROGRESS_PREFIX = "progress-"  # the report of the notebook running, beside its executed copy
 
 
 @dataclass
@@ -103,8 +105,11 @@ def run_notebook(path: Path, profile: str, parameters: dict, output_dir: Path, k
     os.environ[NOTEBOOK_VARIABLE] = path.stem  # the kernel and its workers inherit it (io.write_timing)
     output_dir.mkdir(parents=True, exist_ok=True)
     outcome = NotebookOutcome(path.stem, "ok", 0.0)
+    # Runs done, time so far and left, printed every 30 s or less often (fairgap.progress); the smoke profile is quiet.
+    report = output_dir / f"{PROGRESS_PREFIX}{path.stem}.json"
     try:
-        with tempfile.TemporaryDirectory(prefix="fairgap-kernel-") as sockets:
+        with tempfile.TemporaryDirectory(prefix="fairgap-kernel-") as sockets, \
+                watch(report, path.stem, enabled=profile != "smoke"):
             papermill.execute_notebook(str(path), str(output_dir / path.name),
                                        parameters={"profile": profile, **parameters}, kernel_name=kernel,
                                        cwd=str(path.parent), progress_bar=False, config=kernel_config(sockets))

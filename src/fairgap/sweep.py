@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .paths import available_cores, data_dir, results_dir
+from .progress import track
 from .train import SELECTION, RunConfig, data_seed_of, export_entry, import_entry, load_cached, run, run_folder
 
 EXECUTORS = ("auto", "sequential", "processes", "dask")
@@ -130,30 +131,35 @@ def train_pending(jobs: list[tuple], load, train_one, worker, folder, executor: 
     if executor not in EXECUTORS and address is None:
         raise ValueError(f"Unknown executor {executor!r}. Valid executors: {', '.join(EXECUTORS)}, or a Dask "
                          "scheduler address such as 'tcp://host:8786'.")
-    todo = list({config.key(): (labels, config) for labels, config in jobs if load(config) is None}.values())
+    todo, cached = {}, {}
+    for labels, config in jobs:
+        key = config.key()
+        if key not in todo and key not in cached:
+            (cached if load(config) is not None else todo)[key] = (labels, config)
+    todo = list(todo.values())
+    threads = max([config.threads for _, config in todo] or [1])
+    workers = min(workers or max(1, available_cores() // threads), max(1, len(todo)))
+    # The bar (tqdm, where asked for) and run_all.sh's progress report (fairgap.progress, where it asks for one)
+    # count distinct runs, as they are trained.
+    bar = track(len(todo) + len(cached), len(cached), workers, bar=progress and bool(todo), desc=desc,
+                cached_folders=lambda: (folder(config) for _, config in cached.values()))
     if not todo:
+        bar.close()
         return
-    threads = max(config.threads for _, config in todo)
-    workers = min(workers or max(1, available_cores() // threads), len(todo))
     if address is not None or client is not None:
         executor = "dask"
     elif executor == "auto":
         executor = "processes" if workers > 1 and len(todo) > 1 else "sequential"
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc)
     try:
         if executor == "sequential":
             for _, config in todo:
-                train_one(config)
-                bar and bar.update()
+                bar.timed(train_one, config)
         elif executor == "processes":
             run_in_processes(worker, [(labels, _payload(config)) for labels, config in todo], workers, bar)
         else:
             _run_dask(worker, folder, load, todo, workers, bar, client, address)
     finally:
-        bar and bar.close()
+        bar.close()
 
 
 def _payload(config) -> tuple:
