@@ -188,23 +188,25 @@ def test_a_spec_can_carry_its_own_seeds_and_they_stay_out_of_the_labels():
 
 
 def test_a_settings_seeds_follow_the_setting_not_its_label():
-    from fairgap.claims.primary import EO_WEIGHT, FAIRALM_ETA, PRIMARY_SEEDS, seeds_for
+    from fairgap.claims.primary import EO_WEIGHT, EOPP_WEIGHT, PRIMARY_SEEDS, seeds_for
 
-    fairalm = {"method": "fairalm", "eta": FAIRALM_ETA, "warmup_epochs": 2}
+    eopp = {"method": "equal_opportunity_penalty", "weight": EOPP_WEIGHT, "warmup_epochs": 2}
     primary, other = list(range(10)), [0, 1, 2]
     # Renaming a label changes nothing: the same spec under any label gets the primary seeds.
-    for label in ("FairALM", "FairALM (renamed)", "anything"):
-        assert seeds_for("01_fairness_overfits", {"label": label, **fairalm}, other, primary) == primary
-    # A different setting under the primary's old label does not inherit them.
-    assert seeds_for("01_fairness_overfits", {"label": "FairALM", **fairalm, "eta": 0.3}, other, primary) == other
+    for label in (f"EOpp penalty λ={EOPP_WEIGHT:g}", "EOpp (renamed)", "anything"):
+        assert seeds_for("06_medical_diagnosis", {"label": label, **eopp}, other, primary) == primary
+    # A different setting under the primary's label does not inherit them.
+    assert seeds_for("06_medical_diagnosis", {"label": f"EOpp penalty λ={EOPP_WEIGHT:g}", **eopp, "weight": 3.0},
+                     other, primary) == other
     # Every listed setting is matched exactly (an extra parameter makes another setting).
     eo = {"method": "equalized_odds_max_penalty", "weight": EO_WEIGHT, "warmup_epochs": 2}
     assert seeds_for("02_constraint_strength", eo, other, primary) == primary
     assert seeds_for("02_constraint_strength", {**eo, "weight": 1.0}, other, primary) == other
     assert seeds_for("07_remedies", {**eo, "weight_decay": 0.3}, other, primary) == other
+    assert seeds_for("01_fairness_overfits", eo, other, primary) == other   # notebook 01 declares no primary
     assert all(isinstance(s, dict) for settings in PRIMARY_SEEDS.values() for s in settings)
     with pytest.raises(TypeError, match="spec"):
-        seeds_for("01_fairness_overfits", "FairALM", other, primary)
+        seeds_for("06_medical_diagnosis", "EOpp penalty λ=1", other, primary)
 
 
 def test_notebook_06_runs_its_primary_methods_at_the_primary_seeds():

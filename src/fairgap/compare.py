@@ -53,6 +53,11 @@ def _chances(row) -> tuple[float, float]:
     crit = t.ppf(0.975, n - 1)
     se = (row["upper_reference"] - row["lower_reference"]) / (2 * crit)
     outside = 2 * (1 - t.cdf(crit / np.sqrt(2), n - 1))
+    if row["direction"] == "within":  # both ends inside ±null: the replication's mean within null − crit·se of 0
+        margin, estimate = abs(row["null"]), row["estimate_reference"]
+        shown = max(0.0, float(t.cdf((margin - crit * se - estimate) / se, n - 1)
+                               - t.cdf((-margin + crit * se - estimate) / se, n - 1)))
+        return float(outside), (1 - shown) if row["verdict_reference"] == "shown" else shown
     sign = 1.0 if row["direction"] == ">" else -1.0
     shown = float(nct.sf(crit, n - 1, sign * (row["estimate_reference"] - row["null"]) / se))
     return float(outside), (1 - shown) if row["verdict_reference"] == "shown" else shown
