@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 TOLERANCE = 0.05        # the largest mean train disparity at which a method "meets its constraint"
-ACCURACY_MARGIN = 0.10  # the most mean train accuracy a method may lose against ERM (more: it has stopped learning the task)
+# The most mean train accuracy a method may lose against ERM: more, and it has stopped learning the task.
+ACCURACY_MARGIN = 0.10
 COLLAPSE_SHARE = 0.5    # a weight at which this share of seeds (or more) collapses is out
 
 RULE = (f"The operating point of a method is the weight, from its study's grid, with the lowest mean validation "
@@ -75,7 +76,8 @@ def choose(runs: pd.DataFrame, erm_train_accuracy: float, tolerance: float = TOL
         if row.collapsed >= COLLAPSE_SHARE:
             reasons[float(weight)] = f"collapses ({numbers})"
         elif row.train_accuracy < erm_train_accuracy - accuracy_margin:
-            reasons[float(weight)] = f"train accuracy more than {accuracy_margin} below ERM's {erm_train_accuracy:.3f} ({numbers})"
+            reasons[float(weight)] = (f"train accuracy more than {accuracy_margin} below ERM's "
+                                      f"{erm_train_accuracy:.3f} ({numbers})")
         elif row.train > tolerance:
             reasons[float(weight)] = f"misses its constraint on the training set ({numbers})"
         else:

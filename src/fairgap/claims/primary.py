@@ -119,11 +119,15 @@ DECLARED: dict[str, tuple[Primary, ...]] = {
                 "estimate −0.083 [−0.138, −0.028], SD 0.0446 (n = 5): the benefit was larger with 250 faces", 9),
     ),
     "05_face_verification": (
-        Primary(f"loss-gap penalty, w={LOSS_GAP_WEIGHT:g}: TAR@0.001 gap reduction vs the margin loss is larger on new photos",
+        Primary(f"loss-gap penalty, w={LOSS_GAP_WEIGHT:g}: TAR@0.01 gap reduction vs the margin loss is larger on new "
+                "photos",
                 "F5 (c): at a weight that still verifies its training identities, is the group-gap reduction larger on "
                 "new photos of the training identities than on unseen identities?",
-                OPERATING + " (verification: TAR@0.001 on new photos of training identities within the accuracy margin "
-                "of the margin loss's)", f"w = {LOSS_GAP_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0),
+                OPERATING + " (verification: the groups' mean TAR@0.01 on new photos of the training identities in place "
+                "of train accuracy, the TAR@0.01 gap on the training photos as the constraint, on new photos as the "
+                "validation disparity; collapse: EER on new photos ≥ 0.4)",
+                f"w = {LOSS_GAP_WEIGHT:g} (of 0.1, 0.3 and 1: w = 1 loses 0.37 of TAR@0.01 on new photos)", 0.0, 10,
+                PILOT_SEEDS, "estimate −0.060 [−0.201, 0.081], SD 0.1134 (n = 5)", 43),
     ),
     "06_medical_diagnosis": (
         Primary(f"EOpp penalty λ={EOPP_WEIGHT:g}: {HELD_OUT} TPR gap − ERM's > −{MARGIN}",
@@ -136,12 +140,12 @@ DECLARED: dict[str, tuple[Primary, ...]] = {
         Primary(f"+ early stopping on val disparity: lower {HELD_OUT} disparity than control",
                 "F7 (d): does early stopping on validation disparity beat the constrained network trained on the same "
                 "train + validation data?", "the constrained network at notebook 02's operating point",
-                f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0,
+                f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "estimate +0.064 [−0.094, 0.222], SD 0.1271 (n = 5)", 53,
                 seen="committed estimate at λ = 0.3 against the control: +0.071 [0.001, 0.141]"),
         Primary(f"+ fairness term on held-out data: lower {HELD_OUT} disparity than control",
                 "F7 (d): does a fairness term on held-out data beat the constrained network trained on the same "
                 "train + validation data?", "the constrained network at notebook 02's operating point",
-                f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "TBD", 0,
+                f"λ = {EO_WEIGHT}", 0.0, 10, PILOT_SEEDS, "estimate +0.111 [−0.061, 0.282], SD 0.1381 (n = 5)", 62,
                 seen="committed estimate at λ = 0.3 against the control: +0.038 [−0.022, 0.097]"),
     ),
     "08_capacity_not_family": (

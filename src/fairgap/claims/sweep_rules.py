@@ -207,6 +207,7 @@ def benefit_sentence(runs: pd.DataFrame, claims: pd.DataFrame, label: str, axis:
     per_value = "; ".join(f"{value:g}: {benefit(runs, label, axis, value).mean():.2f}"
                           for value in sorted(runs[axis].unique()))
     row = find(claims, f"{label}: {held} benefit over ERM at the {first_end}")
-    return (f" What it buys on the {held} over ERM (ERM's disparity minus its own, same seed), per {axis.replace('n_train', 'training-set size')}: "
+    axis_name = axis.replace("n_train", "training-set size")
+    return (f" What it buys on the {held} over ERM (ERM's disparity minus its own, same seed), per {axis_name}: "
             f"{per_value}. " + said(row, f"The benefit is larger at the {first_end}",
                                     f"A larger benefit at the {first_end} is not shown") + ".")
