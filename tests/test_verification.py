@@ -287,7 +287,7 @@ def test_profiles_keep_their_data_unless_the_dataset_changes():
         [("loss_gap", LOSS_GAP_WEIGHT, s) for s in range(3)]
     assert [k for k in more if k[:2] == ("loss_gap", other)] == [("loss_gap", other, 0)]
     assert fv.headline_weights("default", {"loss_gap": [0.1, 0.3, 1.0], "adversarial": [2.0]}) == \
-        {"loss_gap": 0.3, "adversarial": 2.0}
+        {"loss_gap": LOSS_GAP_WEIGHT, "adversarial": 2.0}   # the headline is the operating point
     for profile in ("smoke", "default", "paper"):
         fv.base_config(profile)
 

@@ -15,10 +15,12 @@ from ..studies.f9_ablation import ablation_runs, benefit, settings_of
 from .common import palette_for, seeds_note, set_style
 
 SEED_DOTS = 5  # draw each seed as a dot when a point rests on at most this many
+BARS_FROM = 4  # and its t-interval only from this many: with 3 seeds the band leaves the metric's range (DESIGN)
 
 
 def _points(ax, frame: pd.DataFrame, settings: list[str], labels: list[str], palette: dict, width: float = 0.5) -> None:
-    """Per setting (x) and label (dodged): the mean over seeds, its 95% t-interval as a bar, the seeds as dots."""
+    """Per setting (x) and label (dodged): the mean over seeds, the seeds as dots (up to ``SEED_DOTS``), and the
+    95% t-interval as a bar from ``BARS_FROM`` seeds on."""
     offsets = np.linspace(-width / 2, width / 2, len(labels)) if len(labels) > 1 else np.zeros(1)
     rng = np.random.default_rng(0)  # the dots' horizontal jitter only
     for offset, label in zip(offsets, labels):
@@ -27,7 +29,7 @@ def _points(ax, frame: pd.DataFrame, settings: list[str], labels: list[str], pal
             if not len(values):
                 continue
             mean, (low, high) = values.mean(), t_interval(values)
-            error = None if np.isnan(low) else [[mean - low], [high - mean]]
+            error = None if np.isnan(low) or len(values) < BARS_FROM else [[mean - low], [high - mean]]
             ax.errorbar([i + offset], [mean], yerr=error, fmt="o", ms=7, capsize=4, color=palette[label],
                         label=label if i == 0 else "_nolegend_", zorder=3)
             if len(values) <= SEED_DOTS:
@@ -70,8 +72,9 @@ def what_drives_the_gap(table: pd.DataFrame, floors: pd.DataFrame, disparity: st
     axes[0].legend(fontsize=8)
     n = runs.groupby(["setting", "label"]).seed.nunique()
     fig.suptitle("What drives the gap: each difference between the faces' groups equalised in turn; "
-                 f"{seeds_note(n)} per point (dots: the seeds),\nbars: 95% Student-t interval over seeds "
-                 f"({variance_sources(table)}); black line: the setting's Bayes floor", y=1.06)
+                 f"{seeds_note(n)} per point (large marker: their mean; dots: the seeds; from {BARS_FROM} seeds a bar: "
+                 f"the 95% Student-t interval);\n{variance_sources(table)}; black line: the setting's "
+                 "Bayes floor", y=1.06)
     fig.tight_layout()
     columns = ["setting", "label", "seed", "quantity", "value"]
     floor_rows = pd.DataFrame({"setting": settings, "label": "Bayes floor", "seed": np.nan,
