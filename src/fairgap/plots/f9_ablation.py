@@ -69,7 +69,8 @@ def what_drives_the_gap(table: pd.DataFrame, floors: pd.DataFrame, disparity: st
         ax.set_xticks(range(len(settings)), settings, rotation=25, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.6, len(settings) - 0.4)
         ax.set_xlabel("")
-    axes[0].legend(fontsize=8)
+    handles, names = axes[0].get_legend_handles_labels()  # below the panels: inside, it hid the first floors
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=9, bbox_to_anchor=(0.5, -0.08))
     n = runs.groupby(["setting", "label"]).seed.nunique()
     fig.suptitle("What drives the gap: each difference between the faces' groups equalised in turn; "
                  f"{seeds_note(n)} per point (large marker: their mean; dots: the seeds; from {BARS_FROM} seeds a bar: "
