@@ -90,7 +90,8 @@ DECLARED: dict[str, tuple[Primary, ...]] = {
         Primary("faces: MLP + EO penalty's gap exceeds logistic regression + EG (EO)'s",
                 "F0 on the generated faces, against fairlearn's exponentiated gradient",
                 FIXED_ENDS, "MLP under the EO penalty at weight 1; logistic regression under EG (EO)", 0.0, 10,
-                SPLIT_PILOT_SEEDS, "estimate +0.163 [0.145, 0.182], SD 0.0259 (n = 10 splits)", 5, seen="committed estimate 0.154 [0.111, 0.197]"),
+                SPLIT_PILOT_SEEDS, "estimate +0.163 [0.145, 0.182], SD 0.0259 (n = 10 splits)", 5,
+                seen="committed estimate 0.154 [0.111, 0.197]"),
     ),
     # Notebook 01 declares none. FairALM, its former primary, fails the operating-point rule on the pilot: at
     # η = 0.03 and 0.1 it misses its constraint on the training set (train disparity 0.075 and 0.132 > 0.05), at
@@ -119,7 +120,8 @@ DECLARED: dict[str, tuple[Primary, ...]] = {
                 "estimate +0.318 [0.119, 0.516], SD 0.1599 (n = 5; at width 0.0625 +0.127 [−0.015, 0.269])", 83),
     ),
     "04_training_set_size": (
-        Primary(f"EO penalty λ={EO_WEIGHT:g}: {HELD_OUT} benefit over ERM at the largest training set − at the smallest > 0",
+        Primary(f"EO penalty λ={EO_WEIGHT:g}: {HELD_OUT} benefit over ERM at the largest training set − at the smallest "
+                "> 0",
                 "F4 (a): does the constraint's population benefit over ERM grow with training data?",
                 FIXED_ENDS + "; the weight from notebook 02's operating point",
                 f"{SIZE_ENDS[0]:,} and {SIZE_ENDS[1]:,} faces; λ = {EO_WEIGHT}",
@@ -160,18 +162,21 @@ DECLARED: dict[str, tuple[Primary, ...]] = {
         Primary("adult: the gap rises with training accuracy",
                 "F8: is the gap about training fit? (the MLP's gap against its training accuracy, network and "
                 "constraint held fixed)", FIXED_ENDS, "the MLP's widths and epochs of the study", 0.0, 10,
-                SPLIT_PILOT_SEEDS, "estimate +0.375 [0.287, 0.464], SD 0.1236 (n = 10 splits)", 50, seen="committed slope 0.301 [0.228, 0.374]"),
+                SPLIT_PILOT_SEEDS, "estimate +0.375 [0.287, 0.464], SD 0.1236 (n = 10 splits)", 50,
+                seen="committed slope 0.301 [0.228, 0.374]"),
         Primary("adult: being a network changes the gap by less than ±0.02",
                 "F8 (e): at equal training accuracy, is the network's gap equivalent to the other families' within "
                 "±0.02 (two one-sided tests)?", FIXED_ENDS, "every family along its capacity knob", 0.02, 10,
-                SPLIT_PILOT_SEEDS, "estimate −0.058 [−0.066, −0.049], SD 0.0118 (n = 10 splits): outside ±0.02, the network's gap the smaller", 6, seen="committed estimate −0.047 [−0.064, −0.031]"),
+                SPLIT_PILOT_SEEDS, "estimate −0.058 [−0.066, −0.049], SD 0.0118 (n = 10 splits): outside ±0.02, the "
+                "network's gap the smaller", 6, seen="committed estimate −0.047 [−0.064, −0.031]"),
     ),
 }
 
 # Notebook 09 declares none yet: its ablation runs 3 seeds per setting and had no pilot.
 DECLARED["09_what_drives_the_gap"] = ()
 
-PRIMARY: dict[str, tuple[str, ...]] = {notebook: tuple(p.prefix for p in claims) for notebook, claims in DECLARED.items()}
+PRIMARY: dict[str, tuple[str, ...]] = {notebook: tuple(p.prefix for p in claims)
+                                       for notebook, claims in DECLARED.items()}
 
 # The settings that run at the profile's primary seeds (10 in the default profile), keyed by the setting:
 # its method and the parameters that make it (as a notebook's spec gives them, axis values included).
@@ -179,7 +184,8 @@ PRIMARY: dict[str, tuple[str, ...]] = {notebook: tuple(p.prefix for p in claims)
 _EO = {"method": "equalized_odds_max_penalty", "weight": EO_WEIGHT, "warmup_epochs": 2}
 PRIMARY_SEEDS: dict[str, tuple[dict, ...]] = {
     "02_constraint_strength": ({"method": "erm"}, _EO),
-    "03_model_capacity": tuple({**spec, "width": width} for spec in ({"method": "erm"}, _EO) for width in CAPACITY_WIDTHS),
+    "03_model_capacity": tuple({**spec, "width": width} for spec in ({"method": "erm"}, _EO)
+                               for width in CAPACITY_WIDTHS),
     "04_training_set_size": tuple({**spec, "n_train": size} for spec in ({"method": "erm"}, _EO) for size in SIZE_ENDS),
     "05_face_verification": ({"method": "none", "weight": 0.0}, {"method": "loss_gap", "weight": LOSS_GAP_WEIGHT}),
     "06_medical_diagnosis": ({"method": "erm"}, {"method": "equal_opportunity_penalty", "weight": EOPP_WEIGHT,
@@ -192,7 +198,8 @@ _NOT_A_SETTING = ("label", "seeds", "seed")
 
 
 def _same(a, b) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
+    if numbers:
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     return a == b
 
