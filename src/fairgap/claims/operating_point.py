@@ -45,15 +45,10 @@ RULE = (f"The operating point of a method is the weight, from its study's grid, 
 @dataclass(frozen=True)
 class Choice:
     """The rule's outcome: the chosen ``weight`` (None when no weight qualifies), and per weight why it was
-    kept or dropped (``reasons``), with the numbers the rule read (``table``)."""
+    kept or dropped, with the numbers the rule read (``reasons``)."""
 
     weight: float | None
     reasons: dict
-    table: pd.DataFrame
-
-    @property
-    def meets_constraint(self) -> bool:
-        return self.weight is not None
 
     def why(self) -> str:
         """The rule's outcome in words, one clause per weight."""
@@ -81,10 +76,16 @@ def choose(runs: pd.DataFrame, erm_train_accuracy: float, tolerance: float = TOL
         elif row.train_accuracy < erm_train_accuracy - accuracy_margin:
             reasons[float(weight)] = (f"train accuracy more than {accuracy_margin} below ERM's "
                                       f"{erm_train_accuracy:.3f} ({numbers})")
-        elif row.train > tolerance:
+        elif not meets_constraint(row.train, tolerance):
             reasons[float(weight)] = f"misses its constraint on the training set ({numbers})"
         else:
             reasons[float(weight)] = f"qualifies ({numbers})"
             kept.append((row.val, float(weight)))
     weight = min(kept)[1] if kept else None  # lowest validation disparity; ties go to the weaker weight
-    return Choice(weight, reasons, means.reset_index())
+    return Choice(weight, reasons)
+
+
+def meets_constraint(train_disparity: float, tolerance: float = TOLERANCE) -> bool:
+    """Whether a method meets its constraint on the training set: its mean train disparity is at most
+    ``tolerance``. The one test of it, in the rule and wherever a study checks a method before comparing it."""
+    return train_disparity <= tolerance

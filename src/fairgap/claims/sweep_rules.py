@@ -23,9 +23,10 @@ with one seed nothing is shown.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from ..evidence import PRIMARY, SHOWN, fmt, fmt_p
+from ..evidence import PRIMARY, SHOWN, claim, fmt, fmt_p, seed_difference
 from ..generalisation import finite_test_prose, held_out_name, held_out_split, finite_test_error
 from ..sweep import final_epoch, final_metric, train_test_gap
 
@@ -167,12 +168,10 @@ def operating_choice(table: pd.DataFrame, method: str, disparity: str, column: s
 
 def benefit(runs: pd.DataFrame, label: str, axis: str, value) -> pd.Series:
     """Per seed: ERM's held-out disparity minus ``label``'s, both at ``axis`` == ``value`` (what the
-    constraint buys on new data there; ``runs`` from ``per_run``, ERM being the runs whose method is "erm")."""
-    import numpy as np
-
-    from ..evidence import seed_difference
-
-    at = runs[np.isclose(runs[axis].astype(float), float(value))]
+    constraint buys on new data there; ``runs`` from ``per_run``, ERM being the runs whose method is "erm").
+    A numeric ``value`` (a width, a size) matches up to rounding; any other (a setting's name) exactly."""
+    numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    at = runs[np.isclose(runs[axis].astype(float), float(value)) if numeric else runs[axis] == value]
     erm = at[at.method == "erm"].groupby("seed").held_out.mean()
     return seed_difference(erm, at[at.label == label].groupby("seed").held_out.mean())
 
@@ -182,8 +181,6 @@ def benefit_change_claim(runs: pd.DataFrame, label: str, axis: str, first, secon
     """The claim that ``label``'s held-out benefit over ERM is larger at ``axis`` = ``first`` than at
     ``second``, paired by seed: the paper's question of whether what a constraint buys changes with capacity or
     data. ``ends`` names the two ends ("smallest width", "largest"); ``unit`` how the values read."""
-    from ..evidence import claim, seed_difference
-
     change = seed_difference(benefit(runs, label, axis, first), benefit(runs, label, axis, second))
     return claim(f"{label}: {held} benefit over ERM at the {ends[0]} − at the {ends[1]} > 0 ({unit.format(first)} vs "
                  f"{unit.format(second)})",

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from ..claims.primary import EO_WEIGHT
+from ..claims.sweep_rules import benefit as shared_benefit
 from ..claims.sweep_rules import constrained_labels, find, finite_test_paragraph, held_out_of, per_run, said, seeds_text
 from ..evidence import LITTLE, SHOWN, claim, claims_table, fmt_mean, seed_difference, untestable
 from ..paths import with_seed_offset
@@ -225,8 +226,9 @@ def by_seed(runs: pd.DataFrame, setting: str, column: str, label: str | None = N
 
 
 def benefit(runs: pd.DataFrame, setting: str, label: str) -> pd.Series:
-    """Per seed: ERM's held-out disparity minus ``label``'s, both in ``setting``: what the constraint buys there."""
-    return seed_difference(by_seed(runs, setting, "held_out"), by_seed(runs, setting, "held_out", label))
+    """Per seed: ERM's held-out disparity minus ``label``'s, both in ``setting``: what the constraint buys there
+    (``fairgap.claims.sweep_rules.benefit`` along the ``setting`` column)."""
+    return shared_benefit(runs, label, "setting", setting)
 
 
 def ablation_summary(table: pd.DataFrame, floors: pd.DataFrame,
