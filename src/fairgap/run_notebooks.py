@@ -18,6 +18,8 @@ sweep already spreads its runs over every core). The summary keeps the notebooks
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import sys
@@ -45,6 +47,7 @@ class NotebookOutcome:
     seconds: float
     figures: list[str] = field(default_factory=list)
     error: str = ""
+    without: str = ""                # the -p parameters it ran without, and why (check_parameters)
 
 
 def parse_value(text: str):
@@ -105,6 +108,8 @@ def run_notebook(path: Path, profile: str, parameters: dict, output_dir: Path, k
     os.environ[NOTEBOOK_VARIABLE] = path.stem  # the kernel and its workers inherit it (io.write_timing)
     output_dir.mkdir(parents=True, exist_ok=True)
     outcome = NotebookOutcome(path.stem, "ok", 0.0)
+    declared = declared_parameters(path)   # a -p it does not declare is left out (main has said which and why)
+    parameters = {k: v for k, v in parameters.items() if declared is None or k in declared}
     # Runs done, time so far and left, printed every 30 s or less often (fairgap.progress); the smoke profile is quiet.
     report = output_dir / f"{PROGRESS_PREFIX}{path.stem}.json"
     try:
@@ -128,6 +133,9 @@ def format_summary(outcomes: list[NotebookOutcome], profile: str) -> str:
     for o in outcomes:
         if o.error:
             lines.append(f"  {o.notebook} failed at {o.error}")
+    for o in outcomes:
+        if o.without:
+            lines.append(f"  {o.notebook} ran without {o.without}")
     failed = sum(o.status != "ok" for o in outcomes)
     lines.append(f"  {len(outcomes) - failed} passed, {failed} failed; figures in {figures_dir(profile)}")
     return "\n".join(lines)
@@ -248,6 +256,81 @@ def select_notebooks(folder: Path, only: list[str] | None) -> list[Path]:
     return notebooks
 
 
+# Why a notebook that does not declare a parameter runs without it, by parameter (else "has no parameter ...").
+TABLE_PARAMETERS = ("table", "target", "sensitive", "positive")
+WHY_WITHOUT = {name: "does not take a table" for name in TABLE_PARAMETERS}
+
+
+class ParameterError(ValueError):
+    """A -p name that no selected notebook declares."""
+
+
+def declared_parameters(path: Path) -> list[str] | None:
+    """The names a notebook's parameters cell (the code cell tagged ``parameters``) assigns, read from the
+    .ipynb's JSON (standard library only: ``--check-arguments`` runs before the environment exists); None
+    when it has no such cell or the cell does not parse (then any -p is passed on, as papermill would)."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    for cell in cells:
+        if cell.get("cell_type") == "code" and "parameters" in (cell.get("metadata") or {}).get("tags", []):
+            source = cell.get("source", "")
+            try:
+                tree = ast.parse("".join(source) if isinstance(source, list) else source)
+            except SyntaxError:
+                return None
+            names = []
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.target] if isinstance(node, ast.AnnAssign) else []
+                for target in targets:
+                    for leaf in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                        if isinstance(leaf, ast.Name) and leaf.id not in names:
+                            names.append(leaf.id)
+            return names
+    return None
+
+
+def check_parameters(notebooks: list[Path], names, others: list[Path] = ()) -> dict[str, str]:
+    """The -p ``names`` against the selected notebooks' parameters cells (read now: a parameter added to a
+    notebook is valid at once). A name that no notebook declares raises ParameterError, listing each notebook's
+    parameters and the closest valid name (or the notebooks of ``others``, not selected, that take it); otherwise returns {notebook: "-p NAME (why)"} for the notebooks that
+    run without some of the names (they do not declare them)."""
+    declared = {path.stem: declared_parameters(path) for path in notebooks}
+    known = [d for d in declared.values() if d is not None]
+    if len(known) < len(declared):   # a notebook without a readable parameters cell takes anything, as papermill does
+        return {}
+    valid = list(dict.fromkeys(name for names in known for name in names))
+    unknown = [name for name in dict.fromkeys(names) if name not in valid]
+    if unknown:
+        lines = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            if not close:   # a notebook that is not selected may take it, or a name close to it
+                theirs = {path.stem: declared_parameters(path) or [] for path in others if path.stem not in declared}
+                close = difflib.get_close_matches(name, [n for names in theirs.values() for n in names], n=1)
+                if close:
+                    takers = [notebook for notebook, mine in theirs.items() if close[0] in mine]
+                    hint = (f"; {', '.join(takers)} (not selected) take{'s' if len(takers) == 1 else ''} "
+                            + (f"it: select {'it' if len(takers) == 1 else 'them'} with --only." if close[0] == name
+                               else f"{close[0]!r}: did you mean it, and to select them with --only?"))
+            lines.append(f"-p {name}: no selected notebook takes a parameter {name!r}{hint}")
+        lines.append("Parameters each selected notebook takes:")
+        lines += [f"  {notebook}: {', '.join(names)}" for notebook, names in declared.items()]
+        lines.append("Nothing was run. Give one of these names (each is a variable of the notebook's first code cell), "
+                     "or select notebooks that take it with --only.")
+        raise ParameterError("\n".join(lines))
+    without = {}
+    for notebook, mine in declared.items():
+        missing = [name for name in dict.fromkeys(names) if name not in mine]
+        if missing:
+            reasons = list(dict.fromkeys(WHY_WITHOUT.get(name, f"has no parameter {name!r}") for name in missing))
+            without[notebook] = f"-p {', -p '.join(missing)} (it {'; it '.join(reasons)})"
+    return without
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -274,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No notebooks found in {folder} matching --only {' '.join(args.only or [])}. "
               f"Notebooks there: {names}. Give prefixes of these names (e.g. --only 01 03).", file=sys.stderr)
         return 2
+    try:
+        without = check_parameters(notebooks, [name for name, _ in args.parameter], select_notebooks(folder, None))
+    except ParameterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.check_arguments:
         return 0
     if args.report_only:
@@ -283,9 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed_offset is not None:
         os.environ[SEED_OFFSET_VARIABLE] = str(args.seed_offset)  # the kernels inherit it
     reference = snapshot_claims(root / "figures") if args.compare else None
+    for notebook, what in without.items():
+        print(f"[{profile}] {notebook} runs without {what}", flush=True)
     kernel = ensure_kernel()
     jobs = resolve_jobs(args.jobs, profile, len(notebooks))
     outcomes = execute_notebooks(notebooks, profile, parameters, output_dir, kernel, jobs)
+    for outcome in outcomes:
+        outcome.without = without.get(outcome.notebook, "")
     adjust_claims(profile)
     print(format_summary(outcomes, profile))
     if reference is not None:

@@ -1,0 +1,69 @@
+"""run_all.sh's -p names are checked against the selected notebooks' parameters cells before anything runs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fairgap import run_notebooks
+from fairgap.paths import project_root
+
+NOTEBOOKS = project_root() / "notebooks"
+
+
+def _notebook(path: Path, parameters: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# title"),
+                nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_declared_parameters_are_read_from_the_tagged_cell(tmp_path):
+    path = _notebook(tmp_path / "01_a.ipynb", 'profile = "default"  # comment\ntable: str = "adult"\na, b = 1, 2\n'
+                                              'models = {\n  "x": 1,\n}\nif False:\n    hidden = 3\n')
+    assert run_notebooks.declared_parameters(path) == ["profile", "table", "a", "b", "models"]
+    assert "table" in run_notebooks.declared_parameters(NOTEBOOKS / "00_classical_vs_deep.ipynb")
+    assert "table" not in run_notebooks.declared_parameters(NOTEBOOKS / "05_face_verification.ipynb")
+
+
+def test_a_name_no_selected_notebook_takes_is_an_error_naming_the_valid_ones(tmp_path):
+    images = _notebook(tmp_path / "05_images.ipynb", 'profile = "default"\nseeds = None\n')
+    tables = _notebook(tmp_path / "08_tables.ipynb", 'profile = "default"\ntable = "adult"\nsensitive = None\n')
+    with pytest.raises(run_notebooks.ParameterError) as error:
+        run_notebooks.check_parameters([images], ["tabel"], [images, tables])
+    text = str(error.value)
+    assert "-p tabel" in text and "08_tables (not selected) takes 'table'" in text
+    assert "05_images: profile, seeds" in text and "Nothing was run" in text
+    with pytest.raises(run_notebooks.ParameterError, match="did you mean 'sensitive'"):
+        run_notebooks.check_parameters([images, tables], ["sensitiv"])
+    with pytest.raises(run_notebooks.ParameterError, match="08_tables \\(not selected\\) takes it"):
+        run_notebooks.check_parameters([images], ["table"], [images, tables])
+
+
+def test_notebooks_that_do_not_take_a_parameter_run_without_it_and_say_why(tmp_path):
+    images = _notebook(tmp_path / "05_images.ipynb", 'profile = "default"\nseeds = None\n')
+    tables = _notebook(tmp_path / "08_tables.ipynb", 'profile = "default"\ntable = "adult"\nseeds = None\n')
+    without = run_notebooks.check_parameters([images, tables], ["table", "seeds"])
+    assert without == {"05_images": "-p table (it does not take a table)"}
+    assert run_notebooks.check_parameters([images, tables], ["seeds"]) == {}
+    outcome = run_notebooks.NotebookOutcome("05_images", "ok", 1.0, without=without["05_images"])
+    summary = run_notebooks.format_summary([outcome], "smoke")
+    assert "05_images ran without -p table (it does not take a table)" in summary
+
+
+def test_check_arguments_refuses_a_misspelt_parameter_with_the_system_python():
+    env = {**os.environ, "PYTHONPATH": str(project_root() / "src")}
+    done = subprocess.run([sys.executable, "-B", "-m", "fairgap.run_notebooks", "--profile", "smoke",
+                           "--check-arguments", "--only", "05", "-p", "tabel", "x.csv"],
+                          capture_output=True, text=True, env=env, cwd=project_root())
+    assert done.returncode == 2
+    assert "-p tabel" in done.stderr and "'table'" in done.stderr and "05_face_verification:" in done.stderr
+    done = subprocess.run([sys.executable, "-B", "-m", "fairgap.run_notebooks", "--profile", "smoke",
+                           "--check-arguments", "--only", "00", "05", "-p", "table", "x.csv"],
+                          capture_output=True, text=True, env=env, cwd=project_root())
+    assert done.returncode == 0, done.stderr
