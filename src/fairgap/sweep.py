@@ -347,6 +347,18 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.Series:
     return pd.Series([not d for d in dominated], index=points.index)
 
 
+def remedy_runs(table: pd.DataFrame, disparity: str = "equalized_odds_difference", split: str = "test") -> pd.DataFrame:
+    """Per run (its labels, ``seed`` and ``run``): what ``remedy_summary`` averages, in its columns' names: train and
+    ``split`` disparity, their ``gap``, ``split`` accuracy overall and per group."""
+    final = final_epoch(table)
+    gap = train_test_gap(table, disparity, split)
+    acc = final[(final.metric == "accuracy") & (final.split == split)]
+    per_group = acc.pivot_table(index="run", columns="group", values="value")
+    per_run = gap.join(per_group.add_prefix(f"{split} accuracy "), on="run")
+    return per_run.rename(columns={"train": f"train {disparity}", split: f"{split} {disparity}",
+                                   f"{split} accuracy all": f"{split} accuracy"})
+
+
 def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_difference",
                    split: str = "test") -> pd.DataFrame:
     """Per label: train and held-out (``split``: test, or the population) disparity, their gap, held-out
@@ -358,13 +370,7 @@ def remedy_summary(table: pd.DataFrame, disparity: str = "equalized_odds_differe
     dominated by the front's means, i.e. whether the seeds cannot rule out that it belongs on the front."""
     from .evidence import mean_interval
 
-    final = final_epoch(table)
-    gap = train_test_gap(table, disparity, split)
-    acc = final[(final.metric == "accuracy") & (final.split == split)]
-    per_group = acc.pivot_table(index="run", columns="group", values="value")
-    per_run = gap.join(per_group.add_prefix(f"{split} accuracy "), on="run")
-    per_run = per_run.rename(columns={"train": f"train {disparity}", split: f"{split} {disparity}",
-                                      f"{split} accuracy all": f"{split} accuracy"})
+    per_run = remedy_runs(table, disparity, split)
     numeric = [c for c in per_run.columns if c.startswith(("train ", f"{split} ")) or c == "gap"]
     summary = per_run.groupby("label")[numeric].mean()
     for column in (f"{split} {disparity}", f"{split} accuracy", "gap"):

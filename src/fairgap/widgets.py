@@ -5,7 +5,9 @@ One control does train: notebook 02's ``strength_explorer``, when given ``train_
 method at the chosen weight, one run per seed of the notebook, through ``sweep.run_sweep`` (in the kernel
 or local worker processes, or on the Dask cluster ``DASK_SCHEDULER_ADDRESS`` names; a run already in the
 results cache is loaded, not retrained), while the explorer waits, and adds the runs' final epochs to its
-table. Nothing trains until the button is clicked; papermill never clicks it.
+table. Nothing trains until the button is clicked; papermill never clicks it. In a notebook run with
+results="committed" its ``train_new`` is ``fairgap.committed.refusing_trainer``'s: a click trains nothing and
+the status line says that this needs training, and how to train it.
 
 Notebook 02's explorer judges each method on the disparity its objective targets
 (``fairgap.claims.sweep_rules.targeted``): selecting another method in its dropdown also changes the
@@ -34,6 +36,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .claims.sweep_rules import targeted
+from .committed import TrainingRefused
 from .evidence import mean_and_interval
 from .generalisation import held_out_split
 from .plots.common import set_style
@@ -230,7 +233,11 @@ def strength_explorer(table: pd.DataFrame, disparity: str | None = None, train_n
             button.disabled = True
             status.value = f"training {method.value} at λ={new_weight.value:.3g} ..."
             try:
-                rows = train_new(method.value, float(new_weight.value))
+                try:
+                    rows = train_new(method.value, float(new_weight.value))
+                except TrainingRefused as refused:  # results="committed": say what would train, and how
+                    status.value = html.escape(str(refused))
+                    return
                 state["final"] = pd.concat([state["final"], final_epoch(rows)], ignore_index=True)
                 rendered.clear()
                 on_method()

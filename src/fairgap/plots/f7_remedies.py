@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..decomposition import FLOOR_LABEL, floor_value
-from ..studies.f7_remedies import held_out_summary
+from ..studies.f7_remedies import held_out_per_seed, held_out_summary
 from ..generalisation import POPULATION, TEST, held_out_name, held_out_split, variance_sources
 from ..metrics import check_disparity
 from ..remedies import CONTROL
@@ -37,6 +37,22 @@ def floor_row(summary: pd.DataFrame, floor: pd.DataFrame | None, held: str, disp
         elif pd.api.types.is_bool_dtype(dtype):
             out[column] = out[column].astype(bool)
     return out
+
+
+def with_seeds(summary: pd.DataFrame, table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """F7's CSV: ``summary`` (``remedies``' second value: one row per remedy, the floor's last, ``seed`` empty), then
+    the per-seed rows its means and intervals were drawn from (``held_out_per_seed``: one per label and seed, in the
+    same columns; the summary's own columns empty), so that the intervals and the claims can be recomputed from it."""
+    seeds = held_out_per_seed(table, disparity)
+    seeds = seeds[["label", "seed"] + [c for c in summary.columns if c in seeds.columns and c != "label"]]
+    out = pd.concat([summary.assign(seed=pd.NA), seeds], ignore_index=True)
+    out["seed"] = out["seed"].astype("Int64")
+    for column, dtype in summary.dtypes.items():  # integers and booleans stay so beside the empty cells
+        if pd.api.types.is_integer_dtype(dtype):
+            out[column] = out[column].astype("Int64")
+        elif pd.api.types.is_bool_dtype(dtype):
+            out[column] = out[column].astype("boolean")
+    return out[["label", "seed"] + [c for c in summary.columns if c != "label"]]
 
 
 def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference", floor: pd.DataFrame | None = None):

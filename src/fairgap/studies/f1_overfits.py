@@ -1,6 +1,6 @@
 """Notebook 01: fairness overfits. Each method trained over seeds, train and test (and, for generated data,
 the population) evaluated along training: ``SCALE`` (resolved by ``scale``), ``fairness_overfits`` (the
-runs), ``combined_history`` and ``final_table`` (the tables).
+runs' histories in one table, ``combined_history``'s, kept beside the figures), ``final_table`` (means per method).
 
 Its claims: per method, the held-out − train disparity gap at the last
 epoch, paired over seeds, and collapse; the demographic-parity mechanism (a constraint interpolation
@@ -32,6 +32,7 @@ from ..train import RunResult, data_seed_of
 # the methods behind its primary claim (``fairgap.claims.primary``) run at the sweeps' primary seeds.
 # Train and test are evaluated every ``eval_every`` epochs (F1's curves): every second epoch in the default
 # profile, where a full evaluation of 3,000 faces costs about as much as an epoch of training.
+NOTEBOOK = "01_fairness_overfits"
 SCALE = {"smoke": dict(seeds=[0], eval_every=1), "default": dict(seeds=[0, 1, 2], eval_every=2),
          "paper": dict(seeds=[0, 1, 2], eval_every=1)}
 
@@ -44,12 +45,17 @@ def scale(profile: str) -> dict:
 
 def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | None = None, data: dict | None = None,
                       seeds: list[int] | None = None, epochs: int | None = None, executor: str = "auto",
-                      primary_seeds: list[int] | None = None) -> dict[tuple[str, int], RunResult]:
+                      primary_seeds: list[int] | None = None, results: str = "train") -> pd.DataFrame:
     """Notebook 01: one run per labelled method spec and seed (None: the profile's ``SCALE`` seeds; the
     methods behind the primary claim: ``primary_seeds``, None: the profile's), train and test evaluated
-    every ``eval_every`` epochs of the profile. Keys are (label, seed)."""
+    every ``eval_every`` epochs of the profile: their histories in one table (``combined_history``).
+    ``results``: "train" (train, or read the cache; keep the table beside the figures) or "committed" (read the
+    kept table, ``fairgap.committed``; nothing trains)."""
     from ..claims.primary import seeds_for
+    from ..committed import COMMITTED, check_results, keep, load
 
+    if check_results(results) == COMMITTED:
+        return load(NOTEBOOK, profile=profile)
     settings = scale(profile)
     seeds = check_seeds(settings["seeds"] if seeds is None else seeds)
     primary_seeds = check_seeds(sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds,
@@ -61,7 +67,10 @@ def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | Non
     configs = {(label, seed): method_config(base, {**spec, "seed": seed})
                for label, spec in methods.items()
                for seed in seeds_for("01_fairness_overfits", spec, seeds, primary_seeds)}
-    return run_labelled(configs, progress=profile != "smoke", executor=sweep_executor(profile, executor))
+    history = combined_history(run_labelled(configs, progress=profile != "smoke",
+                                            executor=sweep_executor(profile, executor)))
+    keep(history, NOTEBOOK, profile=profile)
+    return history
 
 
 def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
@@ -73,19 +82,23 @@ def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def final_table(results: dict[tuple[str, int], RunResult], disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+def _groups(rows: pd.DataFrame) -> list[str]:
+    """The groups of a run's rows (its ``group_labels``), in their order, "all" aside."""
+    return [g for g in dict.fromkeys(rows.group) if g != "all"]
+
+
+def final_table(history: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
     """Per method at the last epoch, mean over seeds: train, test and (generated data) population disparity
     and accuracy per group; ``collapsed`` counts the seeds whose final model is a constant predictor on that
-    split."""
+    split. ``history``: ``combined_history``'s table."""
     rows = []
-    for (label, seed), result in results.items():
-        final = result.final()
+    for (label, seed), final in final_epoch(history).groupby(["method", "seed"], sort=False):
         row = {"method": label, "seed": seed}
         for split in [s for s in ("train", "test", "population") if (final.split == s).any()]:
             part = final[final.split == split]
             get = lambda metric, group="all": float(part[(part.metric == metric) & (part.group == group)].value.iloc[0])  # noqa: E731
             row[f"{split} {disparity}"] = get(disparity)
-            for group in result.info["group_labels"]:
+            for group in _groups(final):
                 row[f"{split} accuracy ({group})"] = get("accuracy", group)
             row[f"{split} collapsed"] = int(get("collapsed"))
         rows.append(row)
@@ -264,17 +277,20 @@ def parity_prose(history: pd.DataFrame, claims: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def sampling_halfwidths(results: dict) -> pd.DataFrame:
+def sampling_halfwidths(history: pd.DataFrame) -> pd.DataFrame:
     """Per group of one test split: examples, positives, negatives, and the 95% half-width that test-set
-    sampling alone puts on its TPR and FPR (at a rate of 0.5, the largest). ``results``: RunResults
-    of one dataset (the first one's test split is read; generated data draw a test set of this size per seed)."""
-    first = next(iter(results.values()))
-    target, group = first.scores["test"]["target"], first.scores["test"]["group"]
+    sampling alone puts on its TPR and FPR (at a rate of 0.5, the largest). ``history``: ``combined_history``'s
+    table of one dataset (the first run's test split is read, its examples ``n`` and ``base_rate`` per group;
+    generated data draw a test set of this size per seed)."""
+    first = history[(history.run == history.run.iloc[0]) & (history.split == "test")]
+    first = first[first.epoch == first.epoch.max()]
     rows = []
-    for code, label in enumerate(first.info["group_labels"]):
-        mine = target[group == code]
-        positives, negatives = int((mine == 1).sum()), int((mine == 0).sum())
-        rows.append({"group": label, "examples": len(mine), "positives": positives, "negatives": negatives,
+    for label in _groups(first):
+        mine = first[first.group == label].set_index("metric").value
+        examples = int(mine["n"])
+        positives = int(round(mine["base_rate"] * examples))
+        negatives = examples - positives
+        rows.append({"group": label, "examples": examples, "positives": positives, "negatives": negatives,
                      "TPR ±": rate_halfwidth(positives), "FPR ±": rate_halfwidth(negatives)})
     return pd.DataFrame(rows).set_index("group")
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..claims.operating_point import RULE as OPERATING_RULE
+from ..committed import COMMITTED, check_results, keep, load, refusing_trainer
 from ..claims.sweep_rules import (find, finite_test_paragraph, held_out_of, operating_choice, per_run, rule_runs,
                                   rules_text, said, seeds_text, setting_means, targeted)
 from ..evidence import LITTLE, SHOWN, Claim, claim, claims_table, fmt, seed_difference, untestable
@@ -50,13 +51,18 @@ def rules() -> str:
 def constraint_strength(profile: str, methods: list[str], weights: list[float] | None = None,
                         seeds: list[int] | None = None,
                         warmup_epochs: int = 2, executor: str = "auto", dataset: str | None = None,
-                        data: dict | None = None, primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+                        data: dict | None = None, primary_seeds: list[int] | None = None, results: str = "train",
+                        **overrides) -> pd.DataFrame:
     """F2's data: each method at each weight (None: the profile's), and ERM, over ``seeds`` (None: the
     profile's; ERM is weight 0); the methods
     behind notebook 02's primary claims (and ERM, their reference) over ``primary_seeds`` (None: the
-    profile's). ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+    profile's). ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options.
+    ``results``: "train" (train, or read the cache; keep the table beside the figures) or "committed" (read the
+    kept table, ``fairgap.committed``)."""
     from ..claims.primary import seeds_for
 
+    if check_results(results) == COMMITTED:
+        return load("02_constraint_strength", profile=profile)
     settings = scale(profile)
     weights = settings["weights"] if weights is None else weights
     seeds = check_seeds(settings["seeds"] if seeds is None else seeds)
@@ -69,13 +75,17 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float] |
     table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                       progress=profile != "smoke")
     table.loc[table.method == "erm", "weight"] = 0.0
+    keep(table, "02_constraint_strength", profile=profile)
     return table
 
 
 def strength_trainer(profile: str, seeds: list[int] | None = None, warmup_epochs: int = 2, dataset: str | None = None,
-                     data: dict | None = None, **overrides):
+                     data: dict | None = None, results: str = "train", **overrides):
     """For the notebook 02 explorer: a function (method, weight) -> the new runs' table, over ``seeds`` (None:
-    the profile's)."""
+    the profile's); with ``results="committed"`` one that trains nothing and says so
+    (``fairgap.committed.refusing_trainer``)."""
+    if check_results(results) == COMMITTED:
+        return refusing_trainer("A run at a new λ")
     seeds = scale(profile)["seeds"] if seeds is None else seeds
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
 

@@ -10,6 +10,7 @@ import pandas as pd
 from ..claims.sweep_rules import (INTERPOLATING, benefit_change_claim, benefit_sentence, constrained_labels, find,
                                   finite_test_paragraph, held_out_of, per_run, per_seed_mean, rules_text, said,
                                   seeds_text, setting_means)
+from ..committed import COMMITTED, check_results, keep, load
 from ..evidence import claim, claims_table, seed_difference
 from ..paths import with_seed_offset
 from ..profiles import capacity_or_size, sweep_scale
@@ -34,12 +35,16 @@ def rules() -> str:
 
 
 def training_set_size(profile: str, methods: dict[str, dict], sizes: list[int] | None = None,
-                      seeds: list[int] | None = None, **options) -> pd.DataFrame:
+                      seeds: list[int] | None = None, results: str = "train", **options) -> pd.DataFrame:
     """F4's data: each labelled method spec at each training-set size (None: the profile's), over ``seeds``
     (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them."""
+    if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
+        return load("04_training_set_size", profile=profile)
     settings = scale(profile)
-    return capacity_or_size(profile, "n_train", settings["sizes"] if sizes is None else sizes, methods,
-                            settings["seeds"] if seeds is None else seeds, **options)
+    table = capacity_or_size(profile, "n_train", settings["sizes"] if sizes is None else sizes, methods,
+                             settings["seeds"] if seeds is None else seeds, **options)
+    keep(table, "04_training_set_size", profile=profile)
+    return table
 
 
 # --- claims and prose ---

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..committed import COMMITTED, check_results, keep, load
 from ..evidence import SHOWN, claim, claims_table, fmt, fmt_claim, paired
 from ..generalisation import POPULATION, TEST, finite_test_error, finite_test_prose, held_out_name, held_out_split
 from ..metrics import check_disparity
 from ..profiles import dataset_overrides, sweep_base, sweep_executor, sweep_scale
 from ..remedies import CONTROL, POSTPROCESSED, USES_VALIDATION
-from ..sweep import final_epoch, final_metric, plan, remedy_summary, run_sweep
+from ..sweep import final_epoch, final_metric, plan, remedy_runs, remedy_summary, run_sweep
 from ..train import data_seed_of
 
 
@@ -69,7 +70,7 @@ def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
 def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = None,
                      smaller_width: float | None = None,
                      executor: str = "auto", dataset: str | None = None, data: dict | None = None,
-                     primary_seeds: list[int] | None = None, **overrides) -> pd.DataFrame:
+                     primary_seeds: list[int] | None = None, results: str = "train", **overrides) -> pd.DataFrame:
     """F7's data: every remedy of ``remedy_specs`` over ``seeds`` (None: the profile's), plus fairlearn's ThresholdOptimizer
     fitted on the validation scores of each ERM run (equalized odds) and applied to its other scored
     splits: train, test and, for generated data, the population. One tidy table with a ``label``.
@@ -78,6 +79,8 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = 
     from ..postprocess import postprocessed_metrics
     from ..train import load_cached
 
+    if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
+        return load("07_remedies", profile=profile)
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     smaller_width = smaller_width or base.width / 4
     seeds = scale(profile)["seeds"] if seeds is None else seeds
@@ -98,7 +101,9 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = 
                                 data_seed=data_seed_of(r.config),
                                 run=f"{r.config.key()}-postprocessed", parameters=result.info["parameters"],
                                 n_train=result.info["n_train"]))
-    return pd.concat([table, *post], ignore_index=True)
+    table = pd.concat([table, *post], ignore_index=True)
+    keep(table, "07_remedies", profile=profile)
+    return table
 
 
 # --- claims and prose ---
@@ -172,6 +177,17 @@ def held_out_summary(table: pd.DataFrame, disparity: str = "equalized_odds_diffe
         return summary
     tested = remedy_summary(table, disparity)
     return summary.join(tested[[c for c in tested.columns if c.startswith(f"{TEST} ")]])
+
+
+def held_out_per_seed(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
+    """The per-run values ``held_out_summary`` averages (``fairgap.sweep.remedy_runs``), one row per label and
+    seed, in its columns' names (the test split's beside the population's where that is the held-out split)."""
+    held = held_out_split(table)
+    runs = remedy_runs(table, disparity, held)
+    if held != TEST:
+        tested = remedy_runs(table, disparity)
+        runs = runs.join(tested.set_index("run")[[c for c in tested.columns if c.startswith(f"{TEST} ")]], on="run")
+    return runs
 
 
 def finite_test(table: pd.DataFrame, disparity: str = "equalized_odds_difference") -> str:

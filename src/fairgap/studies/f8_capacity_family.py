@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import classical_fits
+from ..committed import COMMITTED, check_results, keep, load
 from ..evidence import claim, mean_and_interval, within
 
 NOTEBOOK = "08_capacity_not_family"
@@ -160,12 +161,17 @@ def _load(table):
 
 def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[int] | None = None,
                   image_seeds: list[int] | None = None, families: list[str] | None = None,
-                  constraints=None, executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
+                  constraints=None, executor: str = "auto", workers: int | None = None,
+                  results: str = "train") -> pd.DataFrame:
     """Every family along its capacity path, unconstrained and constrained, on the table's random splits
     (``n_train`` rows, ``n_test`` test rows) and on the faces' PCA features: tidy results
-    (``fairgap.classical_fits.RESULT_COLUMNS``) joined with what each model is (``grid``'s table)."""
+    (``fairgap.classical_fits.RESULT_COLUMNS``) joined with what each model is (``grid``'s table).
+    ``results``: "train" (fit, or read the cache; keep the table beside the figures) or "committed" (read the
+    kept table, ``fairgap.committed``; nothing fits). So do ``issue460_runs`` and ``size_runs``."""
     from ..profiles import sweep_executor
 
+    if check_results(results) == COMMITTED:
+        return load(NOTEBOOK, profile=profile)
     settings = scale(profile)
     constraints = tuple(settings["constraints"] if constraints is None else constraints)
     models, meta = grid(settings["paths"], constraints, settings["weight"], settings["eg_max_iter"], families)
@@ -187,7 +193,9 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
                                       workers)
     if not frames:
         raise ValueError("Nothing to run: give a table, or images=True.")
-    return pd.concat(frames, ignore_index=True).merge(meta, on="model", how="left")
+    frame = pd.concat(frames, ignore_index=True).merge(meta, on="model", how="left")
+    keep(frame, NOTEBOOK, profile=profile)
+    return frame
 
 
 def per_split(results: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
@@ -292,11 +300,13 @@ ISSUE_MODELS = {"decision tree (unrestricted)": {"model": "decision_tree", "max_
 
 
 def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, executor: str = "auto",
-                  workers: int | None = None) -> pd.DataFrame:
+                  workers: int | None = None, results: str = "train") -> pd.DataFrame:
     """fairlearn #460: an unrestricted decision tree, alone and inside ExponentiatedGradient with
     DemographicParity, on stratified random 70/30 splits of the table (the issue's split)."""
     from ..profiles import sweep_executor
 
+    if check_results(results) == COMMITTED:
+        return load(NOTEBOOK, "issue460_runs", profile)
     settings = scale(profile)["issue460"]
     table = _load(table)
     seeds = list(settings["seeds"] if seeds is None else seeds)
@@ -305,7 +315,9 @@ def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, e
     task = classical_fits.table_task(table, settings["train_size"], None)
     frames = classical_fits.run_tasks([task], classical_fits.parse_models(models, profile), seeds,
                                  sweep_executor(profile, executor), workers)
-    return pd.concat(frames, ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
+    keep(frame, NOTEBOOK, "issue460_runs", profile)
+    return frame
 
 
 def issue460_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -359,11 +371,14 @@ def deepest_carrying(path: pd.DataFrame) -> str | None:
 # --- the gap against the training-set size ---
 
 def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds: list[int] | None = None,
-              models: dict | None = None, executor: str = "auto", workers: int | None = None) -> pd.DataFrame:
+              models: dict | None = None, executor: str = "auto", workers: int | None = None,
+              results: str = "train") -> pd.DataFrame:
     """A low- and a high-capacity model (``SIZE_MODELS``) on random splits at each training-set size
     (``size_n_test`` test rows each), as Laakom et al. (arXiv 2506.07861): 50 splits per size by default."""
     from ..profiles import sweep_executor
 
+    if check_results(results) == COMMITTED:
+        return load(NOTEBOOK, "size_runs", profile)
     settings = scale(profile)
     table = _load(table)
     seeds = list(settings["size_seeds"] if seeds is None else seeds)
@@ -380,7 +395,9 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
     tasks = [classical_fits.table_task(table, n, n_test) for n in sizes]
     frames = classical_fits.run_tasks(tasks, classical_fits.parse_models(models or SIZE_MODELS, profile), seeds,
                                  sweep_executor(profile, executor), workers)
-    return pd.concat(frames, ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
+    keep(frame, NOTEBOOK, "size_runs", profile)
+    return frame
 
 
 def size_gaps(results: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
