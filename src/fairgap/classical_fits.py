@@ -187,48 +187,32 @@ def decision_metrics(y, p_positive, group, group_labels) -> list[dict]:
 
 # --- the models ---
 
-def torch_model(spec: ModelSpec, n_features: int):
-    import torch
-    from torch import nn
+def network_config(spec: ModelSpec, n_train: int, seed: int):
+    """The ``fairgap.train.RunConfig`` of a linear / mlp spec on a table of ``n_train`` training rows:
+    full-batch Adam (weight decay as an L2 term) at a constant rate, one step per epoch for ``steps``
+    epochs, on BCE (+ λ · the gap penalty), evaluated at the last epoch."""
+    from .data.table import TABLE
+    from .train import RunConfig
 
-    class Logit(nn.Module):
-        def __init__(self, body: nn.Module):
-            super().__init__()
-            self.body = body
-
-        def forward(self, x):
-            return self.body(x).squeeze(-1)
-
-    if spec.model == "linear":
-        return Logit(nn.Linear(n_features, 1))
-    layers, previous = [], n_features
-    for _ in range(spec.depth):
-        layers += [nn.Linear(previous, spec.width), nn.ReLU()]
-        previous = spec.width
-    return Logit(nn.Sequential(*layers, nn.Linear(previous, 1)))
+    model = "linear" if spec.model == "linear" else "mlp" if spec.depth == 1 else f"mlp{spec.depth}"
+    return RunConfig(dataset=TABLE, model=model, width=float(spec.width) if spec.model == "mlp" else 1.0,
+                     method=spec.penalty or "erm", method_params={"weight": spec.weight} if spec.penalty else {},
+                     epochs=spec.steps, batch_size=n_train, lr=spec.lr, optimizer="adam_l2", lr_schedule="constant",
+                     weight_decay=spec.weight_decay, eval_every=spec.steps, seed=seed, threads=1)
 
 
 def fit_torch(spec: ModelSpec, split: TabularSplit, seed: int):
-    """Full-batch Adam on BCE (+ λ · the gap penalty): returns (p_positive on train, on test, parameters)."""
+    """Train the spec's network through ``fairgap.train``'s loop (``network_config``) on the split's table
+    (``fairgap.data.table``): returns (p_positive on train, on test, parameters), p in {0, 1}: logit >= 0."""
     import torch
 
-    from .fairness import make_objective
-    from .train import torch_threads
+    from .data.table import table_dataset
+    from .train import torch_threads, train_model
 
-    with torch_threads(1):
-        torch.manual_seed(seed)
-        x, y, g = (torch.as_tensor(a) for a in split.part("train"))
-        model = torch_model(spec, x.shape[1])
-        objective = make_objective(spec.penalty or "erm", {"weight": spec.weight} if spec.penalty else {},
-                                   n_groups=len(split.group_labels))
-        optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-        model.train()
-        for _ in range(spec.steps):
-            objective.train_step(model, optimizer, x, y, g)
-        model.eval()
-        with torch.no_grad():
-            decide = lambda a: (model(torch.as_tensor(a)) >= 0).double().numpy()  # noqa: E731 - sigmoid >= 0.5
-            return decide(split.x_train), decide(split.x_test), sum(p.numel() for p in model.parameters())
+    _, model = train_model(network_config(spec, len(split.y_train), seed), table_dataset(split))
+    with torch_threads(1), torch.no_grad():
+        decide = lambda a: (model(torch.as_tensor(a)) >= 0).double().numpy()  # noqa: E731 - sigmoid >= 0.5
+        return decide(split.x_train), decide(split.x_test), sum(p.numel() for p in model.parameters())
 
 
 def sklearn_estimator(spec: ModelSpec, seed: int):

@@ -1,8 +1,10 @@
-"""Classifiers: a small CNN with a width knob, and torchvision's ResNet-18 / DenseNet-121 for small inputs.
+"""Classifiers: a small CNN with a width knob, and torchvision's ResNet-18 / DenseNet-121 for small inputs;
+on a table's features (``fairgap.data.table``), a logistic regression ("linear") and an MLP of wide ReLU
+layers ("mlp": one hidden layer, "mlp2", "mlp3", ...: that many).
 
-Every model is a ``Classifier``: a ``backbone`` that maps images to a feature vector and a
-linear ``head`` that maps features to one logit. The split lets remedies retrain only the
-last layer and lets adversaries look at features.
+Every model is a ``Classifier``: a ``backbone`` that maps its input (images, or a table's features) to a
+feature vector and a linear ``head`` that maps features to one logit. The split lets remedies retrain only
+the last layer and lets adversaries look at features.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-MODELS = ("small_cnn", "resnet18", "densenet121")
+MODELS = ("small_cnn", "resnet18", "densenet121")   # on images
+TABLE_MODELS = ("linear", "mlp")   # on a table's features; "mlp<k>" is an MLP of k hidden layers
 
 
 class Classifier(nn.Module):
@@ -96,12 +99,46 @@ def densenet121(in_channels: int, width: float = 1.0) -> Classifier:
     return Classifier(net, feature_dim)
 
 
+def linear(in_features: int, width: float = 1.0) -> Classifier:
+    """A logistic regression on a table's features: the head alone."""
+    if width != 1.0:
+        raise ValueError(f"linear has no width (got width={width}); use model='mlp' for hidden units.")
+    return Classifier(nn.Identity(), in_features)
+
+
+def mlp(in_features: int, width: float = 512, depth: int = 1) -> Classifier:
+    """``depth`` hidden ReLU layers of ``width`` units each (a whole number) on a table's features."""
+    if width != int(width):
+        raise ValueError(f"an MLP's width is its units per hidden layer, a whole number; got width={width}.")
+    layers, previous = [], in_features
+    for _ in range(depth):
+        layers += [nn.Linear(previous, int(width)), nn.ReLU()]
+        previous = int(width)
+    return Classifier(nn.Sequential(*layers), previous)
+
+
+def mlp_depth(name: str) -> int | None:
+    """The hidden layers of MLP ``name`` ("mlp": 1, "mlp3": 3), None if it names no MLP."""
+    if name == "mlp":
+        return 1
+    digits = name[len("mlp"):]
+    return int(digits) if name.startswith("mlp") and digits.isdigit() and int(digits) >= 1 else None
+
+
+def check_model(name: str) -> None:
+    if name not in MODELS + TABLE_MODELS and mlp_depth(name) is None:
+        raise ValueError(f"Unknown model {name!r}. Valid models: {', '.join(MODELS + TABLE_MODELS)} (and mlp2, "
+                         f"mlp3, ...: MLPs of that many hidden layers).")
+
+
 def build_model(name: str, in_channels: int, width: float = 1.0) -> Classifier:
+    """Model ``name`` on inputs of ``in_channels`` channels (images) or features (a table)."""
     if width <= 0:
         raise ValueError(f"width must be positive, got {width}")
-    builders = {"small_cnn": small_cnn, "resnet18": resnet18, "densenet121": densenet121}
-    if name not in builders:
-        raise ValueError(f"Unknown model {name!r}. Valid models: {', '.join(MODELS)}.")
+    check_model(name)
+    if mlp_depth(name) is not None:
+        return mlp(in_channels, width, mlp_depth(name))
+    builders = {"small_cnn": small_cnn, "resnet18": resnet18, "densenet121": densenet121, "linear": linear}
     return builders[name](in_channels, width)
 
 

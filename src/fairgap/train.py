@@ -9,6 +9,11 @@ evaluated on the generator's population sample (split "population", at the final
 every group's TPR, FPR and accuracy is within ±0.01, ``record_population``). A run evaluated only at
 its last epoch (``eval_every`` = ``epochs``, the sweeps) has no epoch-0 rows.
 
+A table trains here too: ``train(config, table_dataset(split))`` (``fairgap.data.table``) with model
+"linear" or "mlp" (``fairgap.models``), its features where the images would be; ``fairgap.classical_fits``
+trains its networks this way. A batch that holds the whole training split (full-batch training) takes it
+in its own order: shuffling one batch would change nothing but the order of its sums.
+
 A generated dataset is drawn with the run's seed (``data_seed`` None), so seeds vary the data
 (train, val and test sets) as well as the initialisation and batch order; an integer ``data_seed``
 fixes the data for every seed.
@@ -42,7 +47,7 @@ from .remedies import EarlyStopping, augment_batch, heldout_fairness_step, retra
 HISTORY_COLUMNS = ("epoch", "split", "group", "metric", "value")
 POPULATION = "population"  # split of the final model's evaluation on a large fresh sample of the generator
 SELECTION = "selection"  # split of the row that marks the epoch a remedy selected (early stopping, last layer)
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "adam_l2")   # "adam": AdamW (decoupled decay); "adam_l2": Adam, decay as an L2 term
 LR_SCHEDULES = ("cosine", "constant")
 FAIRNESS_DATA = ("train", "val")
 TRAIN_ON = ("train", "train+val")
@@ -90,12 +95,13 @@ class RunConfig:
     def validate(self) -> "RunConfig":
         """Fail before any training, naming the bad value and the valid ones."""
         from .data import DATASETS
-        from .models import MODELS
+        from .data.table import TABLE
+        from .models import check_model
 
-        if self.dataset not in DATASETS:
-            raise ValueError(f"Unknown dataset {self.dataset!r}. Valid datasets: {', '.join(DATASETS)}.")
-        if self.model not in MODELS:
-            raise ValueError(f"Unknown model {self.model!r}. Valid models: {', '.join(MODELS)}.")
+        if self.dataset not in DATASETS and self.dataset != TABLE:
+            raise ValueError(f"Unknown dataset {self.dataset!r}. Valid datasets: {', '.join(DATASETS)}, or "
+                             f"{TABLE!r} (a table's split given to train: fairgap.data.table).")
+        check_model(self.model)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}. Valid optimizers: {', '.join(OPTIMIZERS)}.")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -211,11 +217,29 @@ def place(split: Split, device: torch.device) -> Split:
     if device.type != "cuda":
         return split
     try:
-        return Split(*(t.to(device) if t is not None else None
-                       for t in (split.images, split.target, split.group, split.identity, split.weight)))
+        return dataclasses.replace(split, **{name: getattr(split, name).to(device) for name in
+                                             ("images", "target", "group", "identity", "weight")
+                                             if getattr(split, name) is not None})
     except torch.cuda.OutOfMemoryError:
-        return Split(split.images.pin_memory(), split.target.pin_memory(), split.group.pin_memory(), split.identity,
-                     split.weight)
+        return dataclasses.replace(split, images=split.images.pin_memory(), target=split.target.pin_memory(),
+                                   group=split.group.pin_memory())
+
+
+class FeatureInput:
+    """A table's features (already encoded and scaled on the training rows) as they are, on the device."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+
+    def __call__(self, features: torch.Tensor) -> torch.Tensor:
+        return features.to(self.device, non_blocking=True)
+
+
+def input_transform(train_split: Split, device: torch.device):
+    """What turns a batch of the split into the model's input: images standardised, a table's features as is."""
+    from .data.table import is_table
+
+    return FeatureInput(device) if is_table(train_split) else Normalizer(train_split.images, device)
 
 
 class Normalizer:
@@ -304,8 +328,8 @@ def prepare_dataset(config: RunConfig) -> FairDataset:
 def joined(first: Split, second: Split) -> Split:
     """One split holding the examples of both."""
     identity = None if first.identity is None else torch.cat([first.identity, second.identity])
-    return Split(torch.cat([first.images, second.images]), torch.cat([first.target, second.target]),
-                 torch.cat([first.group, second.group]), identity)
+    return type(first)(torch.cat([first.images, second.images]), torch.cat([first.target, second.target]),
+                       torch.cat([first.group, second.group]), identity)
 
 
 @contextlib.contextmanager
@@ -326,8 +350,23 @@ def train(config: RunConfig, dataset: FairDataset | None = None, progress: bool 
         return _train(config, dataset, progress)
 
 
-def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> RunResult:
-    dataset = dataset if dataset is not None else prepare_dataset(config)
+def train_model(config: RunConfig, dataset: FairDataset | None = None,
+                progress: bool = False) -> tuple[RunResult, torch.nn.Module]:
+    """``train``, and the trained model (in eval mode) for a caller that predicts with it."""
+    kept = []
+    config.validate()
+    with torch_threads(config.threads):
+        result = _train(config, dataset, progress, keep=kept.append)
+    return result, kept[0]
+
+
+def _train(config: RunConfig, dataset: FairDataset | None, progress: bool, keep=None) -> RunResult:
+    if dataset is None:
+        from .data.table import TABLE
+
+        if config.dataset == TABLE:
+            raise ValueError(f"dataset={TABLE!r}: give train the table's split (fairgap.data.table.table_dataset).")
+        dataset = prepare_dataset(config)
     device = resolve_device(config.device)
     seed_everything(config.seed)
     dataset = dataclasses.replace(dataset, splits={name: place(split, device) for name, split in dataset.splits.items()})
@@ -344,7 +383,7 @@ def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> Ru
     optimizer = build_optimizer(config, model.parameters())
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
                 if config.lr_schedule == "cosine" else None)
-    normalize = Normalizer(train_split.images, device)
+    normalize = input_transform(train_split, device)
     generator = torch.Generator().manual_seed(config.seed)
     targets, groups = train_split.target, train_split.group
 
@@ -364,17 +403,20 @@ def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> Ru
         active = warmup if epoch <= config.warmup_epochs else objective
         active.start_epoch(epoch)
         sums: dict[str, float] = {}
-        order = torch.randperm(len(train_split), generator=generator)
-        batches = order.split(config.batch_size)
+        if config.batch_size >= len(train_split):   # full batch: the split itself, in its order (see above)
+            batches = [slice(None)]
+        else:
+            batches = torch.randperm(len(train_split), generator=generator).split(config.batch_size)
         for index in batches:
-            index = index.to(device, non_blocking=True)
+            if torch.is_tensor(index):
+                index = index.to(device, non_blocking=True)
             x = normalize(train_split.images[index])
             if config.augment:
                 x = augment_batch(x, generator)
             y, g = targets[index], groups[index]
             with autocast(device, config.precision):
                 if config.fairness_data == "val" and active is objective:
-                    held = torch.randint(len(heldout), (len(index),), generator=generator).to(device)
+                    held = torch.randint(len(heldout), (len(y),), generator=generator).to(device)
                     parts = heldout_fairness_step(objective, model, optimizer, x, y, g,
                                                   normalize(heldout.images[held]), heldout.target[held],
                                                   heldout.group[held])
@@ -418,12 +460,16 @@ def _train(config: RunConfig, dataset: FairDataset | None, progress: bool) -> Ru
     info = {"parameters": count_parameters(model), "objective": objective.describe(),
             "group_labels": list(dataset.group_labels), "target_name": dataset.target_name,
             "group_name": dataset.group_name, "n_train": len(train_split), "device": str(device)}
+    if keep is not None:
+        keep(model.eval())
     return RunResult(config, pd.DataFrame(rows, columns=HISTORY_COLUMNS), scores, info)
 
 
 def build_optimizer(config: RunConfig, parameters):
     if config.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    if config.optimizer == "adam_l2":
+        return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
 

@@ -1,0 +1,59 @@
+"""A table as a dataset like the faces: each split holds its rows' features (float32 [N, F]) where a split
+of images holds its pixels, with the same target and group tensors.
+
+``table_dataset`` turns a ``fairgap.tabular.TabularSplit`` (features encoded on the training rows) into a
+``FairDataset`` with splits "train" and "test", so that a network on a table ("linear" or "mlp":
+``fairgap.models``) trains through ``fairgap.train``'s loop like a CNN on images, with the same objectives
+(``fairgap.fairness``), remedies, scheduler and per-epoch history. The arrays are shared with the
+TabularSplit, not copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+from .base import FairDataset, Split
+
+if TYPE_CHECKING:
+    from ..tabular import TabularSplit
+
+TABLE = "table"   # the RunConfig.dataset of a run that is given a table's split (table_dataset)
+
+
+@dataclass
+class FeatureSplit(Split):
+    """A split of a table: ``images`` holds the features, a float tensor [N, F] (see ``Split``)."""
+
+    def __post_init__(self):
+        n = len(self.images)
+        if not self.images.is_floating_point() or self.images.ndim != 2:
+            raise ValueError(f"features must be a float tensor [N, F], got {self.images.dtype} "
+                             f"{tuple(self.images.shape)}")
+        for name in ("target", "group", "identity", "weight"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                raise ValueError(f"{name} has {len(value)} entries but there are {n} rows")
+
+    @property
+    def features(self) -> torch.Tensor:
+        return self.images
+
+    def subset(self, index) -> "FeatureSplit":
+        index = torch.as_tensor(index)
+        return FeatureSplit(self.images[index], self.target[index], self.group[index],
+                            *(None if t is None else t[index] for t in (self.identity, self.weight)))
+
+
+def is_table(split: Split) -> bool:
+    """Whether a split holds a table's features rather than images."""
+    return isinstance(split, FeatureSplit)
+
+
+def table_dataset(split: "TabularSplit", target_name: str = "target", group_name: str = "group") -> FairDataset:
+    """The TabularSplit's train and test rows as a FairDataset (features, target, group as tensors)."""
+    parts = {name: FeatureSplit(*(torch.as_tensor(a) for a in split.part(name))) for name in ("train", "test")}
+    return FairDataset(split.name, parts, target_name, group_name, tuple(split.group_labels),
+                       {"features": list(split.feature_names), "seed": int(split.seed)})
