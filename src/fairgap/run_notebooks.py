@@ -2,6 +2,7 @@
 
     python -m fairgap.run_notebooks --profile smoke [-p NAME VALUE ...] [--only 01 03] [--jobs N]
     python -m fairgap.run_notebooks --profile smoke --report-only
+    python -m fairgap.run_notebooks --from-figures      # every notebook from the committed figures/, no training
 
 ``run_all.sh`` calls this after setting up the environment (and, before that, with
 ``--check-arguments`` under the system Python, so that bad arguments fail before any install:
@@ -155,9 +156,10 @@ def parse_jobs(text: str) -> str | int:
     return jobs
 
 
-def resolve_jobs(jobs: str | int, profile: str, notebooks: int) -> int:
+def resolve_jobs(jobs: str | int, profile: str, notebooks: int, light: bool = False) -> int:
+    """``light``: the notebooks train nothing (``--from-figures``), so "auto" runs one per core as for smoke."""
     if jobs == "auto":
-        jobs = available_cores() if profile == "smoke" else 1
+        jobs = available_cores() if profile == "smoke" or light else 1
     return max(1, min(int(jobs), notebooks))
 
 
@@ -245,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default profile: after the run, compare its claims with the committed figures/ as they "
                              "were before it (flipped verdicts, estimates outside the committed interval, against "
                              "chance); kept in build/comparisons/ and shown in the report")
+    parser.add_argument("--from-figures", action="store_true",
+                        help="the fast way in: every notebook with results=\"committed\", drawing its figures, claims "
+                             "and explorers from the run tables committed in figures/<notebook>/ (the profile's "
+                             "figures folder), and the report; trains nothing (minutes, not an hour)")
     parser.add_argument("--check-arguments", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -341,6 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--report-only executes nothing, so it takes no --seed-offset or --compare")
     if args.seed_offset is not None and args.seed_offset < 0:
         parser.error(f"--seed-offset must be 0 or more, got {args.seed_offset}")
+    if args.from_figures and (args.report_only or args.compare or args.seed_offset is not None):
+        parser.error("--from-figures executes every notebook from the committed figures/ (results=\"committed\"), "
+                     "so it takes no --report-only, --compare or --seed-offset")
+    if args.from_figures and any(name == "results" for name, _ in args.parameter):
+        parser.error("--from-figures sets the notebooks' results parameter to \"committed\"; leave out -p results")
     if args.compare and args.profile != "default":
         parser.error(f"--compare compares with the committed figures/, which are the default profile's; "
                      f"--profile {args.profile} runs other settings (use --profile default)")
@@ -362,11 +373,19 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.from_figures:   # a notebook without the results parameter would train: left out, and said so
+        cannot = [path for path in notebooks if "results" not in (declared_parameters(path) or ["results"])]
+        for path in cannot:
+            print(f"[{profile}] {path.stem} has no results parameter, so it cannot run from the figures: left out",
+                  file=sys.stderr, flush=True)
+        notebooks = [path for path in notebooks if path not in cannot]
     if args.check_arguments:
         return 0
     if args.report_only:
         return build_report(profile, output_dir, report_dir)
     parameters = {name: parse_value(value) for name, value in args.parameter}
+    if args.from_figures:
+        parameters["results"] = "committed"   # fairgap.committed: read figures/<notebook>/, train nothing
     absolute_locations()
     if args.seed_offset is not None:
         os.environ[SEED_OFFSET_VARIABLE] = str(args.seed_offset)  # the kernels inherit it
@@ -374,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     for notebook, what in without.items():
         print(f"[{profile}] {notebook} runs without {what}", flush=True)
     kernel = ensure_kernel()
-    jobs = resolve_jobs(args.jobs, profile, len(notebooks))
+    jobs = resolve_jobs(args.jobs, profile, len(notebooks), light=args.from_figures)
     outcomes = execute_notebooks(notebooks, profile, parameters, output_dir, kernel, jobs)
     for outcome in outcomes:
         outcome.without = without.get(outcome.notebook, "")

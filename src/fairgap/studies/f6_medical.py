@@ -46,6 +46,7 @@ validation-chosen threshold; the TPR gap is the metric ``equal_opportunity_diffe
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -321,6 +322,37 @@ def sampling_halfwidth(results: dict[tuple[str, int], RunResult], confidence: fl
     test = first.scores["test"]
     return {name: rate_halfwidth(int(((test["group"] == g) & (test["target"] == 1)).sum()), confidence=confidence)
             for g, name in enumerate(first.info["group_labels"])}
+
+
+@dataclass
+class Scored:
+    """What notebook 06 draws from its runs: ``score_table``'s rows (``table``), ``consequences``' rows
+    (``changes``) and ``sampling_halfwidth``'s (``halfwidths``)."""
+    table: pd.DataFrame
+    changes: pd.DataFrame
+    halfwidths: dict[str, float]
+
+
+def scored_runs(configs: dict[tuple[str, int], RunConfig], threshold_rule: str = "tpr", target_tpr: float = 0.8,
+                reference: str = "ERM", profile: str = "default", results: str = "train", progress: bool = True,
+                executor: str = "auto") -> Scored:
+    """Train (or load) ``configs`` (``train_methods``) and score them: ``Scored``, whose three tables are kept
+    beside the profile's figures (``fairgap.committed``). ``results="committed"``: those tables read back; nothing
+    trains."""
+    from ..committed import COMMITTED, check_results, keep, load
+
+    if check_results(results) == COMMITTED:
+        widths = load(NOTEBOOK, "sampling", profile)
+        return Scored(load(NOTEBOOK, profile=profile), load(NOTEBOOK, "changes", profile),
+                      dict(zip(widths.group, widths.halfwidth)))
+    runs = train_methods(configs, progress=progress, executor=executor)
+    table = score_table(runs, threshold_rule=threshold_rule, target_tpr=target_tpr)
+    scored = Scored(table, consequences(runs, table, reference=reference), sampling_halfwidth(runs))
+    keep(scored.table, NOTEBOOK, profile=profile)
+    keep(scored.changes, NOTEBOOK, "changes", profile)
+    keep(pd.DataFrame({"group": list(scored.halfwidths), "halfwidth": list(scored.halfwidths.values())}),
+         NOTEBOOK, "sampling", profile)
+    return scored
 
 
 def collapsed_runs(table: pd.DataFrame) -> list[str]:

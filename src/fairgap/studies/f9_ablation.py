@@ -178,10 +178,15 @@ def knob_table(profile: str, settings: dict[str, dict], data: dict | None = None
 
 def what_drives_the_gap(profile: str, settings: dict[str, dict] | None = None, methods: dict[str, dict] | None = None,
                         seeds: list[int] | None = None, only=None, executor: str = "auto",
-                        data: dict | None = None) -> pd.DataFrame:
+                        data: dict | None = None, results: str = "train") -> pd.DataFrame:
     """F9's data: each labelled method spec (None: ``METHODS``) in each setting (``chosen_settings``), at sweep scale,
     over ``seeds`` (None: the profile's exploratory seeds); ``data`` merges under every setting's options. The
-    results table of ``fairgap.sweep.run_sweep`` with a ``setting`` column."""
+    results table of ``fairgap.sweep.run_sweep`` with a ``setting`` column, kept beside the figures; with
+    ``results="committed"`` that kept table, read back (``fairgap.committed``; nothing trains)."""
+    from ..committed import COMMITTED, check_results, keep, load
+
+    if check_results(results) == COMMITTED:
+        return load("09_what_drives_the_gap", profile=profile)
     settings = chosen_settings(profile, settings, only)
     methods = METHODS if methods is None else methods
     seeds = scale(profile)["seeds"] if seeds is None else list(seeds)
@@ -191,7 +196,9 @@ def what_drives_the_gap(profile: str, settings: dict[str, dict] | None = None, m
         for r in plan(setting_config(profile, options, data), specs, seeds):
             r.labels["setting"] = name
             runs.append(r)
-    return run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
+    table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
+    keep(table, "09_what_drives_the_gap", profile=profile)
+    return table
 
 
 # --- per-run quantities, the summary, claims and prose ---
