@@ -111,7 +111,7 @@ def test_too_many_groups_and_too_rare_cells_are_explained():
         tabular.from_dataframe(frame, target="hired", sensitive="income", positive="yes")
     frame.loc[frame.index[:1], "sex"] = "X"
     table = tabular.from_dataframe(frame, target="hired", sensitive="sex", positive="yes")
-    with pytest.raises(ValueError, match="'X'.*only 1 row.*at least 2"):
+    with pytest.raises(ValueError, match="'X'.*only [01] row.*at least 2"):
         table.split(0)
 
 

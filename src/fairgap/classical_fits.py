@@ -388,12 +388,29 @@ def image_base(profile: str, n_train: int, dataset: str | None = None, data: dic
     return sweep_base(profile, n_train=n_train, **overrides).validate()
 
 
-def table_sizes(rows: int, n_train: int, n_test: int | None) -> tuple:
+def table_sizes(rows: int, n_train: int, n_test: int | None, name: str | None = None) -> tuple:
     """The profile's training rows (half the table when it is smaller than that allows) and test rows
-    (every remaining row when ``n_test`` is None or more than remain)."""
+    (every remaining row when ``n_test`` is None or more than remain); with the table's ``name``, what was
+    scaled down is printed."""
     if n_train > 0.8 * rows:
+        if name is not None:
+            print(f"{name} has {rows} rows, too few for the profile's {n_train} training rows: each split trains on "
+                  f"half of them and tests on the other half.")
         return 0.5, None
+    if name is not None and n_test is not None and n_test > rows - n_train:
+        print(f"{name} has {rows} rows, too few for the profile's {n_train} training and {n_test} test rows: each "
+              f"split tests on the {rows - n_train} rows left.")
     return n_train, (n_test if n_test is not None and n_test <= rows - n_train else None)
+
+
+def rows_said(table: Table, train_size) -> str:
+    """A split's training rows in words: a count, or a share of the table ("70% of its 300")."""
+    return f"{train_size}" if train_size >= 1 else f"{train_size:.0%} of its {len(table)}"
+
+
+def rarest_cell(table: Table) -> int:
+    """Rows of the table's rarest (group, target) cell, 0 when a group lacks a target value."""
+    return int(np.bincount(table.group * 2 + table.y, minlength=2 * len(table.group_labels)).min())
 
 
 def table_task(table: Table, n_train, n_test) -> tuple:

@@ -53,6 +53,8 @@ the units (seeds or splits) that 80% power needs against a true value ``EFFECT``
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -423,6 +425,21 @@ def fmt_claim(row) -> str:
     return f"{fmt(row['estimate'], row['lower'], row['upper'])} (n = {int(row['n'])}{adjusted}, {row['verdict']})"
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-!|~$])")
+
+
+def text(value) -> str:
+    """A string that comes from data (a table's name, a column name, a group or label value) as Markdown that
+    shows it as typed and never runs as markup: HTML's ``<``, ``>`` and ``&`` as entities, Markdown's punctuation
+    (and ``$``, which starts math in Jupyter) backslash-escaped. Rendered, it reads exactly as ``str(value)``."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def figure_text(value) -> str:
+    """A string from data as matplotlib text: ``$`` escaped (a pair would start mathtext); nothing else is markup."""
+    return str(value).replace("$", r"\$")
+
+
 def markdown(text: str):
     """Render prose built from results as Markdown in a notebook (plain text outside one)."""
     try:
@@ -441,7 +458,7 @@ def claims_markdown(table: pd.DataFrame):
     for _, row in ordered.iterrows():
         verdict = f"**{row['verdict']}**" if row["verdict"] == SHOWN else row["verdict"]
         null = f"±{row['null']:g}" if row["direction"] == "within" else f"{row['direction']} {row['null']:g}"
-        lines.append(f"| {row['kind']} | {row['claim']} | {row['statistic']} | {null} "
+        lines.append(f"| {row['kind']} | {text(row['claim'])} | {text(row['statistic'])} | {null} "
                      f"| {fmt(row['estimate'], row['lower'], row['upper'])} | {int(row['n'])} | {fmt_p(row['p_value'])} "
                      f"| {fmt_p(row['p_adjusted'])} | {verdict} | {fmt(row.get('mde', float('nan')))} "
                      f"| {fmt_units(row.get('n_needed', float('nan')))} |")

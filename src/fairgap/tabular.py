@@ -102,18 +102,28 @@ class Table:
         from sklearn.model_selection import train_test_split
 
         strata = self.group * 2 + self.y
-        cells, counts = np.unique(strata, return_counts=True)
+        counts = np.bincount(strata, minlength=2 * len(self.group_labels))   # a cell with no rows counts too
         if counts.min() < 2:
-            bad = cells[counts.argmin()]
+            bad = int(counts.argmin())
             raise ValueError(f"{self.name}: the cell {self.group_name}={self.group_labels[bad // 2]!r}, "
                              f"{self.target_name}={bad % 2} has only {counts.min()} row(s); a stratified split needs "
-                             f"at least 2 per (group, target) cell. Merge rare groups or choose another column.")
+                             f"at least 2 per (group, target) cell, and a group's error rates need both target values. "
+                             f"Merge rare groups or choose another column.")
         try:
             train, test = train_test_split(np.arange(len(self.y)), train_size=train_size, test_size=test_size,
                                            stratify=strata, random_state=seed)
         except ValueError as err:
             raise ValueError(f"{self.name}: cannot draw a stratified split with train_size={train_size}, "
                              f"test_size={test_size} from {len(self.y)} rows: {err}") from err
+        for part, rows in (("training", train), ("test", test)):
+            present = np.bincount(strata[rows], minlength=len(counts))
+            if present.min() == 0:
+                bad = int(present.argmin())
+                raise ValueError(f"{self.name}: the split (seed {seed}, train_size={train_size}) leaves no {part} row "
+                                 f"with {self.group_name}={self.group_labels[bad // 2]!r} and {self.target_name}="
+                                 f"{bad % 2} (the table has {counts[bad]} such rows of {len(self.y)}): that group's "
+                                 f"error rates cannot be measured. Use a larger training and test set, or merge that "
+                                 f"group with another (or choose another sensitive column).")
         encoder = make_encoder(self.categorical, self.numeric)
         x_train = encoder.fit_transform(self._prepared(train)).astype(np.float32)
         x_test = encoder.transform(self._prepared(test)).astype(np.float32)
@@ -152,10 +162,18 @@ def make_encoder(categorical: list[str], numeric: list[str]):
 
 def _check_columns(frame: pd.DataFrame, **roles) -> None:
     """Raise one error naming every requested column that is not in ``frame`` (and the valid ones)."""
-    missing = [f"{name!r} ({role})" for role, names in roles.items() for name in names if name not in frame.columns]
+    import difflib
+
+    columns = [str(c) for c in frame.columns]
+    missing = []
+    for role, names in roles.items():
+        for name in names:
+            if name not in frame.columns:
+                close = difflib.get_close_matches(str(name), columns, n=1)
+                missing.append(f"{name!r} ({role})" + (f" (did you mean {close[0]!r}?)" if close else ""))
     if missing:
         raise ValueError(f"Column(s) not in the table: {', '.join(missing)}. Valid columns: "
-                         f"{', '.join(repr(str(c)) for c in frame.columns)}. Pass names exactly as they appear.")
+                         f"{', '.join(repr(c) for c in columns)}. Pass names exactly as they appear.")
 
 
 def _binary_target(values: pd.Series, target: str, positive) -> np.ndarray:
@@ -163,6 +181,11 @@ def _binary_target(values: pd.Series, target: str, positive) -> np.ndarray:
         return np.asarray(positive(values), dtype=bool).astype(np.int64)
     distinct = pd.unique(values)
     shown = ", ".join(repr(v) for v in sorted(distinct, key=str)[:10]) + (" ..." if len(distinct) > 10 else "")
+    if len(distinct) > 2:
+        raise ValueError(f"Target column {target!r} has {len(distinct)} distinct values ({shown}); it must have two. "
+                         f"Make a two-valued column of the outcome you mean (e.g. in the file, hired = yes/no) and "
+                         f"name it as target, or, in code, pass positive=<a function of the column returning booleans> "
+                         f"(e.g. positive=lambda grade: grade >= 3).")
     if positive is None:
         if set(distinct) <= {0, 1}:  # 0/1 and False/True
             return values.astype(np.int64).to_numpy()

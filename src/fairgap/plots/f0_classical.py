@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..evidence import figure_text
 from .common import set_style
 
 FAMILY_COLORS = {"classical": "#1f77b4", "network": "#d62728"}
@@ -44,7 +45,7 @@ def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_title
         high = float(np.nanmax(mine[["train", "test"]].to_numpy())) * 1.08 + 0.01
         top.plot([0, high], [0, high], color="black", lw=0.9, ls="--", label="test = train")
         top.set(xlim=(-0.01, high), ylim=(-0.01, high), xlabel="train disparity", ylabel="test disparity",
-                title=f"{titles.get(source, source)}: train vs test disparity\n({_n_text(mine)})")
+                title=f"{figure_text(titles.get(source, source))}: train vs test disparity\n({_n_text(mine)})")
         top.set_aspect("equal")
 
         gaps = summary[summary.source == source]
@@ -55,7 +56,7 @@ def classical_vs_deep(per_run: pd.DataFrame, summary: pd.DataFrame, source_title
                             fontsize=7)
         bottom.axhline(0, color="black", lw=0.8)
         bottom.set(xlabel="training accuracy", ylabel="disparity gap (test − train)",
-                   title=f"{titles.get(source, source)}: train–test gap against training accuracy\n"
+                   title=f"{figure_text(titles.get(source, source))}: train–test gap against training accuracy\n"
                          f"(mean and 95% t-interval over random splits, which vary the data and the initialisation; {_n_text(per_run[per_run.source == source])})")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if axes[0, 0].get_legend() is not None:

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..evidence import figure_text
 from .common import log_axis, set_style
 
 FAMILY_COLORS = {"logistic regression": "#1f77b4", "decision tree": "#2ca02c", "random forest": "#8c564b",
@@ -50,7 +51,7 @@ def capacity_not_family(summary: pd.DataFrame, source_titles: dict | None = None
             ax.axhline(0, color="black", lw=0.8)
             n = f"n = {int(mine.n.min())}" + (f"-{int(mine.n.max())}" if mine.n.max() != mine.n.min() else "")
             ax.set(xlabel="training accuracy (mean over splits)",
-                   ylabel=f"{titles.get(source, source)}\nfairness gap, test − train" if j == 0 else "",
+                   ylabel=f"{figure_text(titles.get(source, source))}\nfairness gap, test − train" if j == 0 else "",
                    title=f"{CONSTRAINT_TITLES[constraint]}, {n} split{'s' if mine.n.max() > 1 else ''} per point")
             ax.title.set_fontsize(9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
@@ -87,7 +88,8 @@ def issue460(table: pd.DataFrame, path: pd.DataFrame, path_title: str, splits_ti
     left.set_xticks(ticks, [f"{m.replace('decision tree (unrestricted)', 'tree')}\n{metric}"
                             for m in table.model for metric in ("DP difference", "accuracy")], fontsize=8)
     left.set(ylabel="value (mean over splits)", title=f"fairlearn #460 reproduced: unrestricted tree ± EG (DP), "
-                                                      f"{int(table.n.min())} random splits ({splits_title})")
+                                                      f"{int(table.n.min())} random splits "
+                                                      f"({figure_text(splits_title)})")
     left.title.set_fontsize(9)
     left.legend(fontsize=8)
     if len(path):
@@ -125,8 +127,8 @@ def training_set_size(summary: pd.DataFrame, slopes: pd.DataFrame, disparity_lab
     ax.set_yscale("log")
     log_axis(ax, summary.n_train.unique())
     ax.set(xlabel="training rows (log scale)", ylabel=f"|test − train| {disparity_label} (log scale)",
-           title=f"Fairness gap against training-set size, {source} ({int(summary.n.min())} random splits per size; "
-                 f"95% t-intervals)")
+           title=f"Fairness gap against training-set size, {figure_text(source)} ({int(summary.n.min())} random "
+                 f"splits per size; 95% t-intervals)")
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -83,7 +83,8 @@ def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict
     tasks, frames = [], []
     if table is not None:
         table = load_table(table) if isinstance(table, str) else table
-        tasks.append(table_task(table, *table_sizes(len(table), settings["table_n_train"], settings["table_n_test"])))
+        tasks.append(table_task(table, *table_sizes(len(table), settings["table_n_train"], settings["table_n_test"],
+                                                    table.name)))
     if images:
         tasks.append(image_task(profile, settings["image_n_train"], settings["n_components"], dataset, data))
         frames.append(cnn_runs(profile, cnn or {}, cnn_seeds, settings["image_n_train"], dataset, data, executor))
@@ -120,12 +121,12 @@ def contrast_claims(per_run: pd.DataFrame, references: list[str]) -> list:
 def contrast_markdown(summary: pd.DataFrame, source_titles: dict | None = None) -> str:
     """What the figure shows, per source, in numbers: each constrained model's train and test disparity,
     gap [95% CI] and training accuracy, classical models first."""
-    from ..evidence import fmt
+    from ..evidence import fmt, text
 
     titles = source_titles or {}
     lines = []
     for source, mine in summary.groupby("source", sort=False):
-        lines.append(f"**{titles.get(source, source)}**")
+        lines.append(f"**{text(titles.get(source, source))}**")
         constrained = mine[mine.constraint != "none"]
         ranges = []
         for family, part in constrained.groupby("family"):
@@ -137,7 +138,8 @@ def contrast_markdown(summary: pd.DataFrame, source_titles: dict | None = None) 
             lines.append("")
         for _, row in mine.sort_values(["family", "constraint"], ascending=[True, False]).iterrows():
             collapsed = f"; constant predictor in {row.collapsed_share:.0%} of splits" if row.collapsed_share > 0 else ""
-            lines.append(f"* {row.family} · {row.model}: {row.disparity.replace('_', ' ')} {row.train:.3f} on train, "
+            lines.append(f"* {row.family} · {text(row.model)}: {row.disparity.replace('_', ' ')} {row.train:.3f} on "
+                         f"train, "
                          f"{row.test:.3f} on test, gap {fmt(row.gap, row.gap_low, row.gap_high, 3)}; training accuracy "
                          f"{row.train_accuracy:.3f} (n = {row.n}{collapsed})")
         lines.append("")

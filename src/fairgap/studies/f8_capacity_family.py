@@ -46,6 +46,8 @@ ISSUE_460 = {"train DP difference": 0.021, "test DP difference": 0.083, "train a
              "test accuracy": 0.759, "unconstrained train DP difference": 0.179,
              "unconstrained test DP difference": 0.169, "unconstrained train accuracy": 0.980,
              "unconstrained test accuracy": 0.813}
+ISSUE_SPLIT = 0.7        # the issue's 70/30 split: what a table too small for the profile's #460 rows gets
+MIN_SIZE_ROWS = 50      # the size sweep's smallest training set on a table too small for the profile's sizes
 EQUIVALENCE = 0.02      # "adds little": a network effect within ±0.02 of the gap, at equal training accuracy
 CARRIES_OVER = 0.02     # a constraint "carries over" where the gap's 95% interval lies below 0.02
 
@@ -179,7 +181,7 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
     executor = sweep_executor(profile, executor)
     if table is not None:
         table = _load(table)
-        n_train, n_test = classical_fits.table_sizes(len(table), settings["n_train"], settings["n_test"])
+        n_train, n_test = classical_fits.table_sizes(len(table), settings["n_train"], settings["n_test"], table.name)
         tasks = [classical_fits.table_task(table, n_train, n_test)]
         seeds = list(settings["seeds"] if seeds is None else seeds)
         frames += classical_fits.run_tasks(tasks, classical_fits.parse_models(models, profile), seeds, executor, workers)
@@ -312,7 +314,12 @@ def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, e
     seeds = list(settings["seeds"] if seeds is None else seeds)
     models = {label: {**spec, "max_iter": scale(profile)["eg_max_iter"]} if "reduction" in spec else spec
               for label, spec in ISSUE_MODELS.items()}
-    task = classical_fits.table_task(table, settings["train_size"], None)
+    train_size = issue460_size(profile, len(table))
+    if train_size != settings["train_size"]:
+        print(f"fairlearn #460: {table.name} has {len(table)} rows, too few for the profile's {settings['train_size']} "
+              f"training rows; its splits are the issue's {round(ISSUE_SPLIT * 100)}/{round(100 - ISSUE_SPLIT * 100)} "
+              f"instead (training on {classical_fits.rows_said(table, train_size)} rows).")
+    task = classical_fits.table_task(table, train_size, None)
     frames = classical_fits.run_tasks([task], classical_fits.parse_models(models, profile), seeds,
                                  sweep_executor(profile, executor), workers)
     frame = pd.concat(frames, ignore_index=True)
@@ -382,12 +389,8 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
     settings = scale(profile)
     table = _load(table)
     seeds = list(settings["size_seeds"] if seeds is None else seeds)
+    sizes, n_test = size_plan(profile, table, sizes)
     rows = len(table)
-    n_test = min(settings["size_n_test"], rows // 3)   # a smaller table of your own keeps two thirds for training
-    if sizes is None:   # the profile's sizes that the table holds (at least two)
-        sizes = [n for n in settings["sizes"] if n + n_test <= rows] or []
-        if len(sizes) < 2:
-            sizes = sorted({max(50, (rows - n_test) // 8), (rows - n_test) // 2})
     too_big = [n for n in sizes if n + n_test > rows]
     if too_big:
         raise ValueError(f"Training sizes {too_big} leave fewer than {n_test} test rows of the {rows} in "
@@ -398,6 +401,48 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
     frame = pd.concat(frames, ignore_index=True)
     keep(frame, NOTEBOOK, "size_runs", profile)
     return frame
+
+
+class TooSmall(ValueError):
+    """A section of the notebook that the table has too few rows for (the message says why)."""
+
+
+def size_plan(profile: str, table, sizes: list[int] | None = None, say: bool = True) -> tuple[list[int], int]:
+    """The size sweep's training sizes and test rows on ``table``: the profile's sizes that the table holds with
+    the profile's test rows (a third of the table at most); on a table that holds fewer than two of them, two
+    sizes between ``MIN_SIZE_ROWS`` (or enough rows for about 2 of the rarest group × target cell) and half of
+    what the test rows leave, printed. TooSmall (saying why) when no two such sizes fit."""
+    settings = scale(profile)
+    rows = len(table)
+    n_test = min(settings["size_n_test"], rows // 3)   # a smaller table of your own keeps two thirds for training
+    if sizes is None:   # the profile's sizes that the table holds (at least two)
+        sizes = [n for n in settings["sizes"] if n + n_test <= rows] or []
+        if len(sizes) < 2:
+            rarest = classical_fits.rarest_cell(table)
+            smallest = max(MIN_SIZE_ROWS, int(np.ceil(2 * rows / max(rarest, 1))))
+            largest = (rows - n_test) // 2
+            if largest <= smallest:
+                raise TooSmall(f"{table.name} has {rows} rows (its rarest group × target cell {rarest}); the sweep "
+                               f"over training-set sizes keeps {n_test} for testing and needs two training sizes from "
+                               f"{smallest} rows (about 2 of the rarest cell each), up to half of the other "
+                               f"{rows - n_test} ({largest}): a table of at least {2 * smallest + n_test + 3} rows, or "
+                               f"more rows of the rarest cell")
+            sizes = sorted({max(smallest, (rows - n_test) // 8), largest})
+            if say:
+                print(f"Training-set sizes: {table.name} has {rows} rows, too few for two of the profile's sizes "
+                      f"{settings['sizes']} with {settings['size_n_test']} test rows; the sweep uses {sizes} with "
+                      f"{n_test} test rows instead.")
+    return list(sizes), n_test
+
+
+def size_skipped(profile: str, table, sizes: list[int] | None = None) -> str | None:
+    """Why the size sweep cannot run on ``table`` (printed), or None when it can (see size_plan)."""
+    try:
+        size_plan(profile, _load(table), sizes, say=False)
+    except TooSmall as reason:
+        print(f"Skipped: {reason}.")
+        return str(reason)
+    return None
 
 
 def size_gaps(results: pd.DataFrame, disparity: str = "equalized_odds_difference") -> pd.DataFrame:
@@ -440,8 +485,17 @@ def size_slopes(gaps: pd.DataFrame, groups: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model", "group", "slope"])
 
 
-def size_claims(slopes: pd.DataFrame, source: str = "adult") -> list:
-    """Per model: the |gap| shrinks with n (slope < 0), and more slowly than 1/√n (slope > −1/2)."""
+def size_claims(slopes: pd.DataFrame | None, source: str = "adult", skipped: str | None = None) -> list:
+    """Per model: the |gap| shrinks with n (slope < 0), and more slowly than 1/√n (slope > −1/2); "not testable"
+    rows, with the reason, when the sweep was ``skipped`` (see size_skipped)."""
+    from ..evidence import untestable
+
+    statistic = "log-log slope of mean |gap| on n, per group of splits"
+    if skipped is not None:
+        return [untestable(f"{source}: {model}: {text} (not testable: {skipped})", statistic, direction, null)
+                for model in SIZE_MODELS for text, direction, null in (
+                    ("the |train − test gap| shrinks with the training-set size", "<", 0.0),
+                    ("the |gap| shrinks more slowly than 1/√n", ">", -0.5))]
     claims = []
     for model, part in slopes.groupby("model", sort=False):
         values = part.set_index("group").slope
@@ -470,35 +524,44 @@ def _span(values) -> str:
     return f"{low:.3f}" if f"{low:.3f}" == f"{high:.3f}" else f"{low:.3f} to {high:.3f}"
 
 
-def issue460_label(profile: str, source: str) -> str:
-    """How the #460 splits are named in claims: "adult 70/30" (or the profile's training rows)."""
+def issue460_size(profile: str, rows: int | None = None):
+    """The #460 splits' training rows: the profile's (a share, or a count), or the issue's 70/30 where a table of
+    ``rows`` rows is too small for the profile's count (more than 80% of it)."""
     size = scale(profile)["issue460"]["train_size"]
+    return ISSUE_SPLIT if rows is not None and size >= 1 and size > 0.8 * rows else size
+
+
+def issue460_label(profile: str, source: str, rows: int | None = None) -> str:
+    """How the #460 splits are named in claims: "adult 70/30" (or the profile's training rows); ``rows``: the
+    table's, when it may be too small for the profile's count (see issue460_size)."""
+    size = issue460_size(profile, rows)
     return f"{source} {round(size * 100)}/{round(100 - size * 100)}" if size < 1 else f"{source} {size} rows"
 
 
 def capacity_markdown(claims: pd.DataFrame, summary_table: pd.DataFrame, source: str) -> str:
     """What the capacity figure shows for one source, in numbers from the claims table and the summary."""
-    from ..evidence import fmt
+    from ..evidence import fmt, text
 
-    lines = [f"**{source}.**"]
+    lines = [f"**{text(source)}.**"]
     constrained = summary_table[(summary_table.source == source) & (summary_table.constraint_short != "none")]
     for family, part in constrained.groupby("family_name", sort=False):
         low = part[part.capacity_rank == part.capacity_rank.min()]
         high = part[part.capacity_rank == part.capacity_rank.max()]
-        lines.append(f"* {family}: at {low.capacity.iloc[0]} the constrained models' gap is {_span(low.gap)} at "
-                     f"training accuracy {low.train_accuracy.mean():.3f}; at {high.capacity.iloc[0]} it is "
+        lines.append(f"* {text(family)}: at {text(low.capacity.iloc[0])} the constrained models' gap is "
+                     f"{_span(low.gap)} at "
+                     f"training accuracy {low.train_accuracy.mean():.3f}; at {text(high.capacity.iloc[0])} it is "
                      f"{_span(high.gap)} at training accuracy {high.train_accuracy.mean():.3f}.")
     mine = summary_table[summary_table.source == source]
     collapsed = mine[mine.collapsed_share > 0]
     lines.append("* Constant predictors (trivially fair, so their gap says nothing): "
-                 + ("; ".join(f"{r.model} in {r.collapsed_share:.0%} of splits" for _, r in collapsed.iterrows())
+                 + ("; ".join(f"{text(r.model)} in {r.collapsed_share:.0%} of splits" for _, r in collapsed.iterrows())
                     if len(collapsed) else "none") + ".")
     within = claims[claims.claim.str.startswith(f"{source}: ") & claims.claim.str.contains("gap at the highest capacity")]
     shown = within[within.verdict == "shown"]
     lines.append("")
     lines.append(f"Within a family, the gap at the highest capacity exceeds the gap at the lowest (paired by split) "
                  f"for {len(shown)} of {len(within)} family × constraint paths"
-                 + (": " + "; ".join(f"{r.claim.split(': ', 1)[1].split(':')[0]} "
+                 + (": " + "; ".join(f"{text(r.claim.split(': ', 1)[1].split(':')[0])} "
                                      f"{fmt(r.estimate, r.lower, r.upper, 3)}" for _, r in shown.iterrows())
                     if len(shown) else "") + ".")
     slope = _row(claims, f"{source}: the gap rises with training accuracy")
@@ -533,40 +596,46 @@ def equivalence_sentence(same, smaller, larger) -> str:
 
 
 def issue460_markdown(table: pd.DataFrame, claims: pd.DataFrame, path: pd.DataFrame, path_source: str) -> str:
-    from ..evidence import fmt
+    from ..evidence import fmt, text
 
     lines = []
     for _, row in table.iterrows():
         issue = f" (the issue: {row['issue: train DP difference']:.3f} and {row['issue: test DP difference']:.3f})"
-        lines.append(f"* {row.model}, {row.n} splits of {row.n_train} training rows: DP difference "
+        lines.append(f"* {text(row.model)}, {row.n} splits of {row.n_train} training rows: DP difference "
                      f"{fmt(row['train DP difference'], row['train DP difference low'], row['train DP difference high'], 3)} "
                      f"on train and {fmt(row['test DP difference'], row['test DP difference low'], row['test DP difference high'], 3)} "
                      f"on test{issue}; accuracy {row['train accuracy']:.3f} on train and {row['test accuracy']:.3f} on "
                      f"test (the issue: {row['issue: train accuracy']:.3f} and {row['issue: test accuracy']:.3f}).")
     gap = claims[claims.claim.str.contains("fairlearn #460")]
     for _, row in gap.iterrows():
-        lines.append(f"* {row.claim}: {_said(row)}.")
+        lines.append(f"* {text(row.claim)}: {_said(row)}.")
     deepest = deepest_carrying(path)
     lines.append("")
     if len(path):
         where = ("at no depth tried" if deepest is None else f"up to {deepest} (training accuracy "
                  f"{float(path[path.capacity == deepest].train_accuracy.iloc[0]):.3f})")
-        lines.append(f"Along the tree's depth under EG (DP) ({path_source}, {int(path.n.max())} splits), the constraint "
+        lines.append(f"Along the tree's depth under EG (DP) ({text(path_source)}, {int(path.n.max())} splits), the "
+                     f"constraint "
                      f"carries over (the gap's 95% interval below {CARRIES_OVER}) {where}; gap per depth: "
-                     + "; ".join(f"{r.capacity} {fmt(r.gap, r.gap_low, r.gap_high, 3)}" for _, r in path.iterrows())
+                     + "; ".join(f"{text(r.capacity)} {fmt(r.gap, r.gap_low, r.gap_high, 3)}"
+                                 for _, r in path.iterrows())
                      + ".")
     return "\n".join(lines)
 
 
-def size_markdown(summary_table: pd.DataFrame, claims: pd.DataFrame, slopes: pd.DataFrame, source: str = "adult") -> str:
-    from ..evidence import fmt_mean
+def size_markdown(summary_table: pd.DataFrame | None, claims: pd.DataFrame, slopes: pd.DataFrame | None,
+                  source: str = "adult", skipped: str | None = None) -> str:
+    from ..evidence import fmt_mean, text
 
+    if skipped is not None:
+        return f"Not run: {text(skipped)}."
     lines = []
     for model, part in summary_table.groupby("model", sort=False):
         first, last = part.sort_values("n_train").iloc[[0, -1]].itertuples()
         shrink = _row(claims, f"{source}: {model}: the |train − test gap| shrinks")
         slower = _row(claims, f"{source}: {model}: the |gap| shrinks more slowly")
-        lines.append(f"* {model}: mean |gap| {first.abs_gap:.3f} at {first.n_train} training rows, {last.abs_gap:.3f} "
+        lines.append(f"* {text(model)}: mean |gap| {first.abs_gap:.3f} at {first.n_train} training rows, "
+                     f"{last.abs_gap:.3f} "
                      f"at {last.n_train} ({int(part.n.min())} splits per size); log-log slope "
                      f"{fmt_mean(slopes[slopes.model == model].slope)} (1/√n: −0.5); shrinks: {_said(shrink)}; more "
                      f"slowly than 1/√n: {_said(slower)}.")
