@@ -1,6 +1,8 @@
 """A table trains through fairgap.train's loop (fairgap.data.table): the networks of notebooks 00 and 08 are
 exactly the full-batch Adam they were, and a fairness objective of fairgap.fairness runs on a table as on images."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +11,9 @@ import torch
 from fairgap import classical_fits as classical, tabular
 from fairgap.data.table import TABLE, FeatureSplit, table_dataset
 from fairgap.fairness import make_objective
+from fairgap.io import stable_hash
 from fairgap.models import build_model, mlp_depth
-from fairgap.train import RunConfig, torch_threads, train, train_model
+from fairgap.train import CACHE_VERSION, RunConfig, run, run_folder, torch_threads, train, train_model
 
 
 def biased_split(n=600, train_size=300, seed=0) -> tabular.TabularSplit:
@@ -102,7 +105,7 @@ def test_a_fairness_penalty_trains_a_table_through_the_image_loop():
 
 
 def test_a_table_run_needs_its_split_and_table_models_check_their_width():
-    with pytest.raises(ValueError, match="give train the table's split"):
+    with pytest.raises(ValueError, match="needs data=.'table'"):
         train(RunConfig(dataset=TABLE, model="mlp", width=8))
     with pytest.raises(ValueError, match="whole number"):
         build_model("mlp", 5, 2.5)
@@ -112,3 +115,25 @@ def test_a_table_run_needs_its_split_and_table_models_check_their_width():
     assert len(build_model("mlp2", 5, 4).backbone) == 4
     with pytest.raises(ValueError, match="float tensor"):
         FeatureSplit(torch.zeros(3, 2, dtype=torch.uint8), torch.zeros(3), torch.zeros(3))
+
+
+def test_a_named_table_is_a_cached_run_whose_key_holds_its_file(tmp_path, monkeypatch):
+    """dataset="table" loads the table and splits it with the run's seed; the run is cached like an image
+    run, and editing the file changes the key (an image run's key has no such part)."""
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(tmp_path / "results"))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "colour": rng.choice(["red", "blue"], 200),
+                          "who": rng.choice(["p", "q"], 200), "y": rng.choice(["yes", "no"], 200)})
+    path = tmp_path / "made_up.csv"
+    frame.to_csv(path, index=False)
+    config = RunConfig(dataset=TABLE, data={"table": str(path), "target": "y", "sensitive": "who", "positive": "yes",
+                                            "train_size": 120}, model="linear", epochs=3, batch_size=32, seed=1)
+    first = run(config)
+    assert first.info["n_train"] == 120 and first.info["group_name"] == "who"
+    assert run_folder(config).is_dir() and run(config).history.equals(first.history)
+    assert not train(config.replace(seed=2)).history.equals(first.history)   # another seed, another split
+    key = config.key()
+    frame.iloc[:150].to_csv(path, index=False)
+    assert config.key() != key
+    image = RunConfig(device="cpu")   # an image run's key is what it was: its config and the cache version
+    assert image.key() == stable_hash({"config": dataclasses.asdict(image), "cache_version": CACHE_VERSION})

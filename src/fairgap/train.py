@@ -9,10 +9,13 @@ evaluated on the generator's population sample (split "population", at the final
 every group's TPR, FPR and accuracy is within ±0.01, ``record_population``). A run evaluated only at
 its last epoch (``eval_every`` = ``epochs``, the sweeps) has no epoch-0 rows.
 
-A table trains here too: ``train(config, table_dataset(split))`` (``fairgap.data.table``) with model
-"linear" or "mlp" (``fairgap.models``), its features where the images would be; ``fairgap.classical_fits``
-trains its networks this way. A batch that holds the whole training split (full-batch training) takes it
-in its own order: shuffling one batch would change nothing but the order of its sums.
+A table trains here too, with model "linear" or "mlp" (``fairgap.models``), its features where the images
+would be (``fairgap.data.table``): ``dataset="table"`` with ``data={"table": name or file, "train_size": ...,
+"test_size": ..., "target": ..., "sensitive": ...}`` (``fairgap.tabular.load_table``), split with the run's seed
+(or ``data_seed``) and cached like any run (a file's SHA-256 enters the key); or ``train(config,
+table_dataset(split))`` on a split of your own, which is how ``fairgap.classical_fits`` trains its networks.
+A batch that holds the whole training split (full-batch training) takes it in its own order: shuffling one
+batch would change nothing but the order of its sums.
 
 A generated dataset is drawn with the run's seed (``data_seed`` None), so seeds vary the data
 (train, val and test sets) as well as the initialisation and batch order; an integer ``data_seed``
@@ -157,8 +160,11 @@ class RunConfig:
         The device enters resolved ("auto" becomes "cpu" or "cuda"), so a CPU run and a GPU run of
         the same config never share a cache entry.
         """
+        from .data.table import TABLE, table_fingerprint
+
         config = {**dataclasses.asdict(self), "device": str(resolve_device(self.device))}
-        return stable_hash({"config": config, "cache_version": CACHE_VERSION})
+        table = table_fingerprint(self.data) if self.dataset == TABLE else {}
+        return stable_hash({"config": config, "cache_version": CACHE_VERSION, **table})
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)
@@ -307,7 +313,7 @@ def data_options_of(config) -> dict:
 def prepare_dataset(config: RunConfig) -> FairDataset:
     """The run's splits: generated data drawn with its data seed, subsampled to ``n_train``, and with
     the validation split joined to the training set when ``train_on`` asks for it."""
-    dataset = load_dataset(config.dataset, **data_options_of(config))
+    dataset = load_run_data(config)
     if config.n_train is not None:
         from .data.base import stratified_indices
 
@@ -323,6 +329,19 @@ def prepare_dataset(config: RunConfig) -> FairDataset:
     for split in dataset.splits:
         check_groups(dataset, split)
     return dataset
+
+
+def load_run_data(config: RunConfig) -> FairDataset:
+    """The dataset a run names: a generated or real image dataset, or a table split with the run's data seed."""
+    from .data.table import TABLE, load_table_dataset
+
+    if config.dataset != TABLE:
+        return load_dataset(config.dataset, **data_options_of(config))
+    if "table" not in config.data:
+        raise ValueError(f"dataset={TABLE!r} needs data={{'table': a bundled table's name or a file, ...}} "
+                         f"(fairgap.data.table.load_table_dataset), or give train the table's split "
+                         f"(fairgap.data.table.table_dataset).")
+    return load_table_dataset(seed=config.seed if config.data_seed is None else config.data_seed, **config.data)
 
 
 def joined(first: Split, second: Split) -> Split:
@@ -361,12 +380,7 @@ def train_model(config: RunConfig, dataset: FairDataset | None = None,
 
 
 def _train(config: RunConfig, dataset: FairDataset | None, progress: bool, keep=None) -> RunResult:
-    if dataset is None:
-        from .data.table import TABLE
-
-        if config.dataset == TABLE:
-            raise ValueError(f"dataset={TABLE!r}: give train the table's split (fairgap.data.table.table_dataset).")
-        dataset = prepare_dataset(config)
+    dataset = dataset if dataset is not None else prepare_dataset(config)
     device = resolve_device(config.device)
     seed_everything(config.seed)
     dataset = dataclasses.replace(dataset, splits={name: place(split, device) for name, split in dataset.splits.items()})

@@ -57,3 +57,26 @@ def table_dataset(split: "TabularSplit", target_name: str = "target", group_name
     parts = {name: FeatureSplit(*(torch.as_tensor(a) for a in split.part(name))) for name in ("train", "test")}
     return FairDataset(split.name, parts, target_name, group_name, tuple(split.group_labels),
                        {"features": list(split.feature_names), "seed": int(split.seed)})
+
+
+def load_table_dataset(table: str, seed: int = 0, train_size: int | float = 0.5, test_size: int | float | None = None,
+                       **options) -> FairDataset:
+    """A run's table (``RunConfig(dataset="table", data={"table": ..., ...})``): ``fairgap.tabular.load_table``
+    with ``options`` (target, sensitive, positive, ...), split at ``seed`` (stratified: ``Table.split``)."""
+    from ..tabular import load_table
+
+    loaded = load_table(table, **options)
+    return table_dataset(loaded.split(seed, train_size, test_size), loaded.target_name, loaded.group_name)
+
+
+def table_fingerprint(data: dict) -> dict:
+    """What of a run's table enters its cache key beyond its options: a file's SHA-256 (a bundled table is
+    its name, already in the options), so that a run on an edited file is never served an old result."""
+    import hashlib
+
+    from ..tabular import TABLES, resolve_table_path
+
+    name = data.get("table")
+    if not isinstance(name, str) or name in TABLES:
+        return {}
+    return {"table_sha256": hashlib.sha256(resolve_table_path(name).read_bytes()).hexdigest()}
