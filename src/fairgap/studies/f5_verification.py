@@ -177,17 +177,71 @@ def profile_grid(profile: str, base: VerificationConfig, weights: dict[str, list
                            profile_seeds(profile, primary=True) if primary_seeds is None else primary_seeds)
 
 
-def run_grid(configs: dict, progress: bool = True, executor: str = "auto") -> dict:
+class KeptRun:
+    """A run read back from the committed tables (results="committed"): its config, ``history`` and ``roc`` as the
+    run gave them and its groups; no embeddings (``probes`` reads the kept probe table instead)."""
+
+    def __init__(self, config, history: pd.DataFrame, roc: pd.DataFrame):
+        self.config, self.history, self.roc = config, history, roc
+        self.info = {"group_labels": [g for g in dict.fromkeys(history.group) if g != "all"]}
+
+    def final(self) -> pd.DataFrame:
+        return self.history[self.history.epoch == self.history.epoch.max()]
+
+
+class Runs(dict):
+    """``run_grid``'s runs by key, with their probe table (``probes``) computed once."""
+    probe_table: pd.DataFrame | None = None
+
+
+KEPT_LABELS = ("method", "method_id", "weight", "seed", "data_seed")
+
+
+def _kept(configs: dict, profile: str) -> Runs:
+    """``run_grid``'s runs rebuilt from the tables it kept (``fairgap.committed``)."""
+    from ..committed import load
+
+    history, roc = load(NOTEBOOK, profile=profile), load(NOTEBOOK, "roc", profile)
+    runs = Runs()
+    for key, config in configs.items():
+        label = _label(key)
+        mine = [(frame[(frame.method_id == label["method_id"]) & (frame.weight == label["weight"])
+                       & (frame.seed == label["seed"])]) for frame in (history, roc)]
+        if not len(mine[0]):
+            raise ValueError(f"The committed tables of {NOTEBOOK} have no run {key}: results=\"committed\" draws the "
+                             "runs they were written with; run with results=\"train\" for other settings.")
+        runs[key] = KeptRun(config, *[part.drop(columns=list(KEPT_LABELS)).reset_index(drop=True) for part in mine])
+    runs.probe_table = load(NOTEBOOK, "probes", profile).set_index(["method", "weight", "seed"])
+    runs.probe_table.columns = pd.MultiIndex.from_tuples([tuple(c.split(" | ")) for c in runs.probe_table.columns],
+                                                         names=["scored_on", "metric"])
+    return runs
+
+
+def run_grid(configs: dict, progress: bool = True, executor: str = "auto", profile: str = "default",
+             results: str = "train") -> dict:
     """Run (or load from the cache) each config; with ``executor="auto"`` the runs not yet cached are
     spread over local processes, one per core (a run's numbers do not depend on where it ran: its
     thread count is part of its config), or on the Dask scheduler that DASK_SCHEDULER_ADDRESS names;
-    ``"sequential"`` trains them here one after another."""
+    ``"sequential"`` trains them here one after another. Their histories, ROC curves and probe table are kept
+    beside ``profile``'s figures; ``results="committed"`` reads them back instead (``fairgap.committed``: runs
+    without embeddings, ``KeptRun``), and nothing trains."""
+    from ..committed import COMMITTED, check_results, keep
+
+    if check_results(results) == COMMITTED:   # the tables kept beside the figures; nothing trains
+        return _kept(configs, profile)
     if executor not in ("auto", "sequential"):
         raise ValueError(f"Unknown executor {executor!r}. Valid: auto, sequential.")
     train_pending(list(configs.items()), load_cached, lambda config: run_verification(config, progress=progress),
                   run_verification_in_worker, run_folder, executor=executor, progress=progress,
                   desc="verification runs")
-    return {key: load_cached(config) for key, config in configs.items()}
+    runs = Runs({key: load_cached(config) for key, config in configs.items()})
+    keep(combined_history(runs), NOTEBOOK, profile=profile)
+    keep(combined_roc(runs), NOTEBOOK, "roc", profile)
+    runs.probe_table = probes(runs)
+    flat = runs.probe_table.copy()
+    flat.columns = [" | ".join(c) for c in flat.columns]
+    keep(flat.reset_index(), NOTEBOOK, "probes", profile)
+    return runs
 
 
 def _label(key) -> dict:
@@ -266,7 +320,9 @@ def overview(results: dict, far: float = 1e-3) -> pd.DataFrame:
 
 def probes(results: dict, methods=("none", "adversarial")) -> pd.DataFrame:
     """Probe of the sensitive attribute on held-out-photo and unseen-identity embeddings, for the runs of ``methods``:
-    one row per run (index method, weight, seed), columns (scored_on, metric)."""
+    one row per run (index method, weight, seed), columns (scored_on, metric). ``run_grid``'s runs carry it."""
+    if getattr(results, "probe_table", None) is not None and tuple(methods) == ("none", "adversarial"):
+        return results.probe_table
     chosen = {f"{key}": (key, result) for key, result in results.items() if key[0] in methods}
     table = probe_table({name: result for name, (_, result) in chosen.items()},
                         fit_splits=("train",), score_splits=("val", "test"))
