@@ -79,6 +79,19 @@ def test_a_table_too_small_for_the_size_sweep_skips_it_with_untestable_claims(ca
     assert len(claims) == 2 * len(cf.SIZE_MODELS) and claims.claim.str.contains("not testable: ").all()
     assert (claims.verdict == "not shown").all() and (claims.n == 0).all()
     assert cf.size_markdown(None, claims, None, table.name, reason).startswith("Not run: ")
+    enough = int(reason.split("a table of at least ")[1].split(" rows")[0])
+    bigger = tabular.from_dataframe(small_frame(enough), target="outcome", sensitive="region", positive="hired")
+    assert cf.size_skipped("smoke", bigger) is None
+    assert cf.size_skipped("smoke", tabular.from_dataframe(small_frame(enough - 1), target="outcome",
+                                                           sensitive="region", positive="hired"))
+
+
+def test_k_nearest_neighbours_asks_for_no_more_neighbours_than_training_rows():
+    from fairgap.classical_fits import ModelSpec, sklearn_estimator
+
+    spec = ModelSpec(model="knn", n_neighbors=100)
+    assert sklearn_estimator(spec, 0, 30).n_neighbors == 30
+    assert sklearn_estimator(spec, 0, 5000).n_neighbors == 100 and sklearn_estimator(spec, 0).n_neighbors == 100
 
 
 # --- strings from the table are text ---

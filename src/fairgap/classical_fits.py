@@ -215,7 +215,9 @@ def fit_torch(spec: ModelSpec, split: TabularSplit, seed: int):
         return decide(split.x_train), decide(split.x_test), sum(p.numel() for p in model.parameters())
 
 
-def sklearn_estimator(spec: ModelSpec, seed: int):
+def sklearn_estimator(spec: ModelSpec, seed: int, rows: int | None = None):
+    """The scikit-learn model of ``spec``; k-nearest neighbours' k is at most the ``rows`` it is fitted on (a
+    training set smaller than k: every training row votes)."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
@@ -227,7 +229,7 @@ def sklearn_estimator(spec: ModelSpec, seed: int):
         return RandomForestClassifier(n_estimators=spec.n_estimators, max_depth=spec.max_depth, random_state=seed,
                                       n_jobs=1)
     if spec.model == "knn":
-        return KNeighborsClassifier(n_neighbors=spec.n_neighbors, n_jobs=1)
+        return KNeighborsClassifier(n_neighbors=min(spec.n_neighbors, rows or spec.n_neighbors), n_jobs=1)
     return DecisionTreeClassifier(max_depth=spec.max_depth, random_state=seed)
 
 
@@ -255,7 +257,7 @@ def fit_sklearn(spec: ModelSpec, split: TabularSplit, seed: int):
     if spec.postprocess is not None:
         return fit_threshold_optimizer(spec, split, seed)
     if spec.reduction is None:
-        model = sklearn_estimator(spec, seed).fit(x, y)
+        model = sklearn_estimator(spec, seed, len(y)).fit(x, y)
         return model.predict(split.x_train).astype(float), model.predict(split.x_test).astype(float), n_parameters(model)
     from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient
 
@@ -275,7 +277,7 @@ def fit_threshold_optimizer(spec: ModelSpec, split: TabularSplit, seed: int):
     from fairlearn.postprocessing import ThresholdOptimizer
 
     x, y, g = split.part("train")
-    model = sklearn_estimator(spec, seed).fit(x, y)
+    model = sklearn_estimator(spec, seed, len(y)).fit(x, y)
     optimizer = ThresholdOptimizer(estimator=model, constraints=spec.postprocess, prefit=True,
                                    predict_method="predict_proba")
     optimizer.fit(x, y, sensitive_features=g)

@@ -182,6 +182,13 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
     if table is not None:
         table = _load(table)
         n_train, n_test = classical_fits.table_sizes(len(table), settings["n_train"], settings["n_test"], table.name)
+        rows = n_train if n_train >= 1 else int(n_train * len(table))
+        too_many = [label for label, fields in settings["paths"].get("k-nearest neighbours", [])
+                    if fields["n_neighbors"] > rows and (families is None or "k-nearest neighbours" in families)]
+        if too_many:
+            print(f"k-nearest neighbours: {', '.join(too_many)} ask{'s' if len(too_many) == 1 else ''} for more "
+                  f"neighbours than the {rows} training rows; "
+                  f"each uses k = {rows} (every training row votes).")
         tasks = [classical_fits.table_task(table, n_train, n_test)]
         seeds = list(settings["seeds"] if seeds is None else seeds)
         frames += classical_fits.run_tasks(tasks, classical_fits.parse_models(models, profile), seeds, executor, workers)
@@ -422,11 +429,13 @@ def size_plan(profile: str, table, sizes: list[int] | None = None, say: bool = T
             smallest = max(MIN_SIZE_ROWS, int(np.ceil(2 * rows / max(rarest, 1))))
             largest = (rows - n_test) // 2
             if largest <= smallest:
-                raise TooSmall(f"{table.name} has {rows} rows (its rarest group × target cell {rarest}); the sweep "
+                enough = next(r for r in range(rows, 100 * rows + 1000)
+                              if (r - min(settings["size_n_test"], r // 3)) // 2 > smallest)
+                raise TooSmall(f"{table.name} has {rows} rows (the rarest group × target cell has {rarest}); the sweep "
                                f"over training-set sizes keeps {n_test} for testing and needs two training sizes from "
-                               f"{smallest} rows (about 2 of the rarest cell each), up to half of the other "
-                               f"{rows - n_test} ({largest}): a table of at least {2 * smallest + n_test + 3} rows, or "
-                               f"more rows of the rarest cell")
+                               f"{smallest} rows (about 2 of the rarest cell each) up to half of the other "
+                               f"{rows - n_test} ({largest}): a table of at least {enough} rows, or more rows of the "
+                               f"rarest cell")
             sizes = sorted({max(smallest, (rows - n_test) // 8), largest})
             if say:
                 print(f"Training-set sizes: {table.name} has {rows} rows, too few for two of the profile's sizes "
