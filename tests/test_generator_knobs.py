@@ -108,6 +108,36 @@ def test_the_comparison_sees_each_difference(module, knobs, at_least):
     assert max(z.values()) > at_least, z
 
 
+# --- identities: people of each group, one photo each ---
+
+IDENTITIES_EQUAL = dict(skin=(MID_SKIN, MID_SKIN), code_overlap=1.0, trait_spread=(1.0, 1.0), image_size=SIZE)
+
+
+def identity_photos_by_group(config: identities.IdentityConfig, seed: int = 0) -> list[np.ndarray]:
+    """One photo of each of PER_GROUP people per group (float, [N, C, S, S])."""
+    rng = np.random.default_rng(seed)
+    people = identities.generate_identities(3 * PER_GROUP, config, rng, group_proportion=0.5)
+    person = np.concatenate([np.flatnonzero(people["group"] == g)[:PER_GROUP] for g in (0, 1)])
+    assert len(person) == 2 * PER_GROUP
+    split = identities.render_photos({k: v[person] for k, v in people.items()}, 1, 0, config, rng, batch=1000)
+    images = split.images.numpy().astype(np.float64) / 255
+    return [images[:PER_GROUP], images[PER_GROUP:]]
+
+
+def test_with_every_identity_knob_equalised_the_groups_look_the_same():
+    z = largest_z(identity_photos_by_group(identities.IdentityConfig(**IDENTITIES_EQUAL)))
+    assert max(z.values()) < AGREE, f"the groups' people differ although every listed knob is equal: {z}"
+
+
+@pytest.mark.parametrize("knobs, at_least", [
+    ({}, 50),                                                           # the defaults: skin colour, code axes
+    ({**IDENTITIES_EQUAL, "code_overlap": 0.0, "code_strength": 0.2}, 6),  # the code's axes alone
+], ids=["identities-defaults", "identities-code-axes"])
+def test_the_comparison_sees_each_identity_difference(knobs, at_least):
+    z = largest_z(identity_photos_by_group(identities.IdentityConfig(**{"image_size": SIZE, **knobs})))
+    assert max(z.values()) > at_least, z
+
+
 # --- faces: the mouth-skin contrast ---
 
 def mouth_skin_difference(config: faces.FaceConfig, n: int = 20000) -> np.ndarray:
@@ -191,7 +221,9 @@ def test_skin_from_json_lists_is_the_same_config():
 ORIGINAL = {
     "faces_default": "533f3620840cc78dcedea429814db93bd1a5f155d253720fb79efc0726a26f0a",
     "faces_other": "815501060fde2937ca7de8ce8249ba912a87cbf5230a346a6e3f62663e9c7918",
-    "identities_default": "52cdc9b5f65d3f3f5ff24065501ed886bf1d552f52c049df738e0c0b01cf7a4f",
+    # identities: GENERATOR_VERSION 2 (identity codes, group axes, the training people's share; issue 35),
+    # computed when it was introduced; the knobs added with it (skin, mouth_contrast) keep these bytes
+    "identities_default": "55e68fe46dd0c84415122035605eb3d7c99a411e221410ecbe56e1b3cc6ce77e",
     "xray_default": "4e8b8d0ca96a511c1e6542377f5f355c52e03decb669c55cf5781c330df7a642",
     "xray_age": "7e1969c18d3bfb277fcf0b577ee12f1266f8c72310c8704410b00cf8fae302fd",
     "key_faces_default": "e5d6bc96ad6b655c",

@@ -71,3 +71,46 @@ def test_registered_and_cached(tmp_path, monkeypatch):
 def test_invalid_settings_are_explained(options):
     with pytest.raises(ValueError, match="Invalid synthetic identity settings"):
         IdentityConfig(**options)
+
+
+def test_each_group_varies_along_its_own_axes_of_the_code():
+    config = IdentityConfig(code_dims=8, code_overlap=0.25)
+    people = generate_identities(8000, config, np.random.default_rng(1), group_proportion=0.5)
+    g, code = people["group"], people["code"]
+    first, second = code[:, :4], code[:, 4:]
+    assert first[g == 0].var() == pytest.approx(1.0, rel=0.06) and second[g == 0].var() == pytest.approx(0.25, rel=0.06)
+    assert first[g == 1].var() == pytest.approx(0.25, rel=0.06) and second[g == 1].var() == pytest.approx(1.0, rel=0.06)
+    # not a scaled copy: the total code variance is the same in both groups
+    assert code[g == 0].var(0).sum() == pytest.approx(code[g == 1].var(0).sum(), rel=0.05)
+    same = generate_identities(8000, IdentityConfig(code_dims=8, code_overlap=1.0), np.random.default_rng(1), 0.5)
+    assert same["code"][same["group"] == 1].var(0) == pytest.approx(np.ones(8), abs=0.08)
+
+
+def test_the_training_people_have_their_own_group_share():
+    ds = make_synthetic_identities(IdentityConfig(**{**SMALL, "n_train_identities": 400, "n_test_identities": 400,
+                                                     "images_train": 1, "images_val": 0, "images_test": 1}))
+    assert ds["train"].group.float().mean().item() == pytest.approx(0.2, abs=0.05)     # train_group_proportion
+    assert ds["test"].group.float().mean().item() == pytest.approx(0.5, abs=0.06)      # group_proportion
+    shared = make_synthetic_identities(IdentityConfig(**{**SMALL, "n_train_identities": 400, "images_train": 1,
+                                                         "images_val": 0, "train_group_proportion": 0.5}))
+    assert shared["train"].group.float().mean().item() == pytest.approx(0.5, abs=0.06)
+
+
+def test_a_persons_code_is_a_texture_that_moves_with_the_face():
+    from fairgap.data.synthetic_identities import code_texture
+
+    attrs = {"code": np.ones((2, 4)), "scale": np.array([1.0, 1.0]), "center_x": np.array([0.0, 0.25]),
+             "center_y": np.array([0.0, 0.0])}
+    texture = code_texture(attrs, 33, 0.1)
+    assert texture[0].std() > 0.01                                  # a code is drawn
+    np.testing.assert_allclose(texture[1][:, 4:], texture[0][:, :-4], atol=1e-5)   # 4 pixels = 0.25 to the right
+    assert texture[0][0, 0] == 0                                    # nothing outside the face
+    attrs["code"] = np.zeros((2, 4))
+    assert not code_texture(attrs, 33, 0.1).any()
+
+
+@pytest.mark.parametrize("options", [{"code_dims": 3}, {"code_dims": 0}, {"code_overlap": 1.5}, {"code_strength": -0.1},
+                                     {"train_group_proportion": 1.0}, {"skin": "pale"}])
+def test_invalid_code_and_share_knobs_are_named(options):
+    with pytest.raises(ValueError, match=f"{next(iter(options))}="):
+        IdentityConfig(**options)

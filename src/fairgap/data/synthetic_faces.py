@@ -231,6 +231,8 @@ def render(attrs: dict[str, np.ndarray], size: int, pixel_noise: float, rng: np.
     face = _soft(1 - ((x - cx) / rx) ** 2 - ((y - cy) / ry) ** 2, sharp)
     skin = np.clip(_skin_rows(attrs) * attrs["skin_jitter"].astype(np.float32), 0, 1)
     paint(face, skin)
+    if "texture" in attrs:   # synthetic_identities: a person's code, grey, added to the skin inside the face
+        image += (attrs["texture"] * face)[:, None]
 
     eye_y = cy - 0.18 * ry
     eye_r = col("eye_size") * scale
