@@ -65,7 +65,7 @@ SCALE = {
     "default": dict(
         config=dict(dataset="synthetic_identities",
                     data=dict(n_train_identities=40, n_test_identities=100, images_train=6, images_val=5,
-                              images_test=5, nuisance=0.4, trait_spread=(1.0, 0.75)),
+                              images_test=5, nuisance=0.4),
                     model="small_cnn", width=0.5, embedding_dim=64, loss="cosface", scale=30.0, margin=0.35,
                     epochs=80, batch_size=16, lr=3e-3, eval_max_images=500, eval_every=8, max_genuine=20000,
                     max_impostor=50000,
