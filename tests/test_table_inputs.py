@@ -139,7 +139,10 @@ def test_notebooks_00_and_08_run_on_a_small_table_whose_strings_look_like_markup
     prose = "".join("".join(o["data"]["text/markdown"]) for c in cells for o in c.get("outputs", [])
                     if "text/markdown" in o.get("data", {}))
     assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in prose   # the sensitive column, named in 00's prose
+    page = (report / "notebooks" / "00_classical_vs_deep.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "**bold**_$x$" in page   # shown, as text
     index = (report / "index.html").read_text()
+    assert "**bold**_$x$ 70/30: " in index   # 08's claims, in the report's claims table
     assert not any(value in index for value in tags)
     claims = pd.read_csv(figures_dir("smoke") / "08_capacity_not_family" / "claims.csv")
     assert claims.claim.str.startswith("**bold**_$x$ 70/30: ").any()   # fairlearn #460 on the issue's split
