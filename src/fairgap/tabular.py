@@ -115,15 +115,15 @@ class Table:
         except ValueError as err:
             raise ValueError(f"{self.name}: cannot draw a stratified split with train_size={train_size}, "
                              f"test_size={test_size} from {len(self.y)} rows: {err}") from err
-        for part, rows in (("training", train), ("test", test)):
-            present = np.bincount(strata[rows], minlength=len(counts))
+        for part, rows in (("training", train), ("test", test)):   # a (group, target) cell may be empty; a group not
+            present = np.bincount(self.group[rows], minlength=len(self.group_labels))
             if present.min() == 0:
                 bad = int(present.argmin())
                 raise ValueError(f"{self.name}: the split (seed {seed}, train_size={train_size}) leaves no {part} row "
-                                 f"with {self.group_name}={self.group_labels[bad // 2]!r} and {self.target_name}="
-                                 f"{bad % 2} (the table has {counts[bad]} such rows of {len(self.y)}): that group's "
-                                 f"error rates cannot be measured. Use a larger training and test set, or merge that "
-                                 f"group with another (or choose another sensitive column).")
+                                 f"with {self.group_name}={self.group_labels[bad]!r} (the table has "
+                                 f"{int((self.group == bad).sum())} such rows of {len(self.y)}): that group cannot be "
+                                 f"measured. Use a larger training and test set, or merge that group with another (or "
+                                 f"choose another sensitive column).")
         encoder = make_encoder(self.categorical, self.numeric)
         x_train = encoder.fit_transform(self._prepared(train)).astype(np.float32)
         x_test = encoder.transform(self._prepared(test)).astype(np.float32)
