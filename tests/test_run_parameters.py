@@ -56,6 +56,18 @@ def test_notebooks_that_do_not_take_a_parameter_run_without_it_and_say_why(tmp_p
     assert "05_images ran without -p table (it does not take a table)" in summary
 
 
+def test_a_notebook_that_takes_no_table_gets_none_of_the_tables_parameters(tmp_path):
+    """Notebook 06 has a ``sensitive`` of its own (an X-ray attribute): -p sensitive names the table's column."""
+    xray = _notebook(tmp_path / "06_xray.ipynb", 'profile = "default"\nsensitive = "sex"\n')
+    tables = _notebook(tmp_path / "08_tables.ipynb", 'profile = "default"\ntable = "adult"\nsensitive = None\n')
+    names = ["table", "sensitive"]
+    assert run_notebooks.check_parameters([xray, tables], names) == {
+        "06_xray": "-p table, -p sensitive (it does not take a table)"}
+    assert run_notebooks.withheld(run_notebooks.declared_parameters(xray), names) == ["table", "sensitive"]
+    assert run_notebooks.withheld(run_notebooks.declared_parameters(xray), ["sensitive"]) == []   # its own
+    assert run_notebooks.withheld(run_notebooks.declared_parameters(tables), names) == []
+
+
 def test_check_arguments_refuses_a_misspelt_parameter_with_the_system_python():
     env = {**os.environ, "PYTHONPATH": str(project_root() / "src")}
     done = subprocess.run([sys.executable, "-B", "-m", "fairgap.run_notebooks", "--profile", "smoke",

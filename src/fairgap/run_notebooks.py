@@ -109,8 +109,8 @@ def run_notebook(path: Path, profile: str, parameters: dict, output_dir: Path, k
     os.environ[NOTEBOOK_VARIABLE] = path.stem  # the kernel and its workers inherit it (io.write_timing)
     output_dir.mkdir(parents=True, exist_ok=True)
     outcome = NotebookOutcome(path.stem, "ok", 0.0)
-    declared = declared_parameters(path)   # a -p it does not declare is left out (main has said which and why)
-    parameters = {k: v for k, v in parameters.items() if declared is None or k in declared}
+    left_out = withheld(declared_parameters(path), parameters)   # main has said which and why
+    parameters = {k: v for k, v in parameters.items() if k not in left_out}
     # Runs done, time so far and left, printed every 30 s or less often (fairgap.progress); the smoke profile is quiet.
     report = output_dir / f"{PROGRESS_PREFIX}{path.stem}.json"
     try:
@@ -298,6 +298,16 @@ def declared_parameters(path: Path) -> list[str] | None:
     return None
 
 
+def withheld(declared: list[str] | None, names) -> list[str]:
+    """The -p ``names`` a notebook whose parameters cell assigns ``declared`` runs without: those it does not
+    declare, and, given a table (-p table) it does not take, the table's target, sensitive and positive too (notebook
+    06's own ``sensitive`` is an X-ray attribute, not the table's column). None (no readable cell): none."""
+    if declared is None:
+        return []
+    table = "table" in names and "table" not in declared
+    return [name for name in dict.fromkeys(names) if name not in declared or (table and name in TABLE_PARAMETERS)]
+
+
 def check_parameters(notebooks: list[Path], names, others: list[Path] = ()) -> dict[str, str]:
     """The -p ``names`` against the selected notebooks' parameters cells (read now: a parameter added to a
     notebook is valid at once). A name that no notebook declares raises ParameterError, listing each notebook's
@@ -330,7 +340,7 @@ def check_parameters(notebooks: list[Path], names, others: list[Path] = ()) -> d
         raise ParameterError("\n".join(lines))
     without = {}
     for notebook, mine in declared.items():
-        missing = [name for name in dict.fromkeys(names) if name not in mine]
+        missing = withheld(mine, names)
         if missing:
             reasons = list(dict.fromkeys(WHY_WITHOUT.get(name, f"has no parameter {name!r}") for name in missing))
             without[notebook] = f"-p {', -p '.join(missing)} (it {'; it '.join(reasons)})"
