@@ -3,6 +3,7 @@
 # build the static report in build/report/<profile>/ (open its index.html).
 #   ./run_all.sh [--profile smoke|default|paper] [-p NAME VALUE ...] [--only 01 02] [--jobs N|auto]
 #   ./run_all.sh [--profile ...] --report-only       # rebuild the report from what is executed; runs nothing
+#   ./run_all.sh --from-figures                     # every notebook and the report from figures/; trains nothing
 #   ./run_all.sh --help
 # Every notebook runs even if one fails; a summary follows and the exit code is non-zero on any failure.
 set -euo pipefail

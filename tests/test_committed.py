@@ -101,3 +101,71 @@ def test_the_explorer_button_refuses_to_train_under_committed_results(monkeypatc
     [c for c in children if isinstance(c, ipywidgets.Button)][0].click()
     assert "needs new training runs" in status.value and "results = &quot;train&quot;" in status.value
     assert list(slider.options) == options     # nothing added
+
+
+# --- ./run_all.sh --from-figures ---
+
+NOTEBOOKS = sorted((__import__("fairgap.paths", fromlist=["x"]).project_root() / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def test_every_notebook_takes_the_results_parameter():
+    from fairgap.run_notebooks import declared_parameters
+
+    assert NOTEBOOKS
+    assert [p.stem for p in NOTEBOOKS if "results" not in (declared_parameters(p) or [])] == []
+
+
+def test_from_figures_runs_every_notebook_with_committed_results(monkeypatch, tmp_path):
+    from fairgap import run_notebooks
+
+    seen = {}
+
+    def execute(notebooks, profile, parameters, output_dir, kernel, jobs):
+        seen.update(notebooks=[p.stem for p in notebooks], parameters=parameters, jobs=jobs, profile=profile)
+        return []
+
+    monkeypatch.setattr(run_notebooks, "execute_notebooks", execute)
+    monkeypatch.setattr(run_notebooks, "ensure_kernel", lambda: "python3")
+    monkeypatch.setattr(run_notebooks, "adjust_claims", lambda profile: None)
+    monkeypatch.setattr(run_notebooks, "available_cores", lambda: 2)
+    assert run_notebooks.main(["--from-figures", "--no-report", "--executed", str(tmp_path)]) == 0
+    assert seen["notebooks"] == [p.stem for p in NOTEBOOKS] and seen["profile"] == "default"
+    assert seen["parameters"] == {"results": "committed"}
+    assert seen["jobs"] == 2                   # nothing trains: one notebook per core, as in smoke
+
+
+@pytest.mark.parametrize("extra", [["--compare"], ["--report-only"], ["--seed-offset", "100"],
+                                   ["-p", "results", '"train"']])
+def test_from_figures_refuses_what_would_train_or_compare(extra, capsys):
+    from fairgap import run_notebooks
+
+    with pytest.raises(SystemExit) as raised:
+        run_notebooks.main(["--from-figures", *extra])
+    assert raised.value.code == 2 and "--from-figures" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_smoke_collection_redraws_byte_identical_from_its_figures(smoke_run, tmp_path, monkeypatch):
+    """Every notebook, run with results="committed" on a copy of a smoke run's figures and an empty results cache,
+    rewrites each figure's CSV, claims.csv and claims_values.csv byte for byte, and trains nothing."""
+    import contextlib
+    import io
+    import shutil
+
+    from fairgap import run_notebooks
+
+    assert smoke_run.code == 0, smoke_run.output
+    figures = tmp_path / "figures"
+    shutil.copytree(smoke_run.figures, figures)
+    before = {p.relative_to(figures): p.read_bytes() for p in figures.rglob("*.csv")}
+    results = tmp_path / "results"
+    monkeypatch.setenv("FAIRGAP_FIGURES", str(figures))
+    monkeypatch.setenv("FAIRGAP_RESULTS", str(results))
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = run_notebooks.main(["--profile", "smoke", "--from-figures", "--no-report",
+                                   "--executed", str(tmp_path / "executed")])
+    assert code == 0, out.getvalue()
+    after = {p.relative_to(figures): p.read_bytes() for p in figures.rglob("*.csv")}
+    assert after.keys() == before.keys()
+    assert [str(name) for name in before if after[name] != before[name]] == []
+    assert not results.exists() or _files(results) == []
