@@ -157,14 +157,15 @@ class JupyterLab:
         self._log.close()
 
 
-def _prepare_notebook(root: Path) -> Path:
+def _prepare_notebook(root: Path, parameters: dict = PARAMETERS) -> Path:
     import papermill
 
     target = root / NOTEBOOK.name
-    papermill.execute_notebook(str(NOTEBOOK), str(target), parameters=PARAMETERS, prepare_only=True,
+    papermill.execute_notebook(str(NOTEBOOK), str(target), parameters=parameters, prepare_only=True,
                                progress_bar=False)
     injected = [c for c in json.loads(target.read_text())["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
-    assert injected and 'profile = "smoke"' in "".join(injected[0]["source"]), "papermill did not inject the parameters"
+    assert injected and f'profile = "{parameters["profile"]}"' in "".join(injected[0]["source"]), \
+        "papermill did not inject the parameters"
     return target
 
 
@@ -213,12 +214,35 @@ def _saved_error_outputs(path: Path) -> list[str]:
 
 
 def test_notebook_02_runs_in_jupyterlab_and_the_weight_slider_redraws(tmp_path, record_property):
+    _notebook_02_in_jupyterlab(tmp_path, record_property, PARAMETERS, RUN_ALL_S)
+
+
+# The fast way in (issue 37): the default profile's notebook 02 drawn from the committed figures/ (a copy), no
+# training: its figure and explorer within 30 s of Run All.
+COMMITTED_RUN_ALL_S = 30
+
+
+def test_notebook_02_from_the_committed_results_draws_and_redraws_within_30_s(tmp_path, record_property, monkeypatch):
+    import shutil
+
+    from fairgap.paths import project_root
+
+    figures = tmp_path / "figures"
+    shutil.copytree(project_root() / "figures" / NOTEBOOK.stem, figures / NOTEBOOK.stem)
+    monkeypatch.setenv("FAIRGAP_FIGURES", str(figures))   # the server and its kernel inherit it
+    results = Path(os.environ["FAIRGAP_RESULTS"])
+    _notebook_02_in_jupyterlab(tmp_path, record_property, {"profile": "default", "results": "committed"},
+                               COMMITTED_RUN_ALL_S)
+    assert not results.exists() or not any(results.rglob("*")), "results=\"committed\" wrote to the results cache"
+
+
+def _notebook_02_in_jupyterlab(tmp_path, record_property, parameters: dict, run_all_s: float):
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="the playwright Python package is missing: pip install -e '.[test]'")
     started = time.monotonic()
     root = tmp_path / "lab"
     root.mkdir()
-    notebook = _prepare_notebook(root)
+    notebook = _prepare_notebook(root, parameters)
     lab = JupyterLab(root, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
     try:
         lab.wait_ready(SERVER_START_S)
@@ -228,7 +252,7 @@ def test_notebook_02_runs_in_jupyterlab_and_the_weight_slider_redraws(tmp_path, 
                 viewport={"width": 1400, "height": 1100})
             page = context.pages[0] if context.pages else context.new_page()
             try:
-                _drive(page, lab, notebook, tmp_path, record_property)
+                _drive(page, lab, notebook, tmp_path, record_property, run_all_s)
             except BaseException:
                 try:  # what the page showed when it failed
                     page.screenshot(path=str(tmp_path / "failure.png"), timeout=10_000)
@@ -282,7 +306,7 @@ def _move_and_time_redraw(page, slider, handle, image, key: str) -> float:
     return redraw_ms
 
 
-def _drive(page, lab: JupyterLab, notebook: Path, tmp_path: Path, record_property) -> None:
+def _drive(page, lab: JupyterLab, notebook: Path, tmp_path: Path, record_property, run_all_limit: float = RUN_ALL_S) -> None:
     page.set_default_timeout(60_000)
     t0 = time.monotonic()
     page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}", wait_until="domcontentloaded")
@@ -303,7 +327,7 @@ def _drive(page, lab: JupyterLab, notebook: Path, tmp_path: Path, record_propert
             if (prompts.length && prompts.every(p => /\\[\\d+\\]/.test(p))) return true;
             return !prompts.some(p => p.includes('*')) && window.__fairgapProblems().length > 0;
         }""",
-        timeout=RUN_ALL_S * 1000, polling=500)
+        timeout=run_all_limit * 1000, polling=500)
     run_all_s = time.monotonic() - t1
     print(f"Run All Cells finished in {run_all_s:.1f} s")
     record_property("run_all_s", round(run_all_s, 1))
