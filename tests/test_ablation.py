@@ -114,8 +114,8 @@ FLOORS = pd.DataFrame({"equalized_odds_difference": {s: f for s, (_, _, f) in EF
 def test_claims_find_the_constructed_effects():
     claims = study.ablation_claims(ablation_table(), FLOORS)
     assert (claims.kind == "exploratory").all() and not claims.claim.duplicated().any()
-    # per setting: 3 findings; per equalised setting: 4 changes against the default
-    assert len(claims) == 3 * 3 + 2 * 4
+    # per setting: 4 findings; per equalised setting: 4 changes against the default
+    assert len(claims) == 3 * 4 + 2 * 4
     gap = find(claims, "default: ERM's train–test gap > 0")
     assert gap.verdict == SHOWN and gap.estimate == pytest.approx(0.40) and gap.n == 5
     assert find(claims, "all equalised: ERM's train–test gap > 0").verdict == SHOWN     # 0.03 ± 0.02: still above 0
@@ -123,6 +123,9 @@ def test_claims_find_the_constructed_effects():
     assert find(claims, f"default: {PEN} buys test fairness").verdict == SHOWN
     assert find(claims, f"equal cue strength: {PEN} buys test fairness").verdict == SHOWN   # 0.05
     assert find(claims, f"all equalised: {PEN} buys test fairness").verdict == NOT_SHOWN  # straddles 0
+    penalty = find(claims, f"default: {PEN}'s train–test gap > 0.05")        # 0.25 on test − 0.02 on train
+    assert penalty.verdict == SHOWN and penalty.estimate == pytest.approx(0.23) and penalty.null == pytest.approx(0.05)
+    assert find(claims, f"all equalised: {PEN}'s train–test gap > 0.05").verdict == NOT_SHOWN      # 0.01
     floor = find(claims, "default: ERM's test disparity − Bayes floor > 0.05")
     assert floor.verdict == SHOWN and floor.estimate == pytest.approx(0.29) and floor.null == pytest.approx(0.05)
     assert find(claims, "all equalised: ERM's test disparity − Bayes floor > 0.05").verdict == NOT_SHOWN  # 0.03
@@ -151,7 +154,7 @@ def test_a_change_the_other_way_is_not_shown_and_one_seed_shows_nothing():
 def test_without_the_baseline_no_change_is_claimed_and_no_floor_is_untestable():
     runs = ablation_table()
     claims = study.ablation_claims(runs[runs.setting != "default"], FLOORS)
-    assert not claims.claim.str.contains(" vs ").any() and len(claims) == 2 * 3
+    assert not claims.claim.str.contains(" vs ").any() and len(claims) == 2 * 4
     no_floor = study.ablation_claims(runs, FLOORS.iloc[:0])
     floor = find(no_floor, "default: ERM's test disparity − Bayes floor")
     assert floor.verdict == NOT_SHOWN and "not testable" in floor.claim
@@ -162,10 +165,11 @@ def test_survival_table_prose_summary_and_figure():
     claims = study.ablation_claims(runs, FLOORS)
     survival = study.survival_table(claims, runs)
     assert list(survival.index) == list(EFFECTS)
-    assert list(survival.columns) == ["ERM's train–test gap > 0", f"{PEN} buys test fairness over ERM (benefit > 0)",
+    assert list(survival.columns) == ["ERM's train–test gap > 0", f"{PEN}'s train–test gap > 0.05",
+                                      f"{PEN} buys test fairness over ERM (benefit > 0)",
                                       "ERM's test disparity − Bayes floor > 0.05"]
-    assert survival.loc["all equalised"].tolist() == [SHOWN, NOT_SHOWN, NOT_SHOWN]
-    assert survival.loc["default"].tolist() == [SHOWN, SHOWN, SHOWN]
+    assert survival.loc["all equalised"].tolist() == [SHOWN, NOT_SHOWN, NOT_SHOWN, NOT_SHOWN]
+    assert survival.loc["default"].tolist() == [SHOWN, SHOWN, SHOWN, SHOWN]
     prose = study.ablation_prose(runs, FLOORS, claims)
     assert "**Equalising the smile cue's strength** (equal cue strength against default" in prose
     assert "it lowers ERM's test equalized odds difference (-0.20 [" in prose
@@ -203,4 +207,23 @@ def test_the_study_runs_at_smoke_scale(tmp_path, monkeypatch):
     floors = study.bayes_floors("smoke", settings)
     claims = study.ablation_claims(runs, floors)
     assert find(claims, "equal cue strength vs default: ERM's population disparity lower").n == 1
-    assert study.survival_table(claims, runs).shape == (3, 3)
+    assert study.survival_table(claims, runs).shape == (3, 4)
+
+
+def test_the_primary_settings_run_at_the_primary_seeds_whatever_their_name():
+    from fairgap.claims.primary import ALL_EQUALISED, EQUAL_SHARE, seeds_for
+
+    label, eo = next((label, dict(spec)) for label, spec in study.METHODS.items() if spec["method"] != "erm")
+    few, many = [0, 1, 2], list(range(21))
+    assert seeds_for(study.NOTEBOOK, {**eo, "data": dict(EQUAL_SHARE), "label": "renamed"}, few, many) == many
+    for options in ({}, EQUAL_SHARE, ALL_EQUALISED):
+        assert seeds_for(study.NOTEBOOK, {"method": "erm", "data": dict(options)}, few, many) == few
+    for options in ({}, ALL_EQUALISED):
+        assert seeds_for(study.NOTEBOOK, {**eo, "data": dict(options)}, few, many) == few
+    assert study.scale("default")["primary_seeds"] == many      # what the pilot asked for
+    assert seeds_for(study.NOTEBOOK, {**eo, "data": study.SETTINGS["equal cue strength"]}, few, many) == few
+    # the notebook's own settings are the study's: its defaults run the primaries at their seeds
+    cells = nbformat.read(project_root() / "notebooks" / "09_what_drives_the_gap.ipynb", as_version=4).cells
+    scope = {}
+    exec("".join(next(c for c in cells if "parameters" in c.metadata.get("tags", [])).source), scope)
+    assert scope["settings"] == study.SETTINGS and scope["methods"][label] == eo

@@ -51,9 +51,13 @@ def test_verification_claims_find_the_effect_that_is_there_and_not_the_one_that_
     row = claims.set_index("claim").loc["loss-gap penalty, w=0.3: smaller TAR@0.001 gap on unseen identities than "
                                         "the margin loss alone"]
     assert row.estimate == pytest.approx(-0.1) and row.n == 5
-    # per run and metric: unseen vs training; per method and metric: vs the plain loss, and the training photos'
-    # and the new photos' change vs the unseen identities'
-    assert len(claims) == 3 * 2 + 2 * 2 * 3
+    # per run and metric: unseen vs training photos and vs new photos; per method and metric: vs the plain loss, and
+    # the training photos' and the new photos' change vs the unseen identities'
+    assert len(claims) == 3 * 2 * 2 + 2 * 2 * 3
+    beyond = claims.set_index("claim").loc["margin loss only: TAR@0.001 gap larger on unseen identities than on new "
+                                           "photos of the training identities by more than 0.05"]
+    # unseen 0.3 + 0.01·seed against new photos' 0.3: 0.02 on average, under the 0.05 it must exceed
+    assert beyond.estimate == pytest.approx(0.02) and beyond.null == pytest.approx(0.05) and beyond.verdict == NOT_SHOWN
     new_photos = claims.set_index("claim").loc["loss-gap penalty, w=0.3: TAR@0.001 gap reduction vs the margin loss is "
                                                "larger on new photos of training identities than on unseen identities"]
     assert new_photos.estimate == pytest.approx(0.1) and new_photos.verdict == NOT_SHOWN   # new photos: no change
