@@ -94,3 +94,27 @@ def test_notebook_05_runs_several_seeds_by_default_and_one_in_smoke():
 
     assert fv.profile_seeds("smoke") == [0]
     assert len(set(fv.profile_seeds("default"))) >= 3 and len(set(fv.profile_seeds("paper"))) >= 3
+
+
+def test_the_verification_floor_is_drawn_and_kept_with_the_gaps():
+    """Generated identities: the latents name each photo's person, so every gap's Bayes floor is 0 (drawn and kept
+    in the figure's data); real identities have none."""
+    import matplotlib.pyplot as plt
+
+    from fairgap.data.bayes import verification_floor
+    from fairgap.plots import f5_verification as plots
+
+    assert verification_floor("synthetic_identities") == 0.0 and verification_floor("celeba_identities") is None
+    history = pd.DataFrame([dict(method=NAMES[m], method_id=m, weight=w, seed=s, epoch=e, split=split, group="all",
+                                 metric="eer_gap", value=0.1 * e + 0.01 * s)
+                            for m, w in (("none", 0.0), ("loss_gap", 0.3)) for s in range(3) for e in (1, 2)
+                            for split in ("train", "val", "test")])
+    for draw in (plots.verification_gap_over_epochs, plots.verification_gap_vs_weight):
+        fig, drawn = draw(history, metrics=("eer_gap",), floor=0.0)
+        floor_rows = drawn[drawn.split == "bayes floor"]
+        assert floor_rows.metric.tolist() == ["eer_gap"] and floor_rows.value.tolist() == [0.0]
+        assert all(any(line.get_label() == "Bayes floor (generator)" for line in ax.lines) for ax in fig.axes)
+        plt.close(fig)
+        fig, drawn = draw(history, metrics=("eer_gap",))
+        assert "bayes floor" not in set(drawn.split) and not any(l.get_label().startswith("Bayes") for l in fig.axes[0].lines)
+        plt.close(fig)

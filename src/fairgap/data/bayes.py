@@ -259,3 +259,18 @@ def bayes_floor_for(run_config, method: str = "analytic") -> pd.DataFrame:
     generator's defaults (a fairgap.train.RunConfig, or anything with ``dataset`` and ``data``).
     ``floor_disparities`` of the result gives its disparities."""
     return bayes_floor(run_config.dataset, dict(run_config.data or {}), method=method)
+
+
+# Identities (fairgap.data.synthetic_identities): the latents of a photo include its person (code and traits), so a
+# verifier that reads them accepts every genuine pair and no impostor pair: TAR 1 at every FAR and EER 0 in both
+# groups. The floor of every verification gap is 0; what a network shows is all learnable-but-not-learned or the
+# train-population gap. (From the pixels a person is known only up to pixel noise and the photo's nuisance; like
+# the classification floors, this one conditions on the latents.)
+VERIFICATION_FLOOR_DATASETS = ("synthetic_identities",)
+
+
+def verification_floor(dataset: str) -> float | None:
+    """The Bayes floor of any verification gap (TAR at a FAR, EER) on ``dataset``: 0 on generated identities, None on
+    real data (no known generator)."""
+    return 0.0 if dataset in VERIFICATION_FLOOR_DATASETS else None
+

@@ -8,7 +8,8 @@ import seaborn as sns
 
 from ..evidence import t_interval
 from ..generalisation import POPULATION, variance_sources
-from .common import seeds_note, set_style
+from ..decomposition import FLOOR_LABEL, FLOOR_SPLIT
+from .common import FLOOR_STYLE, seeds_note, set_style
 
 SPLIT_NAMES = {"train": "training identities,\ntraining photos", "val": "training identities,\nnew photos",
                "test": "unseen identities", POPULATION: "unseen identities,\npopulation"}
@@ -52,14 +53,31 @@ def _run_label(frame: pd.DataFrame) -> pd.Series:
     return frame.method + frame.weight.map(lambda w: "" if w == 0 else f", w={w:g}")
 
 
+def _floor(axes, floor: float | None) -> None:
+    """The Bayes floor of every gap (``fairgap.data.bayes.verification_floor``; None: real data, nothing drawn)."""
+    if floor is not None:
+        for ax in axes.flat:
+            ax.axhline(floor, label=FLOOR_LABEL, **FLOOR_STYLE)
+            ax.annotate(FLOOR_LABEL, xy=(0.01, floor), xycoords=ax.get_yaxis_transform(), ha="left", va="bottom",
+                        fontsize=7, color=FLOOR_STYLE["color"])
+
+
+def _with_floor(data: pd.DataFrame, floor: float | None, metrics) -> pd.DataFrame:
+    """The figure's data with one row per metric holding the floor (split "bayes floor")."""
+    if floor is None:
+        return data
+    return pd.concat([data, pd.DataFrame({"split": FLOOR_SPLIT, "group": "all", "metric": list(metrics),
+                                          "value": floor})], ignore_index=True)
+
+
 def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.001_gap", "eer_gap"),
-                                 select: dict | None = None, splits=SPLIT_ORDER):
+                                 select: dict | None = None, splits=SPLIT_ORDER, floor: float | None = None):
     """F5a: the gap between groups per epoch (rows: metrics), on training photos, on new photos of the
     training identities and on unseen identities (columns), one line per run (mean over seeds, 95%
     Student-t band over seeds; the title states n).
 
     ``select`` maps method_id -> the weight to show (default: each method's largest weight); the plain
-    margin loss ("none") is always shown."""
+    margin loss ("none") is always shown. ``floor``: the Bayes floor of the gaps, drawn dotted (None: none)."""
     set_style()
     h = history[(history.group == "all") & history.metric.isin(metrics) & history.split.isin(splits)]
     if select is None:
@@ -80,18 +98,19 @@ def verification_gap_over_epochs(history: pd.DataFrame, metrics=("tar_group@0.00
             ax.set_xlabel("epoch" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
     _rows_from_zero(axes)
+    _floor(axes, floor)
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Per-group verification gap: training identities vs unseen identities\n"
                  f"mean and 95% t-interval band over seeds; {variance_sources(h)} ({_n(h)})", y=1.03)
     fig.tight_layout()
-    return fig, h.drop(columns=["run"]).reset_index(drop=True)
+    return fig, _with_floor(h.drop(columns=["run"]).reset_index(drop=True), floor, metrics)
 
 
 def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_gap", "eer_gap"),
-                               splits=FINAL_SPLITS):
+                               splits=FINAL_SPLITS, floor: float | None = None):
     """F5b: the final gap against the fairness weight, per method (columns; weight 0 = the plain margin
-    loss, shared by all), on each split (line style), per metric (rows)."""
+    loss, shared by all), on each split (line style), per metric (rows); ``floor`` as in F5a."""
     set_style()
     final = history[history.epoch == history.groupby(["method_id", "weight"]).epoch.transform("max")]
     final = final[(final.group == "all") & final.metric.isin(metrics) & final.split.isin(splits)]
@@ -117,12 +136,13 @@ def verification_gap_vs_weight(history: pd.DataFrame, metrics=("tar_group@0.001_
             ax.set_xlabel("fairness weight (0 = margin loss only)" if r == len(metrics) - 1 else "")
             ax.set_ylabel(metric_label(metric) if c == 0 else "")
     _rows_from_zero(axes)
+    _floor(axes, floor)
     if axes[0, -1].get_legend() is not None:
         sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title=None)
     fig.suptitle("Gap between groups at the last epoch against the strength of the fairness term\n"
                  f"mean and 95% t-interval band over seeds; {variance_sources(table)} ({_n(table)})", y=1.03)
     fig.tight_layout()
-    return fig, table.drop(columns=["split_name"]).reset_index(drop=True)
+    return fig, _with_floor(table.drop(columns=["split_name"]).reset_index(drop=True), floor, metrics)
 
 
 def verification_per_group(final: pd.DataFrame, far: float = 1e-3, splits=FINAL_SPLITS):
