@@ -36,6 +36,8 @@ def variance_sources(table: pd.DataFrame) -> str:
     """What a band over the seeds of ``table`` covers, in words (from its ``data_seed`` column)."""
     data_seeds = table["data_seed"] if "data_seed" in table else pd.Series([], dtype=float)
     if data_seeds.notna().any() and (data_seeds.dropna() == table.loc[data_seeds.notna(), "seed"]).all():
+        if not (table.split == POPULATION).any() and (table.split == TEST).any():  # a table's random split per seed
+            return "seeds vary the random split (training, validation and test rows), the initialisation and the batch order"
         return "seeds vary the generated data (train, val and test sets), the initialisation and the batch order"
     if data_seeds.notna().any():
         return "seeds vary the initialisation and the batch order; the generated data are fixed (data_seed)"

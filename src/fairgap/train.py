@@ -295,9 +295,13 @@ def check_groups(dataset: FairDataset, split: str) -> None:
 
 
 def data_seed_of(config) -> int | None:
-    """The seed a run's data were drawn with; None for real data (the dataset's fixed splits)."""
+    """The seed a run's data were drawn with (a table's: the seed of its random split); None for real data with fixed
+    splits."""
     from .data import is_generated
+    from .data.table import TABLE
 
+    if config.dataset == TABLE:
+        return int(config.seed if config.data_seed is None else config.data_seed)
     if not is_generated(config.dataset):
         return None
     return int(config.data.get("seed", config.seed if config.data_seed is None else config.data_seed))

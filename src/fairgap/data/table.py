@@ -60,13 +60,36 @@ def table_dataset(split: "TabularSplit", target_name: str = "target", group_name
 
 
 def load_table_dataset(table: str, seed: int = 0, train_size: int | float = 0.5, test_size: int | float | None = None,
-                       **options) -> FairDataset:
+                       val_size: int | None = None, **options) -> FairDataset:
     """A run's table (``RunConfig(dataset="table", data={"table": ..., ...})``): ``fairgap.tabular.load_table``
-    with ``options`` (target, sensitive, positive, ...), split at ``seed`` (stratified: ``Table.split``)."""
+    with ``options`` (target, sensitive, positive, ...), split at ``seed`` (stratified: ``Table.split``).
+    ``val_size`` rows (stratified by group and target, at the same seed) move from the test rows to a "val" split,
+    for what learns from held-out labels (notebook 07's remedies, post-processing); None: no val split."""
     from ..tabular import load_table
 
     loaded = load_table(table, **options)
-    return table_dataset(loaded.split(seed, train_size, test_size), loaded.target_name, loaded.group_name)
+    dataset = table_dataset(loaded.split(seed, train_size, test_size), loaded.target_name, loaded.group_name)
+    return dataset if not val_size else with_val(dataset, int(val_size), seed)
+
+
+def with_val(dataset: FairDataset, val_size: int, seed: int) -> FairDataset:
+    """``dataset`` with ``val_size`` of its test rows (stratified by group and target) as a "val" split."""
+    import dataclasses
+
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    test = dataset["test"]
+    strata = (test.group * 2 + test.target).numpy()
+    if not 0 < val_size < len(test):
+        raise ValueError(f"{dataset.name}: val_size={val_size} must be between 1 and the {len(test)} test rows - 1.")
+    try:
+        rest, val = train_test_split(np.arange(len(test)), test_size=val_size, stratify=strata, random_state=seed)
+    except ValueError as err:
+        raise ValueError(f"{dataset.name}: cannot draw a stratified validation split of {val_size} rows from the "
+                         f"{len(test)} test rows: {err}. Use a larger table or a smaller train_size.") from err
+    splits = {**dataset.splits, "val": test.subset(np.sort(val)), "test": test.subset(np.sort(rest))}
+    return dataclasses.replace(dataset, splits={name: splits[name] for name in ("train", "val", "test")})
 
 
 def table_fingerprint(data: dict) -> dict:

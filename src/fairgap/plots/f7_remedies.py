@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..decomposition import FLOOR_LABEL, floor_value
-from ..studies.f7_remedies import held_out_per_seed, held_out_summary
+from ..studies.f7_remedies import NOT_APPLICABLE, held_out_per_seed, held_out_summary
 from ..generalisation import POPULATION, TEST, held_out_name, held_out_split, variance_sources
 from ..metrics import check_disparity
 from ..remedies import CONTROL
@@ -55,7 +55,8 @@ def with_seeds(summary: pd.DataFrame, table: pd.DataFrame, disparity: str = "equ
     return out[["label", "seed"] + [c for c in summary.columns if c != "label"]]
 
 
-def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference", floor: pd.DataFrame | None = None):
+def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference", floor: pd.DataFrame | None = None,
+             not_applicable: dict[str, str] | None = None):
     """Means over seeds of the held-out disparity and accuracy (``held_out_split``: the population for
     generated data, the test split for real data) with 95% Student-t intervals over seeds in both
     directions; the Pareto front of the means (lower disparity, higher accuracy) is joined by a line and
@@ -63,7 +64,9 @@ def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference", 
     (constrained, trained on train + validation) is a square. Where the held-out split is the population,
     each remedy's mean on the finite test split is a hollow diamond joined to its population mean.
     ``floor`` (``fairgap.decomposition.floor_or_none``; None on real data): the Bayes floor of ``disparity``,
-    a vertical dotted line (the disparity is the x axis) and a last row of the summary returned."""
+    a vertical dotted line (the disparity is the x axis) and a last row of the summary returned.
+    ``not_applicable`` (``fairgap.studies.f7_remedies.not_applicable``: label -> why, on a table): each named in the
+    legend as not applicable and a row of the summary with no values and its reason (column "applicable")."""
     check_disparity(disparity)
     set_style()
     summary = held_out_summary(table, disparity).reset_index()
@@ -94,6 +97,18 @@ def remedies(table: pd.DataFrame, disparity: str = "equalized_odds_difference", 
            title=f"Remedies: {held} fairness against {held} accuracy\n"
                  f"mean and 95% Student-t interval over seeds ({seeds_note(summary.seeds)})\n"
                  f"{variance_sources(table)}")
+    for label in (not_applicable or {}):
+        handles.append(Line2D([], [], ls="none", label=f"{label}: {NOT_APPLICABLE} (not run)"))
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9)
     fig.tight_layout()
-    return fig, floor_row(summary, floor, held, disparity)
+    return fig, with_not_applicable(floor_row(summary, floor, held, disparity), not_applicable)
+
+
+def with_not_applicable(summary: pd.DataFrame, not_applicable: dict[str, str] | None) -> pd.DataFrame:
+    """``summary`` with a row per remedy of ``not_applicable`` (label -> why): no values, column "applicable" its
+    reason (the others' "yes"); ``summary`` itself where there is none."""
+    if not not_applicable:
+        return summary
+    rows = pd.DataFrame({"label": list(not_applicable),
+                         "applicable": [f"no: {NOT_APPLICABLE} ({why})" for why in not_applicable.values()]})
+    return pd.concat([summary.assign(applicable="yes"), rows], ignore_index=True)

@@ -17,6 +17,9 @@ from ..profiles import capacity_or_size, sweep_scale
 
 SCALE = {"smoke": dict(widths=[0.25, 0.5]), "default": dict(widths=[0.0625, 0.125, 0.25, 0.5, 1.0]),
          "paper": dict(widths=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0])}
+# On a table (``dataset="table"``) the MLP's hidden units (``fairgap.profiles.TABLE_RUNS``), from too few to fit the
+# training rows to enough to interpolate them.
+TABLE_WIDTHS = {"smoke": [8, 64], "default": [4, 16, 64, 256, 1024], "paper": [4, 16, 64, 256, 1024, 4096]}
 RULE = ("The constraint's benefit on new data (ERM's held-out disparity minus the constrained network's, same seed and "
         "width) is compared between the largest width of the grid and the smallest at which no pilot seed collapsed "
         "(fairgap.claims.primary.CAPACITY_WIDTHS, fixed before the runs); the "
@@ -52,6 +55,8 @@ def model_capacity(profile: str, methods: dict[str, dict], widths: list[float] |
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
         return load("03_model_capacity", profile=profile)
     settings = scale(profile)
+    if widths is None and options.get("dataset") == "table":  # an MLP's units per hidden layer, not a multiplier
+        widths = TABLE_WIDTHS[profile]
     table = capacity_or_size(profile, "width", settings["widths"] if widths is None else widths, methods,
                              settings["seeds"] if seeds is None else seeds, **options)
     keep(table, "03_model_capacity", profile=profile)

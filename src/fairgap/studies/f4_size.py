@@ -29,6 +29,12 @@ def scale(profile: str) -> dict:
     return {**sweep_scale(profile), **with_seed_offset(SCALE[profile])}
 
 
+def table_sizes(sizes: list[int], rows: int) -> list[int]:
+    """The profile's size grid fitted to a table's ``rows`` training rows (``fairgap.tabular.table_run``): the same
+    fractions of its largest size, the largest being every training row."""
+    return sorted({max(2, round(rows * s / max(sizes))) for s in sizes})
+
+
 def rules() -> str:
     """The rules that choose the settings notebook 04's claims compare, in words."""
     return rules_text(RULE)
@@ -41,6 +47,8 @@ def training_set_size(profile: str, methods: dict[str, dict], sizes: list[int] |
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
         return load("04_training_set_size", profile=profile)
     settings = scale(profile)
+    if sizes is None and options.get("dataset") == "table":
+        sizes = table_sizes(settings["sizes"], options["data"]["train_size"])
     table = capacity_or_size(profile, "n_train", settings["sizes"] if sizes is None else sizes, methods,
                              settings["seeds"] if seeds is None else seeds, **options)
     keep(table, "04_training_set_size", profile=profile)

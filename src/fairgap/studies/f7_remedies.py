@@ -41,7 +41,24 @@ def scale(profile: str) -> dict:
     return sweep_scale(profile)
 
 
-def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
+# Remedies that a table's rows cannot take, and why: notebook 07 runs them on images only and shows them on a table as
+# not applicable, in its summary and its figure (``fairgap.plots.f7_remedies.remedies``), not left out in silence.
+NOT_ON_TABLE = {"+ augmentation": "random shifts and flips of images: a table's rows have no pixels"}
+NOT_APPLICABLE = "not applicable on a table"
+
+
+def not_applicable(dataset: str | None) -> dict[str, str]:
+    """The remedies of ``remedy_specs`` that do not run on ``dataset`` (label: why); none on images."""
+    return dict(NOT_ON_TABLE) if dataset == "table" else {}
+
+
+def not_applicable_prose(dataset: str | None) -> str:
+    """One sentence per remedy that does not apply to ``dataset`` ("" on images)."""
+    return " ".join(f"**{label}**: {NOT_APPLICABLE} ({why}); it is not run and has no claim."
+                    for label, why in not_applicable(dataset).items())
+
+
+def remedy_specs(constrained: dict, smaller_width: float, table: bool = False) -> dict[str, dict]:
     """ERM, the plain constrained method, its control trained on train + validation, and the
     constrained method with each remedy.
 
@@ -53,7 +70,7 @@ def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
     """
     c = dict(constrained)
     params = {k: v for k, v in c.items() if k not in ("warmup_epochs",)}
-    return {
+    specs = {
         "ERM": {"method": "erm"},
         "constrained": c,
         CONTROL: {**c, "train_on": "train+val"},
@@ -65,6 +82,7 @@ def remedy_specs(constrained: dict, smaller_width: float) -> dict[str, dict]:
         "+ smaller model": {**c, "width": smaller_width},
         "last-layer retraining on held-out data": {"method": "erm", "last_layer": {**params, "epochs": 40}},
     }
+    return {label: spec for label, spec in specs.items() if not (table and label in NOT_ON_TABLE)}
 
 
 def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = None,
@@ -86,7 +104,7 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = 
     seeds = scale(profile)["seeds"] if seeds is None else seeds
     primary_seeds = scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
     specs = [{"label": label, **spec, "seeds": seeds_for("07_remedies", spec, seeds, primary_seeds)}
-             for label, spec in remedy_specs(constrained, smaller_width).items()]
+             for label, spec in remedy_specs(constrained, smaller_width, table=base.dataset == "table").items()]
     runs = plan(base, specs, seeds)
     table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
     post = []
@@ -211,6 +229,8 @@ def findings(claims: pd.DataFrame, summary: pd.DataFrame, disparity: str = "equa
     """'What you see' in notebook 07, every number from the claims table and ``held_out_summary``."""
     c = claims.set_index("claim")
     s = summary.reset_index().set_index("label") if "label" in summary.reset_index().columns else summary
+    if "applicable" in s:  # remedies that did not run (``not_applicable``): said apart, not among the findings
+        s = s[s.applicable == "yes"].drop(columns="applicable")
     held = POPULATION if f"{POPULATION} {disparity}" in s.columns else TEST
     x = f"{held} {disparity}"
     plain = s.loc[CONSTRAINED]
