@@ -79,3 +79,18 @@ def test_check_arguments_refuses_a_misspelt_parameter_with_the_system_python():
                            "--check-arguments", "--only", "00", "05", "-p", "table", "x.csv"],
                           capture_output=True, text=True, env=env, cwd=project_root())
     assert done.returncode == 0, done.stderr
+
+
+def test_with_a_table_the_notebooks_that_take_none_are_skipped_and_said_so(tmp_path):
+    images = _notebook(tmp_path / "05_images.ipynb", 'profile = "default"\nseeds = None\n')
+    tables = _notebook(tmp_path / "08_tables.ipynb", 'profile = "default"\ntable = "adult"\nseeds = None\n')
+    assert run_notebooks.skipped_for_table([images, tables], ["table", "seeds"]) == [images]
+    assert run_notebooks.skipped_for_table([images, tables], ["seeds"]) == []
+    assert run_notebooks.skipped_for_table(
+        [NOTEBOOKS / f"{n}.ipynb" for n in ("05_face_verification", "06_medical_diagnosis", "09_what_drives_the_gap",
+                                            "02_constraint_strength")], ["table"]) == \
+        [NOTEBOOKS / f"{n}.ipynb" for n in ("05_face_verification", "06_medical_diagnosis", "09_what_drives_the_gap")]
+    summary = run_notebooks.format_summary(
+        [run_notebooks.NotebookOutcome("05_images", run_notebooks.SKIPPED, 0.0, skipped=run_notebooks.WHY_SKIPPED),
+         run_notebooks.NotebookOutcome("08_tables", "ok", 3.0)], "smoke")
+    assert "05_images skipped: it does not take a table" in summary and "1 passed, 1 skipped, 0 failed" in summary

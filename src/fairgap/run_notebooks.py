@@ -49,6 +49,7 @@ class NotebookOutcome:
     figures: list[str] = field(default_factory=list)
     error: str = ""
     without: str = ""                # the -p parameters it ran without, and why (check_parameters)
+    skipped: str = ""                # why it did not run (status "skipped"): it takes no table (-p table)
 
 
 def parse_value(text: str):
@@ -137,8 +138,13 @@ def format_summary(outcomes: list[NotebookOutcome], profile: str) -> str:
     for o in outcomes:
         if o.without:
             lines.append(f"  {o.notebook} ran without {o.without}")
-    failed = sum(o.status != "ok" for o in outcomes)
-    lines.append(f"  {len(outcomes) - failed} passed, {failed} failed; figures in {figures_dir(profile)}")
+    for o in outcomes:
+        if o.skipped:
+            lines.append(f"  {o.notebook} skipped: {o.skipped}")
+    failed = sum(o.status not in ("ok", SKIPPED) for o in outcomes)
+    skipped = sum(o.status == SKIPPED for o in outcomes)
+    lines.append(f"  {len(outcomes) - failed - skipped} passed, " + (f"{skipped} skipped, " if skipped else "")
+                 + f"{failed} failed; figures in {figures_dir(profile)}")
     return "\n".join(lines)
 
 
@@ -264,6 +270,17 @@ def select_notebooks(folder: Path, only: list[str] | None) -> list[Path]:
 
 # Why a notebook that does not declare a parameter runs without it, by parameter (else "has no parameter ...").
 TABLE_PARAMETERS = ("table", "target", "sensitive", "positive")
+SKIPPED = "skipped"
+WHY_SKIPPED = ("it does not take a table (-p table): it studies its own generated or image data, so it would not "
+               "answer for your table; run it without -p table")
+
+
+def skipped_for_table(notebooks: list[Path], names) -> list[Path]:
+    """The selected notebooks a run with -p table leaves out: those whose parameters cell has no ``table``
+    (a notebook without a readable cell takes anything, as papermill does)."""
+    if "table" not in names:
+        return []
+    return [path for path in notebooks if "table" not in (declared_parameters(path) or ["table"])]
 WHY_WITHOUT = {name: "does not take a table" for name in TABLE_PARAMETERS}
 
 
@@ -389,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{profile}] {path.stem} has no results parameter, so it cannot run from the figures: left out",
                   file=sys.stderr, flush=True)
         notebooks = [path for path in notebooks if path not in cannot]
+    skipped = skipped_for_table(notebooks, [name for name, _ in args.parameter])
+    notebooks = [path for path in notebooks if path not in skipped]
     if args.check_arguments:
         return 0
     if args.report_only:
@@ -400,15 +419,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed_offset is not None:
         os.environ[SEED_OFFSET_VARIABLE] = str(args.seed_offset)  # the kernels inherit it
     reference = snapshot_claims(root / "figures") if args.compare else None
+    for path in skipped:
+        print(f"[{profile}] {path.stem} skipped: {WHY_SKIPPED}", flush=True)
     for notebook, what in without.items():
-        print(f"[{profile}] {notebook} runs without {what}", flush=True)
+        if notebook not in {path.stem for path in skipped}:
+            print(f"[{profile}] {notebook} runs without {what}", flush=True)
     kernel = ensure_kernel()
     jobs = resolve_jobs(args.jobs, profile, len(notebooks), light=args.from_figures)
     outcomes = execute_notebooks(notebooks, profile, parameters, output_dir, kernel, jobs)
     for outcome in outcomes:
         outcome.without = without.get(outcome.notebook, "")
     adjust_claims(profile)
-    print(format_summary(outcomes, profile))
+    print(format_summary(sorted(outcomes + [NotebookOutcome(path.stem, SKIPPED, 0.0, skipped=WHY_SKIPPED)
+                                            for path in skipped], key=lambda o: o.notebook), profile))
     if reference is not None:
         compare_with(reference, profile)
     write_summary(outcomes, profile, output_dir)
