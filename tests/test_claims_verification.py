@@ -85,6 +85,11 @@ def test_group_changes_and_findings_name_the_leveling_down():
     assert "Leveling down (the lighter group's EER rises, interval above 0, while no other group's falls): " \
            "loss-gap penalty, w=0.3." in text
     assert "shown for loss-gap penalty, w=0.3 (TAR@0.001) -0.10 [-0.10, -0.10] (n = 5, shown)" in text
+    # each comparison of unseen people has its own line: against the training photos, against their new photos
+    photos = next(line for line in text.splitlines() if line.startswith("* **Unseen − training-photo gap > 0**"))
+    new = next(line for line in text.splitlines() if line.startswith("* **Unseen − new-photo gap > 0.05**"))
+    assert "margin loss only (TAR@0.001) 0.32 [" in photos and "0.32 [" not in new
+    assert "margin loss only (TAR@0.001) 0.02 [" in new and "0.02 [" not in photos
     one = findings(final_table(seeds=[0]), verification_claims(final_table(seeds=[0])))
     assert "Leveling down (the lighter group's EER rises, interval above 0, while no other group's falls): none" in one
 
