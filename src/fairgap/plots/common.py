@@ -33,6 +33,11 @@ def floor_line(ax, floor, disparity: str, vertical: bool = False, note: bool = T
     value = floor_value(floor, disparity)
     if not np.isfinite(value):
         return None
+    return floor_at(ax, value, vertical, note)
+
+
+def floor_at(ax, value: float, vertical: bool = False, note: bool = True):
+    """``floor_line`` for a floor already known as a number ``value``: the line, and its label when ``note``."""
     line = (ax.axvline if vertical else ax.axhline)(value, label=FLOOR_LABEL, **FLOOR_STYLE)
     if note:
         if vertical:

@@ -8,8 +8,8 @@ import seaborn as sns
 
 from ..evidence import t_interval
 from ..generalisation import POPULATION, variance_sources
-from ..decomposition import FLOOR_LABEL, FLOOR_SPLIT
-from .common import FLOOR_STYLE, seeds_note, set_style
+from ..decomposition import FLOOR_SPLIT
+from .common import floor_at, seeds_note, set_style
 
 SPLIT_NAMES = {"train": "training identities,\ntraining photos", "val": "training identities,\nnew photos",
                "test": "unseen identities", POPULATION: "unseen identities,\npopulation"}
@@ -57,9 +57,7 @@ def _floor(axes, floor: float | None) -> None:
     """The Bayes floor of every gap (``fairgap.data.bayes.verification_floor``; None: real data, nothing drawn)."""
     if floor is not None:
         for ax in axes.flat:
-            ax.axhline(floor, label=FLOOR_LABEL, **FLOOR_STYLE)
-            ax.annotate(FLOOR_LABEL, xy=(0.01, floor), xycoords=ax.get_yaxis_transform(), ha="left", va="bottom",
-                        fontsize=7, color=FLOOR_STYLE["color"])
+            floor_at(ax, floor)
 
 
 def _with_floor(data: pd.DataFrame, floor: float | None, metrics) -> pd.DataFrame:

@@ -56,7 +56,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..claims.primary import ALL_EQUALISED, EO_WEIGHT, seeds_for
+from ..claims.primary import ALL_EQUALISED, EO_WEIGHT, EQUAL_SHARE, seeds_for
 from ..claims.sweep_rules import benefit as shared_benefit
 from ..claims.sweep_rules import constrained_labels, find, finite_test_paragraph, held_out_of, per_run, said, seeds_text
 from ..evidence import LITTLE, SHOWN, claim, claims_table, fmt_mean, seed_difference, untestable
@@ -74,7 +74,7 @@ METHODS = {"ERM": {"method": "erm"},
 _EQUAL = ALL_EQUALISED
 SETTINGS = {
     "default": {},
-    "equal share": {"group_proportion": _EQUAL["group_proportion"]},
+    "equal share": dict(EQUAL_SHARE),
     "equal base rate": {"base_rate": _EQUAL["base_rate"]},
     "equal label noise": {"label_noise": _EQUAL["label_noise"]},
     "equal cue strength": {"difficulty": _EQUAL["difficulty"]},
