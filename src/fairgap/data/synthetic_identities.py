@@ -159,15 +159,11 @@ class IdentityConfig:
         if problems:
             raise ValueError("Invalid synthetic identity settings: " + "; ".join(problems))
 
-
-def _face_config(self, n: int) -> FaceConfig:
-    """The face generator's settings for ``n`` photos: every photo smiles at ``smile_rate``, whatever its group."""
-    return FaceConfig(n_train=max(n, 1), base_rate=(self.smile_rate, self.smile_rate), difficulty=(0.3, 0.3),
-                      label_noise=(0.0, 0.0), image_size=self.image_size, skin=self.skin,
-                      mouth_contrast=self.mouth_contrast)
-
-
-IdentityConfig.face_config = _face_config
+    def face_config(self, n: int) -> FaceConfig:
+        """The face generator's settings for ``n`` photos: every photo smiles at ``smile_rate``, whatever its group."""
+        return FaceConfig(n_train=max(n, 1), base_rate=(self.smile_rate, self.smile_rate), difficulty=(0.3, 0.3),
+                          label_noise=(0.0, 0.0), image_size=self.image_size, skin=self.skin,
+                          mouth_contrast=self.mouth_contrast)
 
 
 def code_variances(config: IdentityConfig) -> np.ndarray:
