@@ -6,6 +6,8 @@
 #   ./run_all.sh --from-figures                     # every notebook and the report from figures/; trains nothing
 #   ./run_all.sh --help
 # Every notebook runs even if one fails; a summary follows and the exit code is non-zero on any failure.
+# The default profile runs notebooks 01-04 and 07 on the generated faces and again on the vendored Adult table
+# (figures/<notebook>-adult/); -p table my.csv runs them on your table instead (figures/<notebook>-file-my/).
 set -euo pipefail
 # A relative file path in a parameter (-p table my.csv) is found from where you started (fairgap.tabular).
 export FAIRGAP_INVOKED_FROM="${FAIRGAP_INVOKED_FROM:-$PWD}"

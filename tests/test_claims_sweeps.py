@@ -218,7 +218,10 @@ def test_overfitting_claims_per_method_and_collapse():
     assert find(claims, "ERM: test − train").verdict == SHOWN
     assert find(claims, "ERM: collapses").estimate == 0 and find(claims, "ERM: collapses").verdict == NOT_SHOWN
     assert find(claims, "pen: collapses").estimate == pytest.approx(0.6)
-    assert find(claims, "pen: test − train").verdict == NOT_SHOWN
+    assert find(claims, "pen: test − train disparity > 0 ").verdict == NOT_SHOWN
+    beyond = find(claims, "pen: test − train disparity > 0.05")   # the margin claim: only where it meets its constraint
+    assert ("not testable" in beyond.claim) == (find(claims, "pen: meets its constraint").estimate >= 0.05)
+    assert beyond.null == 0.05 and beyond.direction == ">"
     prose = overfitting_prose(history, claims)
     assert "3 of 5 seeds collapsed" in prose and "A test disparity above the train disparity is not shown" in prose
 

@@ -121,7 +121,7 @@ def test_from_figures_runs_every_notebook_with_committed_results(monkeypatch, tm
     seen = {}
 
     def execute(notebooks, profile, parameters, output_dir, kernel, jobs):
-        seen.update(notebooks=[p.stem for p in notebooks], parameters=parameters, jobs=jobs, profile=profile)
+        seen.update(notebooks=[job.name for job in notebooks], parameters=parameters, jobs=jobs, profile=profile)
         return []
 
     monkeypatch.setattr(run_notebooks, "execute_notebooks", execute)
@@ -129,7 +129,9 @@ def test_from_figures_runs_every_notebook_with_committed_results(monkeypatch, tm
     monkeypatch.setattr(run_notebooks, "adjust_claims", lambda profile: None)
     monkeypatch.setattr(run_notebooks, "available_cores", lambda: 2)
     assert run_notebooks.main(["--from-figures", "--no-report", "--executed", str(tmp_path)]) == 0
-    assert seen["notebooks"] == [p.stem for p in NOTEBOOKS] and seen["profile"] == "default"
+    # every notebook, and notebooks 01-04 and 07 on Adult as well (figures/<notebook>-adult/)
+    assert seen["notebooks"] == [job.name for job in run_notebooks.plan_jobs(NOTEBOOKS, "default", {})]
+    assert sum(name.endswith("-adult") for name in seen["notebooks"]) == 5 and seen["profile"] == "default"
     assert seen["parameters"] == {"results": "committed"}
     assert seen["jobs"] == 2                   # nothing trains: one notebook per core, as in smoke
 

@@ -148,6 +148,22 @@ def test_adjust_collection_holm_over_every_primary_claim_and_the_undeclared(tmp_
     assert pd.read_csv(tmp_path / "02_b" / "claims.csv").p_adjusted.iloc[0] == pytest.approx(expected[1])
 
 
+def test_holm_runs_within_each_family_and_counts_the_undeclared_in_theirs(tmp_path):
+    strong = [0.3, 0.35, 0.4, 0.28, 0.33, 0.31, 0.36, 0.29, 0.34, 0.32]
+    weak = [0.05, -0.02, 0.08, -0.01, 0.06, 0.03, 0.07, -0.03, 0.04, 0.05]
+    write_table(tmp_path, "01_a", [claim("A strong", "s", strong, kind=PRIMARY)])
+    write_table(tmp_path, "01_a-adult", [claim("A weak", "s", weak, kind=PRIMARY)])
+    family = lambda notebook, text: "adult" if notebook.endswith("-adult") else "generated"  # noqa: E731
+    tables = adjust_collection(tmp_path, {"01_a": ("generated",), "01_a-adult": ("adult",),
+                                          "02_not_run-adult": ("adult", "adult")}, family)
+    p_strong, p_weak = one_sided_p(strong), one_sided_p(weak)
+    assert tables["01_a"].p_adjusted.iloc[0] == pytest.approx(p_strong)   # alone in its family
+    assert tables["01_a-adult"].p_adjusted.iloc[0] == pytest.approx(holm([p_weak, 1, 1])[0])
+    assert tables["01_a-adult"].verdict.iloc[0] == NOT_SHOWN
+    pooled = adjust_collection(tmp_path, {"01_a": 1, "01_a-adult": 1, "02_not_run-adult": 2})   # one family
+    assert pooled["01_a"].p_adjusted.iloc[0] == pytest.approx(holm([p_strong, p_weak, 1, 1])[0])
+
+
 def test_saved_claims_rebuild_from_their_values(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRGAP_FIGURES", str(tmp_path))
     seeds = pd.Series([0.3, 0.4, 0.35], index=[4, 7, 9])

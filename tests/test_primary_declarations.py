@@ -9,7 +9,7 @@ import pytest
 
 from fairgap.claims import primary
 from fairgap.evidence import seeds_needed
-from fairgap.paths import project_root
+from fairgap.paths import base_notebook, project_root
 from fairgap.profiles import SWEEP_SCALE
 
 DECLARATIONS = [(notebook, p) for notebook, claims in primary.DECLARED.items() for p in claims]
@@ -36,13 +36,27 @@ def test_every_declaration_names_its_rule_margin_n_and_pilot(notebook, declared)
 
 
 def test_at_most_two_per_notebook_and_data_source_and_fifteen_on_generated_data():
-    generated = 0
+    per = {}
     for notebook, claims in primary.DECLARED.items():
-        sources = [p.prefix.split(":")[0] if p.prefix.startswith(("adult:", "faces:")) else "generated" for p in claims]
-        for source in set(sources):
-            assert sources.count(source) <= 2, f"{notebook}: more than two primaries on {source}"
-        generated += sum(source in ("generated", "faces") for source in sources)
-    assert generated <= 15
+        for p in claims:
+            assert p.source in primary.FAMILIES
+            assert (p.source == primary.ADULT) == (notebook.endswith("-adult") or p.prefix.startswith("adult:")), \
+                f"{notebook}: {p.prefix!r} is declared on {p.source}"
+            key = (base_notebook(notebook), p.source)
+            per[key] = per.get(key, 0) + 1
+    assert max(per.values()) <= 2
+    assert primary.family_size(primary.GENERATED) <= 15
+    assert sum(per.values()) == sum(primary.family_size(source) for source in primary.FAMILIES)
+
+
+def test_each_claim_is_held_in_its_data_sources_family():
+    for notebook, claims in primary.DECLARED.items():
+        for p in claims:
+            text = p.prefix.replace(primary.HELD_OUT, "test") + " (settings)"
+            assert primary.family_of(notebook, text) == p.source
+    assert primary.family_of("01_fairness_overfits", "an exploratory claim") == primary.GENERATED
+    families = primary.declared_families()
+    assert sum(len(f) for f in families.values()) == sum(primary.declared_counts().values())
 
 
 def test_the_prefixes_are_the_primary_table_and_describe_gives_each_its_rule_and_pilot():

@@ -177,7 +177,7 @@ def test_run_notebooks_watches_every_profile_but_smoke():
     from fairgap import run_notebooks
 
     source = inspect.getsource(run_notebooks.run_notebook)
-    assert 'watch(report, path.stem, enabled=profile != "smoke")' in source
+    assert 'watch(report, job.name, enabled=profile != "smoke")' in source
 
 
 def test_classical_fits_show_a_bar_unless_smoke():

@@ -203,7 +203,11 @@ def test_a_settings_seeds_follow_the_setting_not_its_label():
     assert seeds_for("02_constraint_strength", eo, other, primary) == primary
     assert seeds_for("02_constraint_strength", {**eo, "weight": 1.0}, other, primary) == other
     assert seeds_for("07_remedies", {**eo, "weight_decay": 0.3}, other, primary) == other
-    assert seeds_for("01_fairness_overfits", eo, other, primary) == other   # notebook 01 declares no primary
+    assert seeds_for("01_fairness_overfits", eo, other, primary) == primary
+    assert seeds_for("01_fairness_overfits", {"method": "erm"}, other, primary) == other   # its claim needs no ERM
+    # On Adult (a notebook's -adult key) the same settings; a table of a user's declares none.
+    assert seeds_for("02_constraint_strength-adult", eo, other, primary) == primary
+    assert seeds_for("02_constraint_strength-file-mine", eo, other, primary) == other
     assert all(isinstance(s, dict) for settings in PRIMARY_SEEDS.values() for s in settings)
     with pytest.raises(TypeError, match="spec"):
         seeds_for("06_medical_diagnosis", "EOpp penalty λ=1", other, primary)

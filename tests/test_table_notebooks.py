@@ -10,6 +10,7 @@ import pytest
 
 from fairgap import tabular
 from fairgap.data.table import TABLE, load_table_dataset
+from fairgap.paths import notebook_key
 from fairgap.profiles import PROFILES, TABLE_RUNS, base_config, sweep_base
 from fairgap.studies import f3_capacity, f4_size, f7_remedies
 
@@ -65,14 +66,12 @@ def test_a_small_table_is_fitted_and_its_runs_are_an_mlp_on_a_random_split(small
 def test_a_misspelt_column_fails_naming_it(small_csv):
     with pytest.raises(ValueError, match=r"'regoin' \(sensitive\) \(did you mean 'region'\?\)"):
         tabular.table_run(small_csv, "outcome", "regoin", "hired")
-    with pytest.raises(ValueError, match="results='committed' draws the committed runs, which are the faces'"):
-        tabular.table_run(small_csv, "outcome", "region", "hired", results="committed")
     with pytest.raises(ValueError, match="Give a table or a dataset, not both"):
         tabular.table_run(small_csv, "outcome", "region", "hired", dataset="celeba")
 
 
 def test_the_width_and_size_grids_are_a_tables():
-    assert f3_capacity.TABLE_WIDTHS["default"][-1] >= 1024 and all(isinstance(w, int) for w in f3_capacity.TABLE_WIDTHS["smoke"])
+    assert f3_capacity.TABLE_WIDTHS["default"][-1] == TABLE_RUNS["default"]["width"] and all(isinstance(w, int) for w in f3_capacity.TABLE_WIDTHS["smoke"])
     assert f4_size.table_sizes([250, 500, 1000, 2000], 2000) == [250, 500, 1000, 2000]
     assert f4_size.table_sizes([250, 500, 1000, 2000], 150) == [19, 38, 75, 150]
     assert f4_size.table_sizes([100, 200], 150) == [75, 150]
@@ -114,23 +113,32 @@ def test_notebooks_01_to_04_and_07_run_on_a_small_made_up_table(tmp_path, small_
         assert "a real table has no population, so the held-out measure is its test split (113 rows: north" in shown
         assert (figures_dir("smoke") / path.stem / "claims.csv").is_file()
     assert len(list(executed.glob("0*.ipynb"))) == 5
-    f7 = pd.read_csv(figures_dir("smoke") / "07_remedies" / "F7_remedies.csv")
+    assert not (figures_dir("smoke") / "07_remedies").exists()   # the images' folder is left alone
+    f7 = pd.read_csv(figures_dir("smoke") / notebook_key("07_remedies", small_csv) / "F7_remedies.csv")
     row = f7[f7.label == "+ augmentation"]
     assert len(row) == 1 and row.applicable.iloc[0].startswith("no: not applicable on a table")
-    assert "**+ augmentation**: not applicable on a table" in _outputs(executed / "07_remedies.ipynb")
-    f3 = pd.read_csv(figures_dir("smoke") / "03_model_capacity" / "F3_model_capacity.csv")
+    assert "**+ augmentation**: not applicable on a table" in _outputs(executed / f"{notebook_key('07_remedies', small_csv)}.ipynb")
+    f3 = pd.read_csv(figures_dir("smoke") / notebook_key("03_model_capacity", small_csv) / "F3_model_capacity.csv")
     assert "test" in set(f3.columns) or "test" in set(f3.get("split", []))
 
 
 @pytest.mark.slow
-def test_notebook_03_runs_on_adult_and_a_misspelt_column_fails_naming_it(tmp_path, small_csv):
+def test_notebook_03_runs_on_the_faces_and_on_adult_and_a_misspelt_column_fails_naming_it(tmp_path, small_csv,
+                                                                                          monkeypatch):
+    """As the default profile runs it (on the faces, then on Adult into its own folder), here in the smoke profile."""
     from fairgap import run_notebooks
+    from fairgap.paths import figures_dir
 
+    monkeypatch.setattr(run_notebooks, "TABLE_RUN_PROFILES", ("smoke",))
     executed = tmp_path / "executed"
-    assert run_notebooks.main(["--profile", "smoke", "--only", "03", "--executed", str(executed), "--no-report",
-                               "-p", "table", "adult"]) == 0
-    assert "Table adult (groups: sex)" in _outputs(executed / "03_model_capacity.ipynb")
+    assert run_notebooks.main(["--profile", "smoke", "--only", "03", "--executed", str(executed), "--no-report"]) == 0
+    assert "Table adult (groups: sex)" in _outputs(executed / "03_model_capacity-adult.ipynb")
+    assert "Table adult" not in _outputs(executed / "03_model_capacity.ipynb")
+    for key in ("03_model_capacity", "03_model_capacity-adult"):
+        assert (figures_dir("smoke") / key / "claims.csv").is_file() and (figures_dir("smoke") / key / "runs.csv.gz").is_file()
+    summary = {e["notebook"]: e["status"] for e in run_notebooks.read_summary(executed)}
+    assert summary == {"03_model_capacity": "ok", "03_model_capacity-adult": "ok"}
     assert run_notebooks.main(["--profile", "smoke", "--only", "03", "--executed", str(executed), "--no-report",
                                "-p", "table", small_csv, "-p", "target", "outcome", "-p", "sensitive", "regoin",
                                "-p", "positive", "hired"]) == 1
-    assert "'regoin' (sensitive) (did you mean 'region'?)" in _outputs(executed / "03_model_capacity.ipynb")
+    assert "'regoin' (sensitive) (did you mean 'region'?)" in _outputs(executed / f"{notebook_key('03_model_capacity', small_csv)}.ipynb")

@@ -107,10 +107,11 @@ def adjusted_with_reference(run: dict[str, pd.DataFrame], reference: dict[str, p
     p-values plus the reference's for the notebooks the run did not execute. A run of a few notebooks
     counts the others at p = 1 when it adjusts itself, so its primary verdicts would otherwise be judged
     at a stricter level than the reference's, and flip with identical estimates."""
+    from .claims.primary import family_of
     from .evidence import adjust_tables
 
     collection = {**{nb: t for nb, t in reference.items() if nb not in run}, **run}
-    adjusted = adjust_tables({nb: t for nb, t in collection.items() if "kind" in t})
+    adjusted = adjust_tables({nb: t for nb, t in collection.items() if "kind" in t}, family=family_of)
     return {nb: adjusted.get(nb, table) for nb, table in run.items()}
 
 

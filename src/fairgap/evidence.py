@@ -35,9 +35,10 @@ in the claimed direction, a ``kind`` and a verdict:
   does not adjust for the many claims a notebook makes.
 * **primary** claims are few (at most three per notebook), declared before anything runs
   (``fairgap.claims.primary``), rest on at least 10 seeds or splits in the default profile, and are
-  "shown" only when their **Holm-adjusted** p-value over all the collection's primary claims is below
-  0.025 (``adjust_collection``). A declared primary claim whose notebook has not run yet counts with
-  p = 1, which can only raise the others' adjusted p-values (Holm is monotone).
+  "shown" only when their **Holm-adjusted** p-value over all the collection's primary claims of their
+  family (one per data source: the generated data, Adult) is below 0.025 (``adjust_collection``). A
+  declared primary claim whose notebook has not run yet counts with p = 1, which can only raise the
+  others' adjusted p-values (Holm is monotone).
 
 A verdict of "not shown" means the data at this n cannot exclude the null; it is not evidence for the
 null. A claim of "at most δ" (non-superiority) puts δ in ``null`` with direction ``<``. An equivalence
@@ -323,32 +324,45 @@ def verdict_of(row) -> str:
     return SHOWN if int(row["n"]) > 1 and pd.notna(p) and p < ALPHA else NOT_SHOWN
 
 
-def adjust_collection(folder, declared: dict[str, int]) -> dict[str, pd.DataFrame]:
+def adjust_collection(folder, declared: dict[str, int | tuple], family=None) -> dict[str, pd.DataFrame]:
     """Holm over every primary claim of the collection: read ``<folder>/*/claims.csv``, set each primary
     claim's ``p_adjusted`` and verdict, rewrite the tables that changed, and return them by notebook.
 
-    ``declared``: notebook -> number of primary claims it declares; a notebook whose table is not (yet)
-    in ``folder`` counts its declared claims with p = 1 (conservative: Holm is monotone in every p).
+    ``declared``: notebook -> its primary claims' families (or their number, all in one family); a notebook whose
+    table is not (yet) in ``folder`` counts its declared claims with p = 1 (conservative: Holm is monotone in
+    every p). ``family``: (notebook, claim text) -> the Holm family of a primary claim (None: one family).
     """
     from .io import write_csv
 
     tables = {path.parent.name: pd.read_csv(path) for path in sorted(Path(folder).glob("*/claims.csv"))}
     tables = {k: t for k, t in tables.items() if "kind" in t.columns}
-    missing = sum(count for notebook, count in declared.items() if notebook not in tables)
-    tables = adjust_tables(tables, missing)
+    missing: dict = {}
+    for notebook, families in declared.items():
+        if notebook not in tables:
+            for name in ((None,) * families if isinstance(families, int) else families):
+                missing[name] = missing.get(name, 0) + 1
+    tables = adjust_tables(tables, missing, family)
     for notebook, table in tables.items():
         write_csv(Path(folder) / notebook / "claims.csv", table[list(CLAIM_COLUMNS)])
     return tables
 
 
-def adjust_tables(tables: dict[str, pd.DataFrame], missing: int = 0) -> dict[str, pd.DataFrame]:
-    """Holm over every primary claim of ``tables`` (notebook -> claims table) and ``missing`` more at p = 1:
-    copies with each primary claim's ``p_adjusted`` and every verdict set from the numbers."""
+def adjust_tables(tables: dict[str, pd.DataFrame], missing: int | dict = 0, family=None) -> dict[str, pd.DataFrame]:
+    """Holm over the primary claims of ``tables`` (notebook -> claims table), within each family
+    (``family``: (notebook, claim text) -> its name; None: all in one), with ``missing`` more at p = 1 (a number,
+    or family -> number): copies with each primary claim's ``p_adjusted`` and every verdict set from the numbers."""
     tables = {notebook: table.copy() for notebook, table in tables.items()}
-    pooled = [(k, i, t.at[i, "p_value"]) for k, t in tables.items() for i in t.index[t.kind == PRIMARY]]
-    adjusted = holm([p for _, _, p in pooled] + [1.0] * missing)
-    for (notebook, i, _), p in zip(pooled, adjusted):
-        tables[notebook].at[i, "p_adjusted"] = p
+    name_of = family or (lambda notebook, text: None)
+    missing = missing if isinstance(missing, dict) else {None: missing}
+    pooled: dict = {}
+    for k, t in tables.items():
+        for i in t.index[t.kind == PRIMARY]:
+            pooled.setdefault(name_of(k, t.at[i, "claim"]), []).append((k, i, t.at[i, "p_value"]))
+    for name in dict.fromkeys([*pooled, *missing]):
+        members = pooled.get(name, [])
+        adjusted = holm([p for _, _, p in members] + [1.0] * missing.get(name, 0))
+        for (notebook, i, _), p in zip(members, adjusted):
+            tables[notebook].at[i, "p_adjusted"] = p
     for table in tables.values():
         table["verdict"] = table.apply(verdict_of, axis=1) if len(table) else table.get("verdict")
     return tables
@@ -380,10 +394,10 @@ def rebuild_claims(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_claims(table: pd.DataFrame, notebook: str, profile: str = "default",
-                declared: dict[str, int] | None = None) -> pd.DataFrame:
+                declared: dict[str, int | tuple] | None = None, family=None) -> pd.DataFrame:
     """Write ``<figures dir>/<notebook>/claims.csv`` and ``claims_values.csv`` (the per-seed or per-split
     values behind every claim), then Holm-adjust the collection's primary claims (``adjust_collection``
-    with ``declared``); returns this notebook's adjusted table (what the notebook shows)."""
+    with ``declared`` and ``family``); returns this notebook's adjusted table (what the notebook shows)."""
     from .io import write_csv
     from .paths import figures_dir
 
@@ -396,7 +410,7 @@ def save_claims(table: pd.DataFrame, notebook: str, profile: str = "default",
     folder = figures_dir(profile)
     write_csv(folder / notebook / "claims_values.csv", values_table(table))
     write_csv(folder / notebook / "claims.csv", table[list(CLAIM_COLUMNS)])
-    return adjust_collection(folder, declared or {})[notebook]
+    return adjust_collection(folder, declared or {}, family)[notebook]
 
 
 def fmt(estimate: float, lower: float | None = None, upper: float | None = None, digits: int = 2) -> str:

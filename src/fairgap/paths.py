@@ -19,6 +19,33 @@ SEED_OFFSET_VARIABLE = "FAIRGAP_SEED_OFFSET"
 NOTEBOOK_VARIABLE = "FAIRGAP_NOTEBOOK"
 
 
+# The bundled tables' names (fairgap.tabular.TABLES), here so that the runner, which imports only the standard
+# library, can name a notebook's run on a table.
+BUNDLED_TABLES = ("adult",)
+
+
+def table_slug(table: str) -> str:
+    """A short name for ``table`` (a bundled table's name, or a file's path): the bundled name itself, else
+    "file-" and the file's name without its suffixes, in letters, digits, "-" and "_"."""
+    if table in BUNDLED_TABLES:
+        return table
+    name = re.split(r"[\\/]", str(table).rstrip("/\\"))[-1]
+    stem = name.split(".")[0] or name
+    return "file-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "table")
+
+
+def notebook_key(notebook: str, table: str | None = None) -> str:
+    """Where a notebook's run keeps its figures, claims and executed copy: the notebook's name on its own data,
+    ``<notebook>-<table_slug>`` on a table (``figures/01_fairness_overfits-adult/`` beside
+    ``figures/01_fairness_overfits/``), so that a run on a table never overwrites the images' figures."""
+    return notebook if table is None else f"{notebook}-{table_slug(table)}"
+
+
+def base_notebook(key: str) -> str:
+    """The notebook a ``notebook_key`` belongs to (the key itself for a notebook on its own data)."""
+    return key.split("-", 1)[0]
+
+
 def project_root() -> Path:
     """The checkout this package was installed from (editable install), else the cwd."""
     if "FAIRGAP_ROOT" in os.environ:

@@ -11,6 +11,11 @@ this module imports only the standard library at the top). Executed copies and t
 puts them for the profile (``figures/`` for default, ``build/figures-<profile>/`` otherwise); the
 static report (``fairgap.report``) to ``build/report/<profile>/``.
 
+In the default profile notebooks 01-04 and 07 run twice: on the generated faces, and on the vendored Adult
+table (``-p table adult``), the second into ``figures/<notebook>-adult/`` and ``<notebook>-adult.ipynb``
+(``ON_ADULT_TOO``, ``plan_jobs``). Given ``-p table`` they run on that table only, under its name
+(``fairgap.paths.notebook_key``).
+
 ``--jobs auto`` runs as many notebooks at once as there are cores in the smoke profile (its
 notebooks are mostly kernel start-up and imports) and one at a time otherwise (each notebook's
 sweep already spreads its runs over every core). The summary keeps the notebooks' order.
@@ -28,7 +33,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir, project_root
+from .paths import (NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir,
+                    notebook_key, project_root)
 from .progress import watch
 from .report import SUMMARY_FILE, ReportError, read_summary
 
@@ -101,29 +107,66 @@ def figures_written(profile: str, notebook: str, since: float) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime >= since)
 
 
-def run_notebook(path: Path, profile: str, parameters: dict, output_dir: Path, kernel: str) -> NotebookOutcome:
+@dataclass(frozen=True)
+class Job:
+    """One execution of a notebook: its file, the name its executed copy and figures go under
+    (``fairgap.paths.notebook_key``: the notebook's own, or with a table's name), and parameters of its own
+    (on top of the run's -p)."""
+
+    path: Path
+    name: str
+    parameters: tuple = ()
+
+
+# The notebooks the default profile runs on the vendored Adult table as well as on the faces, each into its own
+# folder (figures/<notebook>-adult/): the paper's findings about networks, asked again on real data. Notebooks 00
+# and 08 hold Adult in their own run; 05, 06 and 09 take no table.
+ON_ADULT_TOO = ("01_fairness_overfits", "02_constraint_strength", "03_model_capacity", "04_training_set_size",
+                "07_remedies")
+ADULT = "adult"
+TABLE_RUN_PROFILES = ("default",)
+
+
+def plan_jobs(notebooks: list[Path], profile: str, parameters: dict) -> list[Job]:
+    """The executions of ``notebooks``: each once, and in the default profile the ``ON_ADULT_TOO`` ones on Adult
+    as well (not when -p table names the table: then each runs on that table, under its name)."""
+    jobs = []
+    for path in notebooks:
+        keyed = path.stem in ON_ADULT_TOO
+        if keyed and "table" in parameters and parameters["table"] is not None:
+            jobs.append(Job(path, notebook_key(path.stem, str(parameters["table"]))))
+            continue
+        jobs.append(Job(path, path.stem))
+        if keyed and profile in TABLE_RUN_PROFILES and "table" not in parameters:
+            jobs.append(Job(path, notebook_key(path.stem, ADULT), (("table", ADULT),)))
+    return jobs
+
+
+def run_notebook(job: Job | Path, profile: str, parameters: dict, output_dir: Path, kernel: str) -> NotebookOutcome:
     import tempfile
 
     import papermill
 
+    job = job if isinstance(job, Job) else Job(job, job.stem)
+    path = job.path
     start = time.time()
-    os.environ[NOTEBOOK_VARIABLE] = path.stem  # the kernel and its workers inherit it (io.write_timing)
+    os.environ[NOTEBOOK_VARIABLE] = job.name  # the kernel and its workers inherit it (io.write_timing)
     output_dir.mkdir(parents=True, exist_ok=True)
-    outcome = NotebookOutcome(path.stem, "ok", 0.0)
+    outcome = NotebookOutcome(job.name, "ok", 0.0)
     left_out = withheld(declared_parameters(path), parameters)   # main has said which and why
-    parameters = {k: v for k, v in parameters.items() if k not in left_out}
+    parameters = {**{k: v for k, v in parameters.items() if k not in left_out}, **dict(job.parameters)}
     # Runs done, time so far and left, printed every 30 s or less often (fairgap.progress); the smoke profile is quiet.
-    report = output_dir / f"{PROGRESS_PREFIX}{path.stem}.json"
+    report = output_dir / f"{PROGRESS_PREFIX}{job.name}.json"
     try:
         with tempfile.TemporaryDirectory(prefix="fairgap-kernel-") as sockets, \
-                watch(report, path.stem, enabled=profile != "smoke"):
-            papermill.execute_notebook(str(path), str(output_dir / path.name),
+                watch(report, job.name, enabled=profile != "smoke"):
+            papermill.execute_notebook(str(path), str(output_dir / f"{job.name}.ipynb"),
                                        parameters={"profile": profile, **parameters}, kernel_name=kernel,
                                        cwd=str(path.parent), progress_bar=False, config=kernel_config(sockets))
     except Exception as error:  # noqa: BLE001 - every failure is reported, and the next notebook still runs
         outcome.status, outcome.error = "FAILED", describe_failure(error)
     outcome.seconds = time.time() - start
-    outcome.figures = figures_written(profile, path.stem, start - 1)
+    outcome.figures = figures_written(profile, job.name, start - 1)
     return outcome
 
 
@@ -169,36 +212,38 @@ def resolve_jobs(jobs: str | int, profile: str, notebooks: int, light: bool = Fa
     return max(1, min(int(jobs), notebooks))
 
 
-def execute_notebooks(notebooks: list[Path], profile: str, parameters: dict, output_dir: Path, kernel: str,
+def execute_notebooks(notebooks: list[Job | Path], profile: str, parameters: dict, output_dir: Path, kernel: str,
                       jobs: int) -> list[NotebookOutcome]:
-    """Every notebook, ``jobs`` at a time (in separate processes); outcomes in the notebooks' order."""
-    def report(path: Path, outcome: NotebookOutcome) -> None:
-        print(f"[{profile}] {path.name}: {outcome.status} in {outcome.seconds:.1f} s"
+    """Every notebook (or ``Job``), ``jobs`` at a time (in separate processes); outcomes in the notebooks' order."""
+    notebooks = [n if isinstance(n, Job) else Job(n, n.stem) for n in notebooks]
+
+    def report(job: Job, outcome: NotebookOutcome) -> None:
+        print(f"[{profile}] {job.name}.ipynb: {outcome.status} in {outcome.seconds:.1f} s"
               + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
 
     if jobs == 1:
         outcomes = []
-        for path in notebooks:
-            print(f"[{profile}] {path.name} ...", flush=True)
-            outcomes.append(run_notebook(path, profile, parameters, output_dir, kernel))
-            report(path, outcomes[-1])
+        for job in notebooks:
+            print(f"[{profile}] {job.name}.ipynb ...", flush=True)
+            outcomes.append(run_notebook(job, profile, parameters, output_dir, kernel))
+            report(job, outcomes[-1])
         return outcomes
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     print(f"[{profile}] {len(notebooks)} notebooks, {jobs} at a time ...", flush=True)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_notebook, path, profile, parameters, output_dir, kernel): path
-                   for path in notebooks}
+        futures = {pool.submit(run_notebook, job, profile, parameters, output_dir, kernel): job
+                   for job in notebooks}
         done = {}
         for future in as_completed(futures):
-            path = futures[future]
+            job = futures[future]
             try:
-                done[path] = future.result()
+                done[job] = future.result()
             except Exception as error:  # noqa: BLE001 - the worker itself died (killed, out of memory)
-                done[path] = NotebookOutcome(path.stem, "FAILED", 0.0, error=f"worker process: {describe_failure(error)}")
-            report(path, done[path])
-    return [done[path] for path in notebooks]
+                done[job] = NotebookOutcome(job.name, "FAILED", 0.0, error=f"worker process: {describe_failure(error)}")
+            report(job, done[job])
+    return [done[job] for job in notebooks]
 
 
 def adjust_claims(profile: str) -> None:
@@ -235,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "paper: a GPU with real data (default: %(default)s)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="passed to every notebook's parameters cell (repeatable)")
-    parser.add_argument("--only", nargs="*", default=None, help="run notebooks whose name starts with these prefixes")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="run notebooks whose name starts with these prefixes (a run's name too: "
+                             "01_fairness_overfits-adult runs notebook 01 on Adult only)")
     parser.add_argument("--jobs", type=parse_jobs, default="auto", metavar="N",
                         help="notebooks run at once; 'auto' (default): the core count for the smoke profile, else 1")
     parser.add_argument("--report-only", action="store_true",
@@ -262,10 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def select_notebooks(folder: Path, only: list[str] | None) -> list[Path]:
+    """The notebooks whose name starts with one of ``only`` (or that a run name in ``only`` belongs to:
+    "01_fairness_overfits-adult" selects notebook 01, of whose runs ``select_jobs`` then keeps that one)."""
     notebooks = sorted(folder.glob("[0-9]*.ipynb"))
     if only:
-        notebooks = [n for n in notebooks if any(n.name.startswith(prefix) for prefix in only)]
+        notebooks = [n for n in notebooks
+                     if any(n.name.startswith(prefix) or prefix.startswith(f"{n.stem}-") for prefix in only)]
     return notebooks
+
+
+def select_jobs(jobs: list[Job], only: list[str] | None) -> list[Job]:
+    """The runs whose name starts with one of ``only`` ("01" keeps notebook 01 on the faces and on Adult;
+    "01_fairness_overfits-adult" only the latter)."""
+    return [job for job in jobs if not only or any(job.name.startswith(prefix) for prefix in only)]
 
 
 # Why a notebook that does not declare a parameter runs without it, by parameter (else "has no parameter ...").
@@ -425,10 +481,11 @@ def main(argv: list[str] | None = None) -> int:
         if notebook not in {path.stem for path in skipped}:
             print(f"[{profile}] {notebook} runs without {what}", flush=True)
     kernel = ensure_kernel()
-    jobs = resolve_jobs(args.jobs, profile, len(notebooks), light=args.from_figures)
-    outcomes = execute_notebooks(notebooks, profile, parameters, output_dir, kernel, jobs)
-    for outcome in outcomes:
-        outcome.without = without.get(outcome.notebook, "")
+    planned = select_jobs(plan_jobs(notebooks, profile, parameters), args.only)
+    jobs = resolve_jobs(args.jobs, profile, len(planned), light=args.from_figures)
+    outcomes = execute_notebooks(planned, profile, parameters, output_dir, kernel, jobs)
+    for job, outcome in zip(planned, outcomes):
+        outcome.without = without.get(job.path.stem, "")
     adjust_claims(profile)
     print(format_summary(sorted(outcomes + [NotebookOutcome(path.stem, SKIPPED, 0.0, skipped=WHY_SKIPPED)
                                             for path in skipped], key=lambda o: o.notebook), profile))

@@ -385,7 +385,7 @@ def table_run(table: str | None, target: str | None = None, sensitive: str | Non
     stratified sample of ``train_size`` training rows (None: ``TABLE_TRAIN_SIZE``; at most half the table, said when
     cut), a validation split taken from the rest (``TABLE_VAL_SIZE`` rows at most, a quarter of the rest on a small
     table) and every other row the test split. The table is read here, so a misspelt column fails before any run.
-    ``results`` "committed" (the faces' committed runs, ``fairgap.committed``) cannot show a table: refused."""
+    ``results`` "committed" reads the table's kept runs (``fairgap.committed``, under ``notebook_key``'s folder)."""
     from .data.table import TABLE
 
     if table is None:
@@ -394,9 +394,6 @@ def table_run(table: str | None, target: str | None = None, sensitive: str | Non
                              f"{', '.join(TABLES)}, or a CSV or Parquet file) or leave them None "
                              f"(got target={target!r}, sensitive={sensitive!r}, positive={positive!r}).")
         return dataset, data
-    if results != "train":
-        raise ValueError(f"results={results!r} draws the committed runs, which are the faces', not table={table!r}'s: "
-                         f"run with results='train' to train on the table.")
     if dataset is not None:
         raise ValueError(f"Give a table or a dataset, not both (got table={table!r} and dataset={dataset!r}).")
     loaded = load_table(table, target=target, sensitive=sensitive, positive=positive)
@@ -413,6 +410,14 @@ def table_run(table: str | None, target: str | None = None, sensitive: str | Non
     options = {"table": source, "target": target, "sensitive": sensitive, "positive": positive,
                "train_size": n_train, "val_size": n_val}
     return TABLE, {**options, **dict(data or {})}
+
+
+def notebook_key(notebook: str, table: str | None) -> str:
+    """Where ``notebook`` run on ``table`` (None: its own data) keeps its figures, claims and runs
+    (``fairgap.paths.notebook_key``): ``figures/01_fairness_overfits-adult/`` for Adult, beside the images'."""
+    from .paths import notebook_key as key
+
+    return key(notebook, table)
 
 
 def is_table_run(dataset: str | None) -> bool:

@@ -9,12 +9,10 @@ and the per-seed values behind it, and Holm-adjusts the collection's primary cla
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from ..evidence import PRIMARY as PRIMARY_KIND, adjust_collection, save_claims
-from .primary import HELD_OUT, PRIMARY, declared_counts
+from .primary import PRIMARY, declared_families, family_of, prefix_pattern
 
 
 def mark_primary(table: pd.DataFrame, notebook: str) -> pd.DataFrame:
@@ -23,8 +21,7 @@ def mark_primary(table: pd.DataFrame, notebook: str) -> pd.DataFrame:
     measured). A prefix that matches more than one claim is a mistake in the declaration."""
     table = table.copy()
     for prefix in PRIMARY.get(notebook, ()):
-        pattern = "(?:population|test)".join(re.escape(part) for part in prefix.split(HELD_OUT))
-        rows = table.index[table.claim.str.match(pattern)]
+        rows = table.index[table.claim.str.match(prefix_pattern(prefix))]
         if len(rows) > 1:
             raise ValueError(f"The primary claim {prefix!r} of {notebook} matches {len(rows)} claims: "
                              f"{table.claim[rows].tolist()}; make the declaration in fairgap/claims/primary.py unique.")
@@ -35,9 +32,10 @@ def mark_primary(table: pd.DataFrame, notebook: str) -> pd.DataFrame:
 def save(table: pd.DataFrame, notebook: str, profile: str = "default") -> pd.DataFrame:
     """Mark, save and Holm-adjust ``table`` (see ``fairgap.evidence.save_claims``); returns the adjusted
     table, whose verdicts the notebook's prose must use."""
-    return save_claims(mark_primary(table, notebook), notebook, profile, declared=declared_counts())
+    return save_claims(mark_primary(table, notebook), notebook, profile, declared=declared_families(), family=family_of)
 
 
 def adjust(folder) -> dict[str, pd.DataFrame]:
-    """Holm over every primary claim of the claims tables under ``folder`` (``adjust_collection``)."""
-    return adjust_collection(folder, declared_counts())
+    """Holm over every primary claim of the claims tables under ``folder``, within each family
+    (``adjust_collection``)."""
+    return adjust_collection(folder, declared_families(), family_of)

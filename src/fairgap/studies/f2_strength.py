@@ -28,6 +28,7 @@ from ..sweep import final_epoch, plan, product, run_sweep
 
 # Five log-spaced weights up to 3.2, where both penalties have collapsed (the 5.6 and 10 of the previous
 # grid only repeated the collapse).
+NOTEBOOK = "02_constraint_strength"
 SCALE = {"smoke": dict(weights=[0.3, 3.0]), "default": dict(weights=[0.1, 0.32, 1.0, 1.8, 3.2]),
          "paper": dict(weights=[0.1, 0.3, 1.0, 3.0, 10.0])}
 GAIN_MARGIN = 0.01  # leveling down: the worse-off group gains at most this much test accuracy
@@ -52,17 +53,19 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float] |
                         seeds: list[int] | None = None,
                         warmup_epochs: int = 2, executor: str = "auto", dataset: str | None = None,
                         data: dict | None = None, primary_seeds: list[int] | None = None, results: str = "train",
-                        **overrides) -> pd.DataFrame:
+                        notebook: str = NOTEBOOK, **overrides) -> pd.DataFrame:
     """F2's data: each method at each weight (None: the profile's), and ERM, over ``seeds`` (None: the
     profile's; ERM is weight 0); the methods
     behind notebook 02's primary claims (and ERM, their reference) over ``primary_seeds`` (None: the
     profile's). ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options.
     ``results``: "train" (train, or read the cache; keep the table beside the figures) or "committed" (read the
-    kept table, ``fairgap.committed``)."""
+    kept table, ``fairgap.committed``).
+    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    the table's name on a table) and whose primary settings get ``primary_seeds``."""
     from ..claims.primary import seeds_for
 
     if check_results(results) == COMMITTED:
-        return load("02_constraint_strength", profile=profile)
+        return load(notebook, profile=profile)
     settings = scale(profile)
     weights = settings["weights"] if weights is None else weights
     seeds = check_seeds(settings["seeds"] if seeds is None else seeds)
@@ -70,12 +73,12 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float] |
                                 "primary_seeds")
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     specs = product(method=methods, weight=weights, warmup_epochs=[warmup_epochs]) + [{"method": "erm"}]
-    specs = [{**spec, "seeds": seeds_for("02_constraint_strength", spec, seeds, primary_seeds)}
+    specs = [{**spec, "seeds": seeds_for(notebook, spec, seeds, primary_seeds)}
              for spec in specs]
     table = run_sweep(plan(base, specs, seeds), executor=sweep_executor(profile, executor),
                       progress=profile != "smoke")
     table.loc[table.method == "erm", "weight"] = 0.0
-    keep(table, "02_constraint_strength", profile=profile)
+    keep(table, notebook, profile=profile)
     return table
 
 

@@ -19,7 +19,11 @@ SCALE = {"smoke": dict(widths=[0.25, 0.5]), "default": dict(widths=[0.0625, 0.12
          "paper": dict(widths=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0])}
 # On a table (``dataset="table"``) the MLP's hidden units (``fairgap.profiles.TABLE_RUNS``), from too few to fit the
 # training rows to enough to interpolate them.
-TABLE_WIDTHS = {"smoke": [8, 64], "default": [4, 16, 64, 256, 1024], "paper": [4, 16, 64, 256, 1024, 4096]}
+NOTEBOOK = "03_model_capacity"
+TABLE_WIDTHS = {"smoke": [8, 64], "default": [4, 16, 64, 256], "paper": [4, 16, 64, 256, 1024]}
+# On a table the grid's ends run at the seeds (random splits) the Adult pilot asked for: its per-seed SD of the benefit
+# change, 0.0825, needs 24 for 80% power (fairgap.claims.primary); the other widths at the profile's seeds.
+TABLE_PRIMARY_SEEDS = {"smoke": [0], "default": list(range(24)), "paper": list(range(24))}
 RULE = ("The constraint's benefit on new data (ERM's held-out disparity minus the constrained network's, same seed and "
         "width) is compared between the largest width of the grid and the smallest at which no pilot seed collapsed "
         "(fairgap.claims.primary.CAPACITY_WIDTHS, fixed before the runs); the "
@@ -33,13 +37,15 @@ def scale(profile: str) -> dict:
 
 
 def compared_widths(widths) -> tuple[float, float]:
-    """The two widths the benefit claim compares: the declared pair (``fairgap.claims.primary.CAPACITY_WIDTHS``,
-    fixed from the pilot) where the runs have both, else the smallest and largest of ``widths``."""
-    from ..claims.primary import CAPACITY_WIDTHS
+    """The two widths the benefit claim compares: a declared pair (``fairgap.claims.primary.CAPACITY_WIDTHS`` on
+    images, ``TABLE_CAPACITY_WIDTHS`` on a table's MLP; fixed from the pilots) where the runs have both, else the
+    smallest and largest of ``widths``."""
+    from ..claims.primary import CAPACITY_WIDTHS, TABLE_CAPACITY_WIDTHS
 
     widths = sorted(float(w) for w in widths)
-    if all(any(abs(w - c) < 1e-12 for w in widths) for c in CAPACITY_WIDTHS):
-        return CAPACITY_WIDTHS
+    for pair in (CAPACITY_WIDTHS, TABLE_CAPACITY_WIDTHS):
+        if all(any(abs(w - c) < 1e-12 for w in widths) for c in pair):
+            return pair
     return widths[0], widths[-1]
 
 
@@ -49,17 +55,23 @@ def rules() -> str:
 
 
 def model_capacity(profile: str, methods: dict[str, dict], widths: list[float] | None = None,
-                   seeds: list[int] | None = None, results: str = "train", **options) -> pd.DataFrame:
+                   seeds: list[int] | None = None, results: str = "train", notebook: str = NOTEBOOK,
+                   **options) -> pd.DataFrame:
     """F3's data: each labelled method spec at each width of the small CNN (None: the profile's), over ``seeds``
-    (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them."""
+    (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them.
+    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    the table's name on a table) and whose primary settings get ``primary_seeds``."""
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
-        return load("03_model_capacity", profile=profile)
+        return load(notebook, profile=profile)
     settings = scale(profile)
-    if widths is None and options.get("dataset") == "table":  # an MLP's units per hidden layer, not a multiplier
-        widths = TABLE_WIDTHS[profile]
+    if options.get("dataset") == "table":
+        if widths is None:   # an MLP's units per hidden layer, not a multiplier
+            widths = TABLE_WIDTHS[profile]
+        if options.get("primary_seeds") is None:
+            options["primary_seeds"] = with_seed_offset({"primary_seeds": TABLE_PRIMARY_SEEDS[profile]})["primary_seeds"]
     table = capacity_or_size(profile, "width", settings["widths"] if widths is None else widths, methods,
-                             settings["seeds"] if seeds is None else seeds, **options)
-    keep(table, "03_model_capacity", profile=profile)
+                             settings["seeds"] if seeds is None else seeds, notebook=notebook, **options)
+    keep(table, notebook, profile=profile)
     return table
 
 

@@ -17,6 +17,7 @@ from ..profiles import capacity_or_size, sweep_scale
 
 # Sizes stop at 2,000 training faces (the default profile's ``size_pool``): a 4,000-face run costs as much as
 # four others.
+NOTEBOOK = "04_training_set_size"
 SCALE = {"smoke": dict(sizes=[100, 200]), "default": dict(sizes=[250, 500, 1000, 2000]),
          "paper": dict(sizes=[10000, 30000, 100000, 162770])}
 RULE = ("The smallest training set of the grid is compared with the largest, both fixed before the runs: the gap, "
@@ -41,17 +42,20 @@ def rules() -> str:
 
 
 def training_set_size(profile: str, methods: dict[str, dict], sizes: list[int] | None = None,
-                      seeds: list[int] | None = None, results: str = "train", **options) -> pd.DataFrame:
+                      seeds: list[int] | None = None, results: str = "train", notebook: str = NOTEBOOK,
+                      **options) -> pd.DataFrame:
     """F4's data: each labelled method spec at each training-set size (None: the profile's), over ``seeds``
-    (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them."""
+    (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them.
+    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    the table's name on a table) and whose primary settings get ``primary_seeds``."""
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
-        return load("04_training_set_size", profile=profile)
+        return load(notebook, profile=profile)
     settings = scale(profile)
     if sizes is None and options.get("dataset") == "table":
         sizes = table_sizes(settings["sizes"], options["data"]["train_size"])
     table = capacity_or_size(profile, "n_train", settings["sizes"] if sizes is None else sizes, methods,
-                             settings["seeds"] if seeds is None else seeds, **options)
-    keep(table, "04_training_set_size", profile=profile)
+                             settings["seeds"] if seeds is None else seeds, notebook=notebook, **options)
+    keep(table, notebook, profile=profile)
     return table
 
 

@@ -34,6 +34,8 @@ from ..remedies import CONTROL, POSTPROCESSED, USES_VALIDATION
 from ..sweep import final_epoch, final_metric, plan, remedy_runs, remedy_summary, run_sweep
 from ..train import data_seed_of
 
+NOTEBOOK = "07_remedies"
+
 
 def scale(profile: str) -> dict:
     """Notebook 07's scale: the sweeps' seeds and primary seeds (``fairgap.profiles.SWEEP_SCALE``); it sweeps
@@ -88,22 +90,25 @@ def remedy_specs(constrained: dict, smaller_width: float, table: bool = False) -
 def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = None,
                      smaller_width: float | None = None,
                      executor: str = "auto", dataset: str | None = None, data: dict | None = None,
-                     primary_seeds: list[int] | None = None, results: str = "train", **overrides) -> pd.DataFrame:
+                     primary_seeds: list[int] | None = None, results: str = "train", notebook: str = NOTEBOOK,
+                     **overrides) -> pd.DataFrame:
     """F7's data: every remedy of ``remedy_specs`` over ``seeds`` (None: the profile's), plus fairlearn's ThresholdOptimizer
     fitted on the validation scores of each ERM run (equalized odds) and applied to its other scored
     splits: train, test and, for generated data, the population. One tidy table with a ``label``.
-    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options."""
+    ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options.
+    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    the table's name on a table) and whose primary settings get ``primary_seeds``."""
     from ..claims.primary import seeds_for
     from ..postprocess import postprocessed_metrics
     from ..train import load_cached
 
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
-        return load("07_remedies", profile=profile)
+        return load(notebook, profile=profile)
     base = sweep_base(profile, **dataset_overrides(dataset, data), **overrides)
     smaller_width = smaller_width or base.width / 4
     seeds = scale(profile)["seeds"] if seeds is None else seeds
     primary_seeds = scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds
-    specs = [{"label": label, **spec, "seeds": seeds_for("07_remedies", spec, seeds, primary_seeds)}
+    specs = [{"label": label, **spec, "seeds": seeds_for(notebook, spec, seeds, primary_seeds)}
              for label, spec in remedy_specs(constrained, smaller_width, table=base.dataset == "table").items()]
     runs = plan(base, specs, seeds)
     table = run_sweep(runs, executor=sweep_executor(profile, executor), progress=profile != "smoke")
@@ -120,7 +125,7 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = 
                                 run=f"{r.config.key()}-postprocessed", parameters=result.info["parameters"],
                                 n_train=result.info["n_train"]))
     table = pd.concat([table, *post], ignore_index=True)
-    keep(table, "07_remedies", profile=profile)
+    keep(table, notebook, profile=profile)
     return table
 
 
