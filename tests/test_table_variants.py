@@ -74,3 +74,18 @@ def test_only_selects_a_notebook_with_its_runs_or_one_run_by_name():
     assert names(["01_fairness_overfits-adult", "05"]) == ["01_fairness_overfits-adult", "05_face_verification"]
     assert names(["03_model_capacity"]) == ["03_model_capacity", "03_model_capacity-adult"]
     assert names(["09-adult"]) == []
+
+
+def test_adults_primaries_run_at_their_declared_seeds_on_the_declared_settings():
+    from fairgap.claims import primary
+    from fairgap.studies import f3_capacity
+
+    capacity = primary.DECLARED["03_model_capacity-adult"][0]
+    assert len(f3_capacity.TABLE_PRIMARY_SEEDS["default"]) == capacity.n >= capacity.n_needed
+    widths = f3_capacity.TABLE_WIDTHS["default"]
+    assert primary.TABLE_CAPACITY_WIDTHS == (widths[0], widths[-1])   # the rule's outcome: no width collapsed
+    assert f3_capacity.compared_widths(widths) == primary.TABLE_CAPACITY_WIDTHS
+    for notebook in ON_ADULT_TOO:
+        key = notebook_key(notebook, ADULT)
+        assert {p.source for p in primary.DECLARED[key]} == {primary.ADULT}
+        assert primary.PRIMARY_SEEDS[key], f"{key}: its primary settings run at the primary seeds"

@@ -74,7 +74,7 @@ class Primary:
     pilot: str
     n_needed: int
     seen: str = ""
-    source: str = "generated data"
+    source: str = GENERATED
 
     @property
     def underpowered(self) -> bool:
@@ -95,7 +95,6 @@ SIZE_ENDS = (250, 2000)
 # On a table (Adult): units per hidden layer of the MLP (fairgap.studies.f3_capacity.TABLE_WIDTHS). No pilot seed
 # collapsed at any width, so the rule compares the grid's ends; the sizes are the faces' (Adult has 2,000 training rows).
 TABLE_CAPACITY_WIDTHS = (4, 256)
-ADULT_PILOT = "on Adult (2,000 training rows per seed; the test split is every row not drawn for training or validation)"
 # Notebook 09's data settings behind its primaries (faces options; every per-group knob at the lighter group's value).
 ALL_EQUALISED = {"group_proportion": 0.5, "base_rate": [0.5, 0.5], "label_noise": [0.02, 0.02],
                  "difficulty": [0.2, 0.2], "mouth_contrast": "absolute"}

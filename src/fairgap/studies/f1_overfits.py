@@ -391,8 +391,8 @@ def _beyond_margin(claims: pd.DataFrame, method: str, held: str) -> str:
     rows = claims[claims.claim.str.startswith(f"{method}: {held} − train disparity > {LITTLE}")]
     if not len(rows) or "not testable" in rows.claim.iloc[0]:
         return ""
-    return "; " + said(rows.iloc[0], f"where it meets its constraint it misses it on the {held} by more than {LITTLE}",
-                       f"that it misses it on the {held} by more than {LITTLE} is not shown")
+    return "; " + said(rows.iloc[0], f"the {held} disparity exceeds the train disparity by more than {LITTLE}",
+                       f"that the {held} disparity exceeds the train disparity by more than {LITTLE} is not shown")
 
 
 def versus_reference(claims: pd.DataFrame, method: str, held: str = "test") -> str:
