@@ -89,3 +89,24 @@ def test_adults_primaries_run_at_their_declared_seeds_on_the_declared_settings()
         key = notebook_key(notebook, ADULT)
         assert {p.source for p in primary.DECLARED[key]} == {primary.ADULT}
         assert primary.PRIMARY_SEEDS[key], f"{key}: its primary settings run at the primary seeds"
+
+
+def test_notebook_01_leaves_out_a_method_that_cannot_take_the_tables_groups(tmp_path, capsys):
+    import numpy as np
+
+    from fairgap.fairness import takes_groups
+    from fairgap.studies.f1_overfits import methods_for_groups
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "team": rng.choice(["a", "b"], 300),
+                          "region": np.repeat(["north", "south", "east"], 100), "outcome": rng.choice(["yes", "no"], 300)})
+    path = tmp_path / "three.csv"
+    frame.to_csv(path, index=False)
+    dataset, data = tabular.table_run(str(path), "outcome", "region", "yes", train_size=150)
+    methods = {"ERM": {"method": "erm"}, "FairALM": {"method": "fairalm", "eta": 0.1},
+               "MinDiff": {"method": "mindiff", "weight": 0.3}}
+    assert not takes_groups("fairalm", 3) and takes_groups("fairalm", 2) and takes_groups("mindiff", 3)
+    assert list(methods_for_groups(methods, dataset, data)) == ["ERM", "MinDiff"]
+    assert "FairALM left out: fairalm constrains at most 2 groups, and this table has 3 (east, north, south)" \
+        in capsys.readouterr().out
+    assert methods_for_groups(methods, None, {}) == methods   # the images' two groups

@@ -16,4 +16,4 @@ Flooding (Ishida et al. 2020) composes with all of them through ``Objective.floo
 
 from . import adversarial, erm, fairalm, gap_penalty, gradient_reversal, group_dro, loss_gap_penalty, mindiff  # noqa: F401
 from .base import (REGISTRY, Objective, available_objectives, make_objective, parameter_names,  # noqa: F401
-                   validate_params)
+                   takes_groups, validate_params)

@@ -44,6 +44,8 @@ class Objective:
     condition_targets: ClassVar[dict[str, str] | None] = None
     # True for PenaltyObjective: ``loss`` is exactly task_loss + weight * penalty.
     penalty_based: ClassVar[bool] = False
+    # The most groups the method can constrain (None: any number).
+    max_groups: ClassVar[int | None] = None
 
     def __init__(self, params, n_groups: int = 2):
         self.params = params
@@ -117,6 +119,12 @@ def available_objectives() -> list[str]:
 
 def parameter_names(name: str) -> list[str]:
     return [f.name for f in dataclasses.fields(_lookup(name).Params)]
+
+
+def takes_groups(name: str, n_groups: int) -> bool:
+    """Whether method ``name`` can train on data with ``n_groups`` groups (``Objective.max_groups``)."""
+    limit = _lookup(name).max_groups
+    return limit is None or n_groups <= limit
 
 
 def _lookup(name: str) -> type[Objective]:

@@ -81,6 +81,7 @@ class FairALM(Objective):
     Params = FairALMParams
     targets = CONDITION_TARGETS["positives"]
     condition_targets = CONDITION_TARGETS
+    max_groups = 2
 
     def __init__(self, params, n_groups: int = 2):
         if n_groups != 2:

@@ -67,6 +67,7 @@ def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | Non
     primary_seeds = check_seeds(sweep_scale(profile)["primary_seeds"] if primary_seeds is None else primary_seeds,
                                 "primary_seeds")
     every = settings["table_eval_every" if dataset == "table" else "eval_every"]
+    methods = methods_for_groups(methods, dataset, data)
     overrides = {**dataset_overrides(dataset, data), "eval_every": every}
     if epochs is not None:
         overrides["epochs"] = epochs
@@ -78,6 +79,24 @@ def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | Non
                                             executor=sweep_executor(profile, executor)))
     keep(history, notebook, profile=profile)
     return history
+
+
+def methods_for_groups(methods: dict[str, dict], dataset: str | None, data: dict | None) -> dict[str, dict]:
+    """``methods`` without those that cannot constrain the data's number of groups (FairALM takes two; a table's
+    sensitive column may have more), each left out with a printed line that says why."""
+    from ..fairness import REGISTRY, takes_groups
+
+    if dataset != "table":
+        return methods   # the images' groups are two
+    from ..data.table import load_table_dataset
+
+    groups = load_table_dataset(seed=0, **dict(data or {})).group_labels
+    kept = {label: spec for label, spec in methods.items() if takes_groups(spec["method"], len(groups))}
+    for label in methods.keys() - kept.keys():
+        name = methods[label]["method"]
+        print(f"{label} left out: {name} constrains at most {REGISTRY[name].max_groups} groups, and this table has "
+              f"{len(groups)} ({', '.join(map(str, groups))}).")
+    return kept
 
 
 def combined_history(results: dict[tuple[str, int], RunResult]) -> pd.DataFrame:
