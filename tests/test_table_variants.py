@@ -15,6 +15,10 @@ NOTEBOOKS = sorted((project_root() / "notebooks").glob("[0-9]*.ipynb"))
 
 
 def test_a_run_on_a_table_has_a_name_of_its_own():
+    from fairgap.paths import BUNDLED_TABLES
+
+    assert set(BUNDLED_TABLES) == set(tabular.TABLES)   # the runner's standard-library copy of the bundled names
+    assert tabular.notebook_key is notebook_key
     assert notebook_key("01_fairness_overfits") == "01_fairness_overfits"
     assert notebook_key("01_fairness_overfits", "adult") == "01_fairness_overfits-adult"
     assert table_slug("/home/me/My survey (v2).csv") == "file-My-survey-v2"

@@ -212,11 +212,9 @@ def resolve_jobs(jobs: str | int, profile: str, notebooks: int, light: bool = Fa
     return max(1, min(int(jobs), notebooks))
 
 
-def execute_notebooks(notebooks: list[Job | Path], profile: str, parameters: dict, output_dir: Path, kernel: str,
+def execute_notebooks(notebooks: list[Job], profile: str, parameters: dict, output_dir: Path, kernel: str,
                       jobs: int) -> list[NotebookOutcome]:
-    """Every notebook (or ``Job``), ``jobs`` at a time (in separate processes); outcomes in the notebooks' order."""
-    notebooks = [n if isinstance(n, Job) else Job(n, n.stem) for n in notebooks]
-
+    """Every planned run (``plan_jobs``), ``jobs`` at a time (in separate processes); outcomes in their order."""
     def report(job: Job, outcome: NotebookOutcome) -> None:
         print(f"[{profile}] {job.name}.ipynb: {outcome.status} in {outcome.seconds:.1f} s"
               + (f" -- {outcome.error}" if outcome.error else ""), flush=True)

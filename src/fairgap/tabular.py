@@ -35,6 +35,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+# Where a notebook run on a table keeps its outputs (figures/01_fairness_overfits-adult/): named here too, so that a
+# notebook calls one module for everything about its table.
+from .paths import notebook_key  # noqa: F401
+
 VENDORED = Path(__file__).resolve().parent / "datasets_vendored"
 ADULT_FILE = VENDORED / "adult" / "adult.data.gz"
 ADULT_SHA256 = "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d"
@@ -410,14 +414,6 @@ def table_run(table: str | None, target: str | None = None, sensitive: str | Non
     options = {"table": source, "target": target, "sensitive": sensitive, "positive": positive,
                "train_size": n_train, "val_size": n_val}
     return TABLE, {**options, **dict(data or {})}
-
-
-def notebook_key(notebook: str, table: str | None) -> str:
-    """Where ``notebook`` run on ``table`` (None: its own data) keeps its figures, claims and runs
-    (``fairgap.paths.notebook_key``): ``figures/01_fairness_overfits-adult/`` for Adult, beside the images'."""
-    from .paths import notebook_key as key
-
-    return key(notebook, table)
 
 
 def is_table_run(dataset: str | None) -> bool:

@@ -84,7 +84,7 @@ class FairALM(Objective):
     max_groups = 2
 
     def __init__(self, params, n_groups: int = 2):
-        if n_groups != 2:
+        if n_groups != self.max_groups:
             raise ValueError(f"fairalm constrains the losses of exactly two groups (the paper's setting); got "
                              f"{n_groups} groups. Use loss_gap_penalty, mindiff or group_dro for more groups.")
         super().__init__(params, n_groups)
