@@ -153,3 +153,14 @@ def test_jobs_auto_uses_the_cores_for_smoke_only(monkeypatch):
     assert run_notebooks.resolve_jobs("auto", "smoke", 2) == 2
     assert run_notebooks.resolve_jobs("auto", "default", 7) == 1
     assert run_notebooks.resolve_jobs(3, "paper", 7) == 3
+
+
+def test_a_notebooks_second_run_on_a_table_is_titled_with_the_table(collection):
+    executed, figures, out = collection
+    for key in ("01_first-adult", "01_first-file-hiring"):
+        _executed(executed / f"{key}.ipynb")
+        (executed / f"{key}.ipynb").write_text((executed / f"{key}.ipynb").read_text().replace(key, "01_first"))
+    text = report.build_report("smoke", executed=executed, report_dir=out, figures=figures).read_text()
+    assert text.count(">Title of 01_first<") == 2   # the run on its own data: contents table and section
+    assert text.count(">Title of 01_first (on the table adult)<") == 2
+    assert text.count(">Title of 01_first (on the table hiring)<") == 2

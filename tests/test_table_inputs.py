@@ -111,7 +111,7 @@ def test_notebooks_00_and_08_run_on_a_small_table_whose_strings_look_like_markup
     """Through papermill (run_notebooks.main, as run_all.sh): 300 rows, a categorical column, a string target, a
     sensitive column and group values that are markup, in a file whose name is markup too."""
     from fairgap import run_notebooks
-    from fairgap.paths import figures_dir
+    from fairgap.paths import figures_dir, run_key
 
     path = tmp_path / "**bold**_$x$.csv"
     small_frame(300, sensitive=SENSITIVE, groups=GROUPS).to_csv(path, index=False)
@@ -122,7 +122,9 @@ def test_notebooks_00_and_08_run_on_a_small_table_whose_strings_look_like_markup
     assert code == 0
     raw = (SENSITIVE, *GROUPS)
     tags = (SENSITIVE, GROUPS[0], "<strong>bold</strong>")   # what a page must not hold: markup that ran
-    for name in ("00_classical_vs_deep", "08_capacity_not_family"):
+    notebook00, notebook08 = (run_key(name, str(path)) for name in ("00_classical_vs_deep", "08_capacity_not_family"))
+    assert notebook00.startswith("00_classical_vs_deep-file-")   # under the table's name, never over Adult's
+    for name in (notebook00, notebook08):
         cells = json.loads((executed / f"{name}.ipynb").read_text())["cells"]
         outputs = [o for c in cells for o in c.get("outputs", [])]
         markdown = "".join("".join(o["data"]["text/markdown"]) for o in outputs if "text/markdown" in o.get("data", {}))
@@ -135,14 +137,14 @@ def test_notebooks_00_and_08_run_on_a_small_table_whose_strings_look_like_markup
         page = (report / "notebooks" / f"{name}.html").read_text()
         assert not any(value in page for value in tags), name
         assert (figures_dir("smoke") / name / "claims.csv").is_file()
-    cells = json.loads((executed / "00_classical_vs_deep.ipynb").read_text())["cells"]
+    cells = json.loads((executed / f"{notebook00}.ipynb").read_text())["cells"]
     prose = "".join("".join(o["data"]["text/markdown"]) for c in cells for o in c.get("outputs", [])
                     if "text/markdown" in o.get("data", {}))
     assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in prose   # the sensitive column, named in 00's prose
-    page = (report / "notebooks" / "00_classical_vs_deep.html").read_text()
+    page = (report / "notebooks" / f"{notebook00}.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "**bold**_$x$" in page   # shown, as text
     index = (report / "index.html").read_text()
     assert "**bold**_$x$ 70/30: " in index   # 08's claims, in the report's claims table
     assert not any(value in index for value in tags)
-    claims = pd.read_csv(figures_dir("smoke") / "08_capacity_not_family" / "claims.csv")
+    claims = pd.read_csv(figures_dir("smoke") / notebook08 / "claims.csv")
     assert claims.claim.str.startswith("**bold**_$x$ 70/30: ").any()   # fairlearn #460 on the issue's split

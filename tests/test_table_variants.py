@@ -8,7 +8,7 @@ import pytest
 
 from fairgap import tabular
 from fairgap.committed import MissingCommittedResults, keep, load
-from fairgap.paths import base_notebook, notebook_key, project_root, table_slug
+from fairgap.paths import HOLDS_ADULT, base_notebook, notebook_key, project_root, run_key, table_slug
 from fairgap.run_notebooks import ADULT, ON_ADULT_TOO, plan_jobs, select_jobs, select_notebooks
 
 NOTEBOOKS = sorted((project_root() / "notebooks").glob("[0-9]*.ipynb"))
@@ -45,7 +45,21 @@ def test_a_users_table_replaces_adult_and_goes_under_its_own_name():
     assert len(jobs) == len(NOTEBOOKS)
     for notebook in ON_ADULT_TOO:
         assert names[notebook] == f"{notebook}-file-hires" and not dict(jobs[0].parameters)
-    assert names["00_classical_vs_deep"] == "00_classical_vs_deep"   # it holds its tables itself
+    for notebook in HOLDS_ADULT:   # they hold Adult beside the faces; a user's table still never overwrites them
+        assert names[notebook] == f"{notebook}-file-hires"
+        assert [job.name for job in plan_jobs(NOTEBOOKS, "default", {"table": ADULT}) if job.path.stem == notebook] \
+            == [notebook]
+    assert names["05_face_verification"] == "05_face_verification"   # takes no table: skipped by its own check
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem in HOLDS_ADULT], ids=lambda p: p.stem[:2])
+def test_notebooks_holding_adult_save_a_users_table_under_its_key(path):
+    text = path.read_text(encoding="utf-8")
+    assert "tabular.run_key(" in text
+    assert text.count(f'\"{path.stem}\"') <= 1, "every figure, claim and kept table goes under the key"
+    assert text.count("results=results") == text.count("notebook=") > 0   # so does every study call that keeps runs
+    assert run_key(path.stem, "adult") == run_key(path.stem, None) == path.stem
+    assert run_key(path.stem, "my/hires.csv") == f"{path.stem}-file-hires"
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem in ON_ADULT_TOO], ids=lambda p: p.stem[:2])

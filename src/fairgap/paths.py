@@ -41,9 +41,29 @@ def notebook_key(notebook: str, table: str | None = None) -> str:
     return notebook if table is None else f"{notebook}-{table_slug(table)}"
 
 
+# Notebooks 00 and 08 hold Adult beside the faces in one run: only a table of the user's gives them a key of their own.
+HOLDS_ADULT = ("00_classical_vs_deep", "08_capacity_not_family")
+
+
+def run_key(notebook: str, table: str | None = None) -> str:
+    """Where a run of ``notebook`` on ``table`` keeps its figures, claims and executed copy: ``notebook_key``, except
+    for notebooks 00 and 08 on Adult (or no table), which is their own data (``HOLDS_ADULT``). So a run on a user's
+    table goes under the table's name in every notebook, and never over the committed figures."""
+    if notebook in HOLDS_ADULT and table in (None, "adult"):
+        return notebook
+    return notebook_key(notebook, table)
+
+
 def base_notebook(key: str) -> str:
     """The notebook a ``notebook_key`` belongs to (the key itself for a notebook on its own data)."""
     return key.split("-", 1)[0]
+
+
+def key_table(key: str) -> str:
+    """The table a ``notebook_key`` names, as a reader would ("adult"; "hiring" for ``-file-hiring``), or "" for a
+    notebook on its own data."""
+    slug = key.split("-", 1)[1] if "-" in key else ""
+    return slug.removeprefix("file-")
 
 
 def project_root() -> Path:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import check_profile, figures_dir, project_root
+from .paths import check_profile, figures_dir, key_table, project_root
 
 THUMBNAIL = (360, 240)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -97,6 +97,8 @@ def build_report(profile: str = "default", executed: Path | None = None, report_
         if source.is_file():
             try:
                 entry.title, entry.page = _render_notebook(exporter, source, report_dir / "notebooks")
+                if key_table(entry.notebook) and entry.title:   # a second run of the notebook, on a table
+                    entry.title = f"{entry.title} (on the table {key_table(entry.notebook)})"
             except Exception as error:  # noqa: BLE001 - one unreadable notebook must not hide the others
                 entry.error = f"{entry.error}\n(the report could not render {source.name}: {type(error).__name__}: {error})"
         entry.figures = _copy_figures(figures / entry.notebook, report_dir / "figures" / entry.notebook, report_dir)

@@ -33,8 +33,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import (NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile, figures_dir,
-                    notebook_key, project_root)
+from .paths import (HOLDS_ADULT, NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile,
+                    figures_dir, notebook_key, project_root, run_key)
 from .progress import watch
 from .report import SUMMARY_FILE, ReportError, read_summary
 
@@ -129,12 +129,13 @@ TABLE_RUN_PROFILES = ("default",)
 
 def plan_jobs(notebooks: list[Path], profile: str, parameters: dict) -> list[Job]:
     """The executions of ``notebooks``: each once, and in the default profile the ``ON_ADULT_TOO`` ones on Adult
-    as well (not when -p table names the table: then each runs on that table, under its name)."""
+    as well (not when -p table names the table: then each notebook that takes a table runs on that table, under
+    ``fairgap.paths.run_key``: the table's name, except 00 and 08 on Adult, which they hold anyway)."""
     jobs = []
     for path in notebooks:
         keyed = path.stem in ON_ADULT_TOO
-        if keyed and "table" in parameters and parameters["table"] is not None:
-            jobs.append(Job(path, notebook_key(path.stem, str(parameters["table"]))))
+        if (keyed or path.stem in HOLDS_ADULT) and "table" in parameters and parameters["table"] is not None:
+            jobs.append(Job(path, run_key(path.stem, str(parameters["table"]))))
             continue
         jobs.append(Job(path, path.stem))
         if keyed and profile in TABLE_RUN_PROFILES and "table" not in parameters:

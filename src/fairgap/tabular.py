@@ -37,7 +37,7 @@ import pandas as pd
 
 # Where a notebook run on a table keeps its outputs (figures/01_fairness_overfits-adult/): named here too, so that a
 # notebook calls one module for everything about its table.
-from .paths import notebook_key  # noqa: F401
+from .paths import notebook_key, run_key  # noqa: F401
 
 VENDORED = Path(__file__).resolve().parent / "datasets_vendored"
 ADULT_FILE = VENDORED / "adult" / "adult.data.gz"

@@ -58,7 +58,8 @@ def cnn_runs(profile: str, cnn: dict[str, dict], seeds: list[int], n_train: int,
 def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict] | None = None,
                       table: Table | str | None = "adult", images: bool = True, seeds: list[int] | None = None,
                       cnn_seeds: list[int] | None = None, dataset: str | None = None, data: dict | None = None,
-                      executor: str = "auto", workers: int | None = None, results: str = "train") -> pd.DataFrame:
+                      executor: str = "auto", workers: int | None = None, results: str = "train",
+                      notebook: str = "00_classical_vs_deep") -> pd.DataFrame:
     """F0's data: every model of ``models`` on every source and seed, plus the CNN on the images.
 
     table: a Table (your DataFrame through fairgap.tabular.from_dataframe), the name of a bundled one or the
@@ -68,14 +69,15 @@ def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict
         "processes", "dask" or a Dask scheduler address; the smoke profile's "auto" is sequential); workers:
         how many local processes for the fits (default: one per core). Returns the tidy table (RESULT_COLUMNS).
     results: "train" (fit and train, or read the caches; keep the table beside the figures) or "committed" (read
-        the kept table, ``fairgap.committed``; nothing fits or trains).
+        the kept table, ``fairgap.committed``; nothing fits or trains). notebook: the run's key, whose folder
+        keeps the table (``fairgap.paths.run_key``: a user's table has its own).
     """
     from ..committed import COMMITTED, check_results, keep, load
     from ..profiles import sweep_executor
     from ..tabular import load_table
 
     if check_results(results) == COMMITTED:
-        return load("00_classical_vs_deep", profile=profile)
+        return load(notebook, profile=profile)
     settings = scale(profile)
     seeds = list(settings["seeds"] if seeds is None else seeds)
     cnn_seeds = list(settings["cnn_seeds"] if cnn_seeds is None else cnn_seeds)
@@ -90,7 +92,7 @@ def classical_vs_deep(profile: str, models: dict[str, dict], cnn: dict[str, dict
         frames.append(cnn_runs(profile, cnn or {}, cnn_seeds, settings["image_n_train"], dataset, data, executor))
     frames += run_tasks(tasks, labelled, seeds, sweep_executor(profile, executor), workers)
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    keep(frame, "00_classical_vs_deep", profile=profile)
+    keep(frame, notebook, profile=profile)
     return frame
 
 

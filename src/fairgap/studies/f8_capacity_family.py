@@ -164,16 +164,17 @@ def _load(table):
 def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[int] | None = None,
                   image_seeds: list[int] | None = None, families: list[str] | None = None,
                   constraints=None, executor: str = "auto", workers: int | None = None,
-                  results: str = "train") -> pd.DataFrame:
+                  results: str = "train", notebook: str = NOTEBOOK) -> pd.DataFrame:
     """Every family along its capacity path, unconstrained and constrained, on the table's random splits
     (``n_train`` rows, ``n_test`` test rows) and on the faces' PCA features: tidy results
     (``fairgap.classical_fits.RESULT_COLUMNS``) joined with what each model is (``grid``'s table).
     ``results``: "train" (fit, or read the cache; keep the table beside the figures) or "committed" (read the
-    kept table, ``fairgap.committed``; nothing fits). So do ``issue460_runs`` and ``size_runs``."""
+    kept table, ``fairgap.committed``; nothing fits). So do ``issue460_runs`` and ``size_runs``, each keeping its table
+    under ``notebook``, the run's key (``fairgap.paths.run_key``: a user's table has its own)."""
     from ..profiles import sweep_executor
 
     if check_results(results) == COMMITTED:
-        return load(NOTEBOOK, profile=profile)
+        return load(notebook, profile=profile)
     settings = scale(profile)
     constraints = tuple(settings["constraints"] if constraints is None else constraints)
     models, meta = grid(settings["paths"], constraints, settings["weight"], settings["eg_max_iter"], families)
@@ -203,7 +204,7 @@ def capacity_runs(profile: str, table="adult", images: bool = True, seeds: list[
     if not frames:
         raise ValueError("Nothing to run: give a table, or images=True.")
     frame = pd.concat(frames, ignore_index=True).merge(meta, on="model", how="left")
-    keep(frame, NOTEBOOK, profile=profile)
+    keep(frame, notebook, profile=profile)
     return frame
 
 
@@ -309,13 +310,13 @@ ISSUE_MODELS = {"decision tree (unrestricted)": {"model": "decision_tree", "max_
 
 
 def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, executor: str = "auto",
-                  workers: int | None = None, results: str = "train") -> pd.DataFrame:
+                  workers: int | None = None, results: str = "train", notebook: str = NOTEBOOK) -> pd.DataFrame:
     """fairlearn #460: an unrestricted decision tree, alone and inside ExponentiatedGradient with
     DemographicParity, on stratified random 70/30 splits of the table (the issue's split)."""
     from ..profiles import sweep_executor
 
     if check_results(results) == COMMITTED:
-        return load(NOTEBOOK, "issue460_runs", profile)
+        return load(notebook, "issue460_runs", profile)
     settings = scale(profile)["issue460"]
     table = _load(table)
     seeds = list(settings["seeds"] if seeds is None else seeds)
@@ -330,7 +331,7 @@ def issue460_runs(profile: str, table="adult", seeds: list[int] | None = None, e
     frames = classical_fits.run_tasks([task], classical_fits.parse_models(models, profile), seeds,
                                  sweep_executor(profile, executor), workers)
     frame = pd.concat(frames, ignore_index=True)
-    keep(frame, NOTEBOOK, "issue460_runs", profile)
+    keep(frame, notebook, "issue460_runs", profile)
     return frame
 
 
@@ -386,13 +387,13 @@ def deepest_carrying(path: pd.DataFrame) -> str | None:
 
 def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds: list[int] | None = None,
               models: dict | None = None, executor: str = "auto", workers: int | None = None,
-              results: str = "train") -> pd.DataFrame:
+              results: str = "train", notebook: str = NOTEBOOK) -> pd.DataFrame:
     """A low- and a high-capacity model (``SIZE_MODELS``) on random splits at each training-set size
     (``size_n_test`` test rows each), as Laakom et al. (arXiv 2506.07861): 50 splits per size by default."""
     from ..profiles import sweep_executor
 
     if check_results(results) == COMMITTED:
-        return load(NOTEBOOK, "size_runs", profile)
+        return load(notebook, "size_runs", profile)
     settings = scale(profile)
     table = _load(table)
     seeds = list(settings["size_seeds"] if seeds is None else seeds)
@@ -406,7 +407,7 @@ def size_runs(profile: str, table="adult", sizes: list[int] | None = None, seeds
     frames = classical_fits.run_tasks(tasks, classical_fits.parse_models(models or SIZE_MODELS, profile), seeds,
                                  sweep_executor(profile, executor), workers)
     frame = pd.concat(frames, ignore_index=True)
-    keep(frame, NOTEBOOK, "size_runs", profile)
+    keep(frame, notebook, "size_runs", profile)
     return frame
 
 
