@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fairgap import tabular
+from fairgap import table_runs
 from fairgap.data.table import TABLE, load_table_dataset
 from fairgap.paths import notebook_key
 from fairgap.profiles import PROFILES, TABLE_RUNS, base_config, sweep_base
@@ -37,10 +37,10 @@ def test_the_five_notebooks_take_the_table_parameters_of_00_and_08():
 
 
 def test_without_a_table_the_images_are_left_as_they_were():
-    assert tabular.table_run(None, dataset=None, data={}) == (None, {})
-    assert tabular.table_run(None, dataset="celeba", data={"target": "Smiling"}) == ("celeba", {"target": "Smiling"})
+    assert table_runs.table_run(None, dataset=None, data={}) == (None, {})
+    assert table_runs.table_run(None, dataset="celeba", data={"target": "Smiling"}) == ("celeba", {"target": "Smiling"})
     with pytest.raises(ValueError, match="describe a table: set table"):
-        tabular.table_run(None, target="outcome")
+        table_runs.table_run(None, target="outcome")
     for profile in PROFILES:   # the profile's own CNN and data: nothing of a table's MLP
         assert base_config(profile).model == PROFILES[profile]["model"]
         assert sweep_base(profile).dataset == PROFILES[profile]["dataset"]
@@ -49,7 +49,7 @@ def test_without_a_table_the_images_are_left_as_they_were():
 
 
 def test_a_small_table_is_fitted_and_its_runs_are_an_mlp_on_a_random_split(small_csv, capsys):
-    dataset, data = tabular.table_run(small_csv, "outcome", "region", "hired", train_size=2000)
+    dataset, data = table_runs.table_run(small_csv, "outcome", "region", "hired", train_size=2000)
     assert "training on 150 (half the table), not train_size=2000" in capsys.readouterr().out
     assert dataset == TABLE and data["train_size"] == 150 and data["val_size"] == 37
     config = sweep_base("smoke", dataset=dataset, data=data)
@@ -58,16 +58,16 @@ def test_a_small_table_is_fitted_and_its_runs_are_an_mlp_on_a_random_split(small
     assert [len(loaded[s]) for s in ("train", "val", "test")] == [150, 37, 113]
     other = load_table_dataset(seed=1, **data)
     assert not (loaded["train"].features == other["train"].features).all()   # each seed its own split
-    note = tabular.held_out_note(dataset, data)
+    note = table_runs.held_out_note(dataset, data)
     assert "no population" in note and "test split (113 rows: north" in note and "random 150 rows" in note
-    assert tabular.held_out_note(None, {}) is None
+    assert table_runs.held_out_note(None, {}) is None
 
 
 def test_a_misspelt_column_fails_naming_it(small_csv):
     with pytest.raises(ValueError, match=r"'regoin' \(sensitive\) \(did you mean 'region'\?\)"):
-        tabular.table_run(small_csv, "outcome", "regoin", "hired")
+        table_runs.table_run(small_csv, "outcome", "regoin", "hired")
     with pytest.raises(ValueError, match="Give a table or a dataset, not both"):
-        tabular.table_run(small_csv, "outcome", "region", "hired", dataset="celeba")
+        table_runs.table_run(small_csv, "outcome", "region", "hired", dataset="celeba")
 
 
 def test_the_width_and_size_grids_are_a_tables():

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fairgap import tabular
+from fairgap import table_runs, tabular
 from fairgap.committed import MissingCommittedResults, keep, load
 from fairgap.paths import HOLDS_ADULT, base_notebook, notebook_key, project_root, run_key, table_slug
 from fairgap.run_notebooks import ADULT, ON_ADULT_TOO, plan_jobs, select_jobs, select_notebooks
@@ -18,7 +18,7 @@ def test_a_run_on_a_table_has_a_name_of_its_own():
     from fairgap.paths import BUNDLED_TABLES
 
     assert set(BUNDLED_TABLES) == set(tabular.TABLES)   # the runner's standard-library copy of the bundled names
-    assert tabular.notebook_key is notebook_key
+    assert tabular.notebook_key is table_runs.notebook_key is notebook_key
     assert notebook_key("01_fairness_overfits") == "01_fairness_overfits"
     assert notebook_key("01_fairness_overfits", "adult") == "01_fairness_overfits-adult"
     assert table_slug("/home/me/My survey (v2).csv") == "file-My-survey-v2"
@@ -65,14 +65,14 @@ def test_notebooks_holding_adult_save_a_users_table_under_its_key(path):
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem in ON_ADULT_TOO], ids=lambda p: p.stem[:2])
 def test_each_table_notebook_saves_under_its_key(path):
     text = path.read_text(encoding="utf-8")
-    assert f'notebook = tabular.notebook_key(\\"{path.stem}\\", table)' in text
+    assert f'notebook = table_runs.notebook_key(\\"{path.stem}\\", table)' in text
     assert text.count(f'\\"{path.stem}\\"') == 1, "every figure, claim and kept table goes under the key"
 
 
 def test_committed_runs_of_a_table_are_read_back_under_its_key(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRGAP_FIGURES", str(tmp_path))
-    key = tabular.notebook_key("02_constraint_strength", "adult")
-    dataset, data = tabular.table_run("adult", results="committed")   # a table can be read from the committed runs
+    key = table_runs.notebook_key("02_constraint_strength", "adult")
+    dataset, data = table_runs.table_run("adult", results="committed")   # a table can be read from the committed runs
     assert dataset == "table" and data["table"] == "adult"
     with pytest.raises(MissingCommittedResults, match="02_constraint_strength-adult"):
         load(key)
@@ -120,7 +120,7 @@ def test_notebook_01_leaves_out_a_method_that_cannot_take_the_tables_groups(tmp_
                           "region": np.repeat(["north", "south", "east"], 100), "outcome": rng.choice(["yes", "no"], 300)})
     path = tmp_path / "three.csv"
     frame.to_csv(path, index=False)
-    dataset, data = tabular.table_run(str(path), "outcome", "region", "yes", train_size=150)
+    dataset, data = table_runs.table_run(str(path), "outcome", "region", "yes", train_size=150)
     methods = {"ERM": {"method": "erm"}, "FairALM": {"method": "fairalm", "eta": 0.1},
                "MinDiff": {"method": "mindiff", "weight": 0.3}}
     assert not takes_groups("fairalm", 3) and takes_groups("fairalm", 2) and takes_groups("mindiff", 3)

@@ -40,7 +40,7 @@ PROFILES = {
 }
 
 
-# A table's runs (``dataset="table"``, notebooks 01-04 and 07 given a table: ``fairgap.tabular.table_run``): an MLP of
+# A table's runs (``dataset="table"``, notebooks 01-04 and 07 given a table: ``fairgap.table_runs.table_run``): an MLP of
 # two hidden layers whose width (units per layer) lets it fit its training rows, instead of the profile's CNN; the rest
 # of the profile (its seeds, the sweeps' evaluation) as on images. No population: the held-out measure is the test split.
 # Default, chosen on Adult's 2,000 training rows (pilot seed 1000): two layers of 256 units fit 0.989 of them in 200
@@ -154,7 +154,7 @@ def capacity_or_size(profile: str, axis: str, values: list, methods: dict[str, d
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options (and, for
     "n_train" on the profile's dataset, over the pool the sizes are drawn from). ``notebook``: whose primary
     settings get ``primary_seeds`` (None: notebook 03's for "width", 04's for "n_train"; on a table, its
-    ``fairgap.tabular.notebook_key``)."""
+    ``fairgap.paths.notebook_key``)."""
     from .claims.primary import seeds_for
 
     if axis not in ("width", "n_train"):

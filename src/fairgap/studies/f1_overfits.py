@@ -55,7 +55,7 @@ def fairness_overfits(profile: str, methods: dict[str, dict], dataset: str | Non
     every ``eval_every`` epochs of the profile: their histories in one table (``combined_history``).
     ``results``: "train" (train, or read the cache; keep the table beside the figures) or "committed" (read the
     kept table, ``fairgap.committed``; nothing trains).
-    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    ``notebook``: where the table is kept (``fairgap.paths.notebook_key``: the notebook's own name, or with
     the table's name on a table) and whose primary settings get ``primary_seeds``."""
     from ..claims.primary import seeds_for
     from ..committed import COMMITTED, check_results, keep, load

@@ -60,7 +60,7 @@ def constraint_strength(profile: str, methods: list[str], weights: list[float] |
     profile's). ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options.
     ``results``: "train" (train, or read the cache; keep the table beside the figures) or "committed" (read the
     kept table, ``fairgap.committed``).
-    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    ``notebook``: where the table is kept (``fairgap.paths.notebook_key``: the notebook's own name, or with
     the table's name on a table) and whose primary settings get ``primary_seeds``."""
     from ..claims.primary import seeds_for
 

@@ -59,7 +59,7 @@ def model_capacity(profile: str, methods: dict[str, dict], widths: list[float] |
                    **options) -> pd.DataFrame:
     """F3's data: each labelled method spec at each width of the small CNN (None: the profile's), over ``seeds``
     (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them.
-    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    ``notebook``: where the table is kept (``fairgap.paths.notebook_key``: the notebook's own name, or with
     the table's name on a table) and whose primary settings get ``primary_seeds``."""
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
         return load(notebook, profile=profile)

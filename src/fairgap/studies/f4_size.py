@@ -31,7 +31,7 @@ def scale(profile: str) -> dict:
 
 
 def table_sizes(sizes: list[int], rows: int) -> list[int]:
-    """The profile's size grid fitted to a table's ``rows`` training rows (``fairgap.tabular.table_run``): the same
+    """The profile's size grid fitted to a table's ``rows`` training rows (``fairgap.table_runs.table_run``): the same
     fractions of its largest size, the largest being every training row."""
     return sorted({max(2, round(rows * s / max(sizes))) for s in sizes})
 
@@ -46,7 +46,7 @@ def training_set_size(profile: str, methods: dict[str, dict], sizes: list[int] |
                       **options) -> pd.DataFrame:
     """F4's data: each labelled method spec at each training-set size (None: the profile's), over ``seeds``
     (None: the profile's); ``options`` as ``fairgap.profiles.capacity_or_size`` takes them.
-    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    ``notebook``: where the table is kept (``fairgap.paths.notebook_key``: the notebook's own name, or with
     the table's name on a table) and whose primary settings get ``primary_seeds``."""
     if check_results(results) == COMMITTED:  # the kept table (fairgap.committed), no training
         return load(notebook, profile=profile)

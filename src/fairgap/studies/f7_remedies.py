@@ -96,7 +96,7 @@ def compare_remedies(profile: str, constrained: dict, seeds: list[int] | None = 
     fitted on the validation scores of each ERM run (equalized odds) and applied to its other scored
     splits: train, test and, for generated data, the population. One tidy table with a ``label``.
     ``dataset`` None: the profile's; ``data`` merges over the profile's dataset options.
-    ``notebook``: where the table is kept (``fairgap.tabular.notebook_key``: the notebook's own name, or with
+    ``notebook``: where the table is kept (``fairgap.paths.notebook_key``: the notebook's own name, or with
     the table's name on a table) and whose primary settings get ``primary_seeds``."""
     from ..claims.primary import seeds_for
     from ..postprocess import postprocessed_metrics
