@@ -21,7 +21,8 @@ NOTEBOOK_VARIABLE = "FAIRGAP_NOTEBOOK"
 
 # The bundled tables' names (fairgap.tabular.TABLES), here so that the runner, which imports only the standard
 # library, can name a notebook's run on a table.
-BUNDLED_TABLES = ("adult",)
+ADULT = "adult"   # the vendored UCI Adult table
+BUNDLED_TABLES = (ADULT,)
 
 
 def table_slug(table: str) -> str:
@@ -49,7 +50,7 @@ def run_key(notebook: str, table: str | None = None) -> str:
     """Where a run of ``notebook`` on ``table`` keeps its figures, claims and executed copy: ``notebook_key``, except
     for notebooks 00 and 08 on Adult (or no table), which is their own data (``HOLDS_ADULT``). So a run on a user's
     table goes under the table's name in every notebook, and never over the committed figures."""
-    if notebook in HOLDS_ADULT and table in (None, "adult"):
+    if notebook in HOLDS_ADULT and table in (None, ADULT):
         return notebook
     return notebook_key(notebook, table)
 

@@ -33,8 +33,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .paths import (HOLDS_ADULT, NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores, check_profile,
-                    figures_dir, notebook_key, project_root, run_key)
+from .paths import (ADULT, HOLDS_ADULT, NOTEBOOK_VARIABLE, PROFILE_NAMES, SEED_OFFSET_VARIABLE, available_cores,
+                    check_profile, figures_dir, notebook_key, project_root, run_key)
 from .progress import watch
 from .report import SUMMARY_FILE, ReportError, read_summary
 
@@ -123,7 +123,6 @@ class Job:
 # and 08 hold Adult in their own run; 05, 06 and 09 take no table.
 ON_ADULT_TOO = ("01_fairness_overfits", "02_constraint_strength", "03_model_capacity", "04_training_set_size",
                 "07_remedies")
-ADULT = "adult"
 TABLE_RUN_PROFILES = ("default",)
 
 
