@@ -92,7 +92,7 @@ def methods_for_groups(methods: dict[str, dict], dataset: str | None, data: dict
 
     groups = load_table_dataset(seed=0, **dict(data or {})).group_labels
     kept = {label: spec for label, spec in methods.items() if takes_groups(spec["method"], len(groups))}
-    for label in methods.keys() - kept.keys():
+    for label in (label for label in methods if label not in kept):   # in the notebook's order, run after run
         name = methods[label]["method"]
         print(f"{label} left out: {name} constrains at most {REGISTRY[name].max_groups} groups, and this table has "
               f"{len(groups)} ({', '.join(map(str, groups))}).")
